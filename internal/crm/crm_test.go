@@ -1,0 +1,243 @@
+package crm_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/clock"
+	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/dbtest"
+	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+var t0 = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+
+// fixture is a migrated database with a workspace, an admin and a sales rep.
+type fixture struct {
+	db    *db.DB
+	clock *clock.Fake
+	crm   *crm.Service
+	admin platform.Actor
+	rep   platform.Actor
+}
+
+func setup(t *testing.T, d *db.DB) fixture {
+	t.Helper()
+	ctx := context.Background()
+	if err := platform.EnsureWorkspace(ctx, d, 1, "Test", t0); err != nil {
+		t.Fatal(err)
+	}
+	cli := platform.CLI(1)
+	admin, err := platform.CreateUser(ctx, d, cli, platform.NewUser{Email: "admin@example.com", Name: "Admin", Role: platform.RoleAdmin}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := platform.CreateUser(ctx, d, cli, platform.NewUser{Email: "rep@example.com", Name: "Rep", Role: platform.RoleSales}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := clock.NewFake(t0)
+	return fixture{db: d, clock: fc, crm: crm.New(d, fc), admin: admin.Actor(1, platform.ActorUser), rep: rep.Actor(1, platform.ActorUser)}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestContacts_CreateGetUpdateRecordsLifecycleAndAudit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		co, err := f.crm.CreateCompany(ctx, f.admin, crm.CompanyInput{Name: ptr("株式会社ＡＢＣ商事"), CorporateNumber: ptr("7000012050002")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if co.NameNormalized != "abc商事" {
+			t.Errorf("normalized name = %q", co.NameNormalized)
+		}
+		c, err := f.crm.CreateContact(ctx, f.rep, crm.ContactInput{Email: ptr(" Taro.Yamada@Example.COM "), FamilyName: ptr("山田"),
+			GivenName: ptr("太郎"), FamilyNameKana: ptr("ヤマダ"), CompanyID: &co.ID, OriginalChannel: ptr("organic_search")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Email != "taro.yamada@example.com" || c.OwnerID != f.rep.UserID || c.LifecycleStage != platform.StageLead {
+			t.Fatalf("created contact = %+v", c)
+		}
+		f.clock.Advance(time.Hour)
+		c, err = f.crm.UpdateContact(ctx, f.admin, c.ID, crm.ContactInput{LifecycleStage: ptr(platform.StageMQL)}, platform.Cause{Kind: "rule", Ref: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := platform.LifecycleHistory(ctx, d.Reader(), 1, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h) != 2 || h[1].From != platform.StageLead || h[1].To != platform.StageMQL || h[1].CauseKind != "rule" {
+			t.Fatalf("history = %+v", h)
+		}
+		tl, err := platform.ListTimeline(ctx, d.Reader(), 1, platform.TimelineQuery{Subject: "contact", ID: c.ID})
+		if err != nil || len(tl) != 3 || tl[0].Kind != "lifecycle.changed" {
+			t.Fatalf("timeline = %+v, %v", tl, err)
+		}
+		audit, err := platform.ListAudit(ctx, d.Reader(), 1, platform.AuditFilter{ObjectType: "contact", ObjectID: c.ID})
+		if err != nil || len(audit) != 2 || audit[0].Action != "update" {
+			t.Fatalf("audit = %+v, %v", audit, err)
+		}
+	})
+}
+
+func TestContacts_DuplicateEmailConflictNamesExisting(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		c, err := f.crm.CreateContact(ctx, f.admin, crm.ContactInput{Email: ptr("a@example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.crm.CreateContact(ctx, f.admin, crm.ContactInput{Email: ptr("A@EXAMPLE.com")})
+		e, ok := errs.As(err)
+		if !ok || e.Kind != errs.Conflict || e.ExistingID != c.ID || e.Field != "email" {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestContacts_InvalidReferencesAreRejected(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		cases := []struct {
+			name  string
+			in    crm.ContactInput
+			kind  errs.Kind
+			field string
+		}{
+			{"bad email", crm.ContactInput{Email: ptr("not-an-email")}, errs.Invalid, "email"},
+			{"no name or email", crm.ContactInput{Title: ptr("CEO")}, errs.Invalid, "email"},
+			{"unknown company", crm.ContactInput{Email: ptr("x@example.com"), CompanyID: ptr(int64(999))}, errs.Unprocessable, "company_id"},
+			{"unknown owner", crm.ContactInput{Email: ptr("x@example.com"), OwnerID: ptr(int64(999))}, errs.Unprocessable, "owner_id"},
+			{"unknown channel", crm.ContactInput{Email: ptr("x@example.com"), OriginalChannel: ptr("tv")}, errs.Unprocessable, "original_channel"},
+			{"bad stage", crm.ContactInput{Email: ptr("x@example.com"), LifecycleStage: ptr(platform.Stage("hot"))}, errs.Invalid, "lifecycle_stage"},
+			{"unknown prop", crm.ContactInput{Email: ptr("x@example.com"), Props: map[string]any{"nope": 1}}, errs.Invalid, "props.nope"},
+		}
+		for _, c := range cases {
+			_, err := f.crm.CreateContact(ctx, f.admin, c.in)
+			e, ok := errs.As(err)
+			if !ok || e.Kind != c.kind || e.Field != c.field {
+				t.Errorf("%s: err = %v, want %s on %s", c.name, err, c.kind, c.field)
+			}
+		}
+		p, _ := f.crm.ListContacts(ctx, f.admin, crm.ContactFilter{})
+		if len(p.Items) != 0 {
+			t.Errorf("failed creates left %d contacts", len(p.Items))
+		}
+	})
+}
+
+func TestContacts_ListFiltersSearchesAndPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		if _, err := f.crm.SaveProperty(ctx, f.admin, 0, crm.PropertyDefinition{ObjectType: "contact", Key: "budget", LabelEN: "Budget", Type: crm.PropNumber}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.crm.SaveProperty(ctx, f.admin, 0, crm.PropertyDefinition{ObjectType: "contact", Key: "vip", LabelEN: "VIP", Type: crm.PropBool}); err != nil {
+			t.Fatal(err)
+		}
+		names := []string{"田中", "佐藤", "鈴木", "高橋", "田村"}
+		for i, n := range names {
+			f.clock.Advance(time.Minute)
+			owner := f.admin.UserID
+			if i%2 == 0 {
+				owner = f.rep.UserID
+			}
+			_, err := f.crm.CreateContact(ctx, f.admin, crm.ContactInput{FamilyName: ptr(n), GivenName: ptr("花子"), OwnerID: &owner,
+				Props: map[string]any{"budget": float64(i * 100), "vip": i == 3}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(name string, f2 crm.ContactFilter, want int) {
+			t.Helper()
+			p, err := f.crm.ListContacts(ctx, f.admin, f2)
+			if err != nil || len(p.Items) != want {
+				t.Errorf("%s: got %d items, %v; want %d", name, len(p.Items), err, want)
+			}
+		}
+		check("all", crm.ContactFilter{}, 5)
+		check("owner", crm.ContactFilter{OwnerID: f.rep.UserID}, 3)
+		check("japanese partial", crm.ContactFilter{Q: "田"}, 2)
+		check("full name", crm.ContactFilter{Q: "田中花子"}, 1)
+		check("prop number", crm.ContactFilter{Props: map[string]string{"budget": "200"}}, 1)
+		check("prop bool", crm.ContactFilter{Props: map[string]string{"vip": "true"}}, 1)
+		check("stage", crm.ContactFilter{Stage: platform.StageLead}, 5)
+		// Pages of two cover all five exactly once.
+		seen := map[int64]bool{}
+		cur := ""
+		for i := 0; i < 5; i++ {
+			p, err := f.crm.ListContacts(ctx, f.admin, crm.ContactFilter{Sort: "-created_at", Limit: 2, Cursor: cur})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range p.Items {
+				if seen[c.ID] {
+					t.Fatalf("contact %d seen twice", c.ID)
+				}
+				seen[c.ID] = true
+			}
+			if cur = p.NextCursor; cur == "" {
+				break
+			}
+		}
+		if len(seen) != 5 {
+			t.Fatalf("paged through %d contacts, want 5", len(seen))
+		}
+		// Sales limited to own records.
+		own := f.rep
+		own.OwnRecordsOnly = true
+		p, _ := f.crm.ListContacts(ctx, own, crm.ContactFilter{})
+		if len(p.Items) != 3 {
+			t.Errorf("own-records list = %d, want 3", len(p.Items))
+		}
+	})
+}
+
+func TestNormalizeCompanyName_FoldsLegalFormsAndWidth(t *testing.T) {
+	cases := map[string]string{
+		"株式会社ＡＢＣ":          "abc",
+		"ABC(株)":           "abc",
+		"ＡＢＣ㈱":             "abc",
+		"（株）ABC":           "abc",
+		"ABC Co., Ltd.":     "abc",
+		"Acme Inc.":         "acme",
+		"ｱｸﾒ 株式会社":         "アクメ",
+		"合同会社 Ryorin Labs": "ryorinlabs",
+	}
+	for in, want := range cases {
+		if got := crm.NormalizeCompanyName(in); got != want {
+			t.Errorf("NormalizeCompanyName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestValidCorporateNumber_ChecksCheckDigit(t *testing.T) {
+	if !crm.ValidCorporateNumber("7000012050002") {
+		t.Error("国税庁's number rejected")
+	}
+	if crm.ValidCorporateNumber("8000012050002") || crm.ValidCorporateNumber("700001205000") {
+		t.Error("bad numbers accepted")
+	}
+}
+
+func TestNormalizePhone_FoldsFullWidth(t *testing.T) {
+	if got := crm.NormalizePhone("０３－１２３４－５６７８"); got != "0312345678" {
+		t.Errorf("got %q", got)
+	}
+	if got := crm.NormalizePhone("+81 3-1234-5678"); got != "+81312345678" {
+		t.Errorf("got %q", got)
+	}
+}

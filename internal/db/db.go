@@ -1,0 +1,331 @@
+// Package db opens Ryorin's database (embedded SQLite or PostgreSQL), applies
+// the embedded migrations, and hides the few dialect differences behind small
+// helpers: placeholders, transactions, and a handful of SQL fragments.
+// It must not import any other package of ours except errs.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names the SQL engine.
+type Dialect string
+
+// The supported engines.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open database: a writer pool and a reader pool. On SQLite the
+// writer holds exactly one connection (SQLite has one writer at a time) and
+// readers are many; on PostgreSQL both are the same pool.
+type DB struct {
+	Dialect Dialect
+	w       *sql.DB
+	r       *sql.DB
+	// SlowTx is the write-transaction duration above which a warning is logged
+	// via OnSlowTx; tests use it to prove bulk work commits in small batches.
+	OnSlowTx func(name string, d time.Duration)
+}
+
+// Open opens the database named by url. An empty url or one starting with
+// "sqlite:" or "file:" means SQLite; "postgres://" or "postgresql://" means
+// PostgreSQL. For SQLite, dataDir holds the file ryorin.db.
+func Open(ctx context.Context, url, dataDir string) (*DB, error) {
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		return openPostgres(ctx, url)
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
+	if path == "" {
+		if dataDir == "" {
+			dataDir = "ryorin-data"
+		}
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("db.Open: create data dir: %w", err)
+		}
+		path = filepath.Join(dataDir, "ryorin.db")
+	}
+	return OpenSQLite(ctx, path)
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database at path.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	// busy_timeout comes first so every later pragma already waits for locks.
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)&_pragma=temp_store(MEMORY)"
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db.OpenSQLite(%q) readers: %w", path, err)
+	}
+	n := max(4, runtime.NumCPU()*2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{Dialect: SQLite, w: w, r: r}, nil
+}
+
+func openPostgres(ctx context.Context, url string) (*DB, error) {
+	p, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("db.Open postgres: %w", err)
+	}
+	p.SetMaxOpenConns(20)
+	p.SetMaxIdleConns(10)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.PingContext(pctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("db.Open postgres: %w", err)
+	}
+	return &DB{Dialect: Postgres, w: p, r: p}, nil
+}
+
+// Close closes both pools. On SQLite it first checkpoints the WAL.
+func (db *DB) Close() error {
+	if db.Dialect == SQLite {
+		_, _ = db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	}
+	err := db.w.Close()
+	if db.r != db.w {
+		if e := db.r.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
+
+// Querier runs read queries. Both *DB (on the reader pool) and *Tx satisfy it,
+// so store functions can be called inside or outside a transaction.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	Dialect() Dialect
+}
+
+// Execer runs statements that change data: only a *Tx, so that every write
+// goes through a transaction on the single writer.
+type Execer interface {
+	Querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Reader returns a Querier on the reader pool.
+func (db *DB) Reader() Querier { return reader{db} }
+
+type reader struct{ db *DB }
+
+func (r reader) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return r.db.r.QueryContext(ctx, r.db.Rebind(q), args...)
+}
+func (r reader) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return r.db.r.QueryRowContext(ctx, r.db.Rebind(q), args...)
+}
+func (r reader) Dialect() Dialect { return r.db.Dialect }
+
+// Tx is a write transaction. Queries written with ? placeholders are rebound
+// for PostgreSQL.
+type Tx struct {
+	tx      *sql.Tx
+	dialect Dialect
+	after   []func()
+}
+
+// QueryContext runs a query in the transaction.
+func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, rebind(t.dialect, q), args...)
+}
+
+// QueryRowContext runs a query returning one row in the transaction.
+func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)
+}
+
+// ExecContext runs a statement in the transaction.
+func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
+}
+
+// Dialect returns the engine the transaction runs on.
+func (t *Tx) Dialect() Dialect { return t.dialect }
+
+// AfterCommit registers fn to run once the transaction has committed (e.g. to
+// wake a worker). It does not run on rollback.
+func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
+
+// Write runs fn in a write transaction named name (for slow-transaction logs),
+// committing if fn returns nil and rolling back otherwise. On SQLite the
+// transaction starts IMMEDIATE, so it holds the single writer from the start.
+func (db *DB) Write(ctx context.Context, name string, fn func(tx *Tx) error) (err error) {
+	start := time.Now()
+	stx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", name, err)
+	}
+	tx := &Tx{tx: stx, dialect: db.Dialect}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = stx.Rollback()
+			return
+		}
+		if err = stx.Commit(); err != nil {
+			err = fmt.Errorf("%s: commit: %w", name, err)
+			return
+		}
+		if d := time.Since(start); db.OnSlowTx != nil {
+			db.OnSlowTx(name, d)
+		}
+		for _, f := range tx.after {
+			f()
+		}
+	}()
+	return fn(tx)
+}
+
+// Rebind turns ? placeholders into $1, $2… on PostgreSQL. Question marks in
+// string literals, quoted identifiers and comments are left alone.
+func (db *DB) Rebind(q string) string { return rebind(db.Dialect, q) }
+
+func rebind(d Dialect, q string) string {
+	if d != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	var quote byte
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+			b.WriteByte(c)
+		case c == '\'' || c == '"':
+			quote = c
+			b.WriteByte(c)
+		case c == '-' && i+1 < len(q) && q[i+1] == '-':
+			j := strings.IndexByte(q[i:], '\n')
+			if j < 0 {
+				j = len(q) - i
+			}
+			b.WriteString(q[i : i+j])
+			i += j - 1
+		case c == '?':
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// IsForeignKeyViolation reports whether err is a foreign-key violation.
+func IsForeignKeyViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "FOREIGN KEY constraint failed") || strings.Contains(s, "SQLSTATE 23503")
+}
+
+// ErrNoRows is sql.ErrNoRows, re-exported so callers need not import database/sql.
+var ErrNoRows = sql.ErrNoRows
+
+// NoRows reports whether err means no row was found.
+func NoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// Millis converts a time to the epoch milliseconds Ryorin stores.
+func Millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// Time converts stored epoch milliseconds to a UTC time; 0 is the zero time.
+func Time(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// NullMillis converts an optional time to a nullable column value.
+func NullMillis(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// TimePtr converts a nullable epoch-millisecond column to *time.Time.
+func TimePtr(ms sql.NullInt64) *time.Time {
+	if !ms.Valid {
+		return nil
+	}
+	t := time.UnixMilli(ms.Int64).UTC()
+	return &t
+}
+
+// NullInt converts 0 to NULL, for optional references.
+func NullInt(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// NullString converts "" to NULL.
+func NullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Rebind rewrites placeholders in q for dialect d (see DB.Rebind).
+func Rebind(d Dialect, q string) string { return rebind(d, q) }

@@ -1,0 +1,66 @@
+package db_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/dbtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+func TestRebind_NumbersPlaceholdersOutsideLiterals(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"SELECT 1", "SELECT 1"},
+		{"a = ? AND b = ?", "a = $1 AND b = $2"},
+		{"x = '?' AND y = ?", "x = '?' AND y = $1"},
+		{"-- why?\nz = ?", "-- why?\nz = $1"},
+		{`"we?ird" = ?`, `"we?ird" = $1`},
+	}
+	for _, c := range cases {
+		if got := db.Rebind(db.Postgres, c.in); got != c.want {
+			t.Errorf("rebind(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if got := db.Rebind(db.SQLite, c.in); got != c.in {
+			t.Errorf("sqlite rebind changed %q", c.in)
+		}
+	}
+}
+
+func TestMigrate_AppliesOnceOnBothEngines(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		n, err := d.Migrate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Fatalf("second migrate applied %d migrations, want 0", n)
+		}
+		p, err := d.Pending(ctx)
+		if err != nil || p != 0 {
+			t.Fatalf("pending = %d, %v", p, err)
+		}
+	})
+}
+
+func TestWrite_RollsBackOnError(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		err := d.Write(ctx, "test", func(tx *db.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, signing_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`, 99, "x", "k", 1, 1); err != nil {
+				return err
+			}
+			return os.ErrInvalid
+		})
+		if err == nil {
+			t.Fatal("want error")
+		}
+		var n int
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM workspaces WHERE id = 99`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("rows after rollback = %d, %v", n, err)
+		}
+	})
+}
