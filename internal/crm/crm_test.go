@@ -212,8 +212,8 @@ func TestNormalizeCompanyName_FoldsLegalFormsAndWidth(t *testing.T) {
 		"ABC(株)":           "abc",
 		"ＡＢＣ㈱":             "abc",
 		"（株）ABC":           "abc",
-		"ABC Co., Ltd.":     "abc",
-		"Acme Inc.":         "acme",
+		"ABC Co., Ltd.":    "abc",
+		"Acme Inc.":        "acme",
 		"ｱｸﾒ 株式会社":         "アクメ",
 		"合同会社 Ryorin Labs": "ryorinlabs",
 	}

@@ -13,15 +13,15 @@ type Kind string
 
 // The error kinds.
 const (
-	Invalid         Kind = "invalid"          // malformed input: 400
-	Unprocessable   Kind = "unprocessable"    // well-formed but breaks a rule: 422
-	NotFound        Kind = "not_found"        // 404
-	Conflict        Kind = "conflict"         // 409
-	Forbidden       Kind = "forbidden"        // 403
-	Unauthenticated Kind = "unauthenticated"  // 401
-	TooLarge        Kind = "too_large"        // 413
-	RateLimited     Kind = "rate_limited"     // 429
-	Internal        Kind = "internal"         // 500
+	Invalid         Kind = "invalid"         // malformed input: 400
+	Unprocessable   Kind = "unprocessable"   // well-formed but breaks a rule: 422
+	NotFound        Kind = "not_found"       // 404
+	Conflict        Kind = "conflict"        // 409
+	Forbidden       Kind = "forbidden"       // 403
+	Unauthenticated Kind = "unauthenticated" // 401
+	TooLarge        Kind = "too_large"       // 413
+	RateLimited     Kind = "rate_limited"    // 429
+	Internal        Kind = "internal"        // 500
 )
 
 // Error is an error with a kind, an optional field it is about, and a message
