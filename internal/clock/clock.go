@@ -47,3 +47,11 @@ func (f *Fake) Set(t time.Time) {
 	f.t = t
 	f.mu.Unlock()
 }
+
+// Millis wraps a clock so every time it tells is UTC and whole milliseconds,
+// the precision Ryorin stores: a record read back equals the one returned.
+func Millis(c Clock) Clock { return millis{c} }
+
+type millis struct{ c Clock }
+
+func (m millis) Now() time.Time { return m.c.Now().UTC().Truncate(time.Millisecond) }

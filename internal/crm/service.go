@@ -19,7 +19,7 @@ type Service struct {
 }
 
 // New returns a Service.
-func New(d *db.DB, c clock.Clock) *Service { return &Service{DB: d, Clock: c} }
+func New(d *db.DB, c clock.Clock) *Service { return &Service{DB: d, Clock: clock.Millis(c)} }
 
 // Page is one page of a list with the cursor for the next one.
 type Page[T any] struct {

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/app"
+)
+
+func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
+	var c commonFlags
+	c.register(fs, e)
+	var addr string
+	var demo, insecure bool
+	stringFlag(fs, e, &addr, "addr", "RYORIN_ADDR", "127.0.0.1:8080", "address to listen on")
+	boolFlag(fs, e, &demo, "demo", "RYORIN_DEMO", "load the demo data set into an empty database")
+	boolFlag(fs, e, &insecure, "insecure-cookies", "RYORIN_INSECURE_COOKIES", "send session cookies without Secure (plain-HTTP development only)")
+	return func(ctx context.Context, cio cmdIO) error {
+		cfg := c.config(cio.stderr)
+		cfg.Addr, cfg.Demo, cfg.InsecureCookies = addr, demo, insecure
+		a, err := app.Open(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if demo {
+			if err := a.LoadDemo(ctx); err != nil {
+				return fmt.Errorf("demo data: %w", err)
+			}
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+			WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+		workers := a.StartWorkers(ctx)
+		fmt.Fprintf(cio.stdout, "Ryorin %s listening on http://%s (database: %s)\n", cfg.Version, ln.Addr(), a.DB.Dialect)
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		select {
+		case err := <-errc:
+			workers.Stop()
+			return err
+		case <-ctx.Done():
+		}
+		// Shutdown order: stop taking HTTP, let workers finish or release
+		// their jobs, then close the database (deferred).
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		err = srv.Shutdown(sctx)
+		workers.Stop()
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		fmt.Fprintln(cio.stdout, "Ryorin stopped")
+		return err
+	}
+}
+
+func migrateCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
+	var c commonFlags
+	c.register(fs, e)
+	return func(ctx context.Context, cio cmdIO) error {
+		a, err := app.Open(ctx, c.config(cio.stderr))
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		fmt.Fprintf(cio.stdout, "database (%s) is up to date\n", a.DB.Dialect)
+		return nil
+	}
+}

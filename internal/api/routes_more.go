@@ -1,0 +1,9 @@
+package api
+
+// moreRoutes gathers the route lists of later capabilities, each declared in
+// its own file beside its handlers.
+func (s *Server) moreRoutes() []op {
+	var ops []op
+	ops = append(ops, s.salesRoutes()...)
+	return ops
+}
