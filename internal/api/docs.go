@@ -9,7 +9,7 @@ import (
 )
 
 var docsTmpl = template.Must(template.New("docs").Funcs(template.FuncMap{
-	"json": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
+	"json":  func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
 	"lower": strings.ToLower,
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

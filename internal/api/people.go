@@ -78,12 +78,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, a platform.Actor)
 	if err != nil {
 		return nil, err
 	}
-	http.SetCookie(w, s.sessionCookie(id, now.Add(platform.SessionTTL)))
+	http.SetCookie(w, s.sessionCookie(id))
 	return LoginResponse{User: u}, nil
 }
 
-func (s *Server) sessionCookie(id string, exp time.Time) *http.Cookie {
-	return &http.Cookie{Name: SessionCookie, Value: id, Path: "/", Expires: exp, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode}
+func (s *Server) sessionCookie(id string) *http.Cookie {
+	return &http.Cookie{Name: SessionCookie, Value: id, Path: "/", MaxAge: int(platform.SessionTTL.Seconds()), HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode}
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {

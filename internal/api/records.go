@@ -178,14 +178,14 @@ func (s *Server) deleteCompany(w http.ResponseWriter, r *http.Request, a platfor
 // PropertyRequest defines or changes a custom property. object_type, key and
 // type are fixed once created.
 type PropertyRequest struct {
-	ObjectType string            `json:"object_type,omitempty" doc:"contact, company or deal (create only)"`
-	Key        string            `json:"key,omitempty" doc:"lower_snake_case key used in props (create only)"`
-	LabelEN    string            `json:"label_en,omitempty"`
-	LabelJA    string            `json:"label_ja,omitempty"`
-	Type       crm.PropertyType  `json:"type,omitempty" doc:"text, number, date, single_choice, multi_choice or bool (create only)"`
-	Options    []crm.Option      `json:"options,omitempty"`
-	Required   bool              `json:"required,omitempty"`
-	Position   int               `json:"position,omitempty"`
+	ObjectType string           `json:"object_type,omitempty" doc:"contact, company or deal (create only)"`
+	Key        string           `json:"key,omitempty" doc:"lower_snake_case key used in props (create only)"`
+	LabelEN    string           `json:"label_en,omitempty"`
+	LabelJA    string           `json:"label_ja,omitempty"`
+	Type       crm.PropertyType `json:"type,omitempty" doc:"text, number, date, single_choice, multi_choice or bool (create only)"`
+	Options    []crm.Option     `json:"options,omitempty"`
+	Required   bool             `json:"required,omitempty"`
+	Position   int              `json:"position,omitempty"`
 }
 
 func (p PropertyRequest) def() crm.PropertyDefinition {

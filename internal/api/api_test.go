@@ -1,0 +1,388 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/app"
+	"github.com/ryorin/ryorin/internal/clock"
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/dbtest"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+// env is a running Ryorin with an admin, a marketer and a sales rep.
+type env struct {
+	t                       *testing.T
+	app                     *app.App
+	srv                     *httptest.Server
+	clock                   *clock.Fake
+	admin, sales, mkt       string // API tokens
+	adminID, salesID, mktID int64
+}
+
+func start(t *testing.T, d *db.DB) *env {
+	t.Helper()
+	ctx := context.Background()
+	fc := clock.NewFake(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
+	a, err := app.OpenOn(ctx, app.Config{Clock: fc, InsecureCookies: true}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, app: a, clock: fc}
+	e.srv = httptest.NewServer(a.Handler())
+	t.Cleanup(e.srv.Close)
+	cli := platform.CLI(1)
+	mk := func(email string, role platform.Role) (int64, string) {
+		u, err := platform.CreateUser(ctx, d, cli, platform.NewUser{Email: email, Name: email, Role: role, Password: "correct horse battery"}, fc.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, tok, err := platform.CreateToken(ctx, d, cli, u.ID, "test", nil, fc.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.ID, tok
+	}
+	e.adminID, e.admin = mk("admin@example.com", platform.RoleAdmin)
+	e.salesID, e.sales = mk("rep@example.com", platform.RoleSales)
+	e.mktID, e.mkt = mk("mkt@example.com", platform.RoleMarketing)
+	return e
+}
+
+type resp struct {
+	status int
+	body   map[string]any
+	raw    string
+	header http.Header
+}
+
+func (r resp) errField() string {
+	e, _ := r.body["error"].(map[string]any)
+	f, _ := e["field"].(string)
+	return f
+}
+
+func (e *env) do(token, method, path string, body any, headers ...string) resp {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		js, _ := json.Marshal(b)
+		rd = bytes.NewReader(js)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := resp{status: res.StatusCode, raw: string(raw), header: res.Header}
+	_ = json.Unmarshal(raw, &out.body)
+	return out
+}
+
+func (e *env) count(table string) int {
+	var n int
+	if err := e.app.DB.Reader().QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func TestAPI_BadInputGetsTheRightStatusAndChangesNothing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d)
+		first := e.do(e.admin, "POST", "/api/v1/contacts", map[string]any{"email": "a@example.com", "family_name": "山田"})
+		if first.status != 201 {
+			t.Fatalf("create: %d %s", first.status, first.raw)
+		}
+		id := int64(first.body["id"].(float64))
+		contacts, audits := e.count("contacts"), e.count("audit_log")
+		big := `{"family_name":"` + strings.Repeat("x", 2<<20) + `"}`
+		cases := []struct {
+			name, token, method, path string
+			body                      any
+			status                    int
+			field                     string
+		}{
+			{"duplicate email", e.admin, "POST", "/api/v1/contacts", map[string]any{"email": "A@example.com"}, 409, "email"},
+			{"unknown field", e.admin, "POST", "/api/v1/contacts", map[string]any{"emial": "b@example.com"}, 400, "emial"},
+			{"wrong type", e.admin, "POST", "/api/v1/contacts", map[string]any{"email": 42}, 400, "email"},
+			{"malformed JSON", e.admin, "POST", "/api/v1/contacts", `{"email":`, 400, ""},
+			{"oversized body", e.admin, "POST", "/api/v1/contacts", big, 413, ""},
+			{"invalid stage", e.admin, "POST", "/api/v1/deals", map[string]any{"name": "x", "stage_id": 9999}, 422, "stage_id"},
+			{"lost without reason", e.admin, "POST", "/api/v1/deals", map[string]any{"name": "x", "stage_id": 6}, 422, "lost_reason"},
+			{"no token", "", "GET", "/api/v1/contacts", nil, 401, ""},
+			{"bad token", "ryo_nope", "GET", "/api/v1/contacts", nil, 401, ""},
+			{"wrong role", e.sales, "POST", "/api/v1/users", map[string]any{"email": "x@example.com", "name": "x", "role": "admin"}, 403, ""},
+			{"wrong role audit", e.mkt, "GET", "/api/v1/audit", nil, 403, ""},
+			{"not found", e.admin, "GET", "/api/v1/contacts/99999", nil, 404, ""},
+			{"bad id", e.admin, "GET", "/api/v1/contacts/abc", nil, 404, ""},
+			{"bad filter", e.admin, "GET", "/api/v1/contacts?lifecycle_stage=hot", nil, 400, "lifecycle_stage"},
+			{"bad cursor", e.admin, "GET", "/api/v1/contacts?cursor=zzz", nil, 400, "cursor"},
+			{"unknown prop filter", e.admin, "GET", "/api/v1/contacts?prop.nope=1", nil, 400, "prop.nope"},
+			{"bad patch", e.admin, "PATCH", "/api/v1/contacts/" + itoa(id), map[string]any{"lifecycle_stage": "hot"}, 400, "lifecycle_stage"},
+			{"unknown route", e.admin, "GET", "/api/v1/nothing", nil, 404, ""},
+		}
+		for _, c := range cases {
+			r := e.do(c.token, c.method, c.path, c.body)
+			if r.status != c.status || (c.field != "" && r.errField() != c.field) {
+				t.Errorf("%s: got %d field %q (%s), want %d field %q", c.name, r.status, r.errField(), trunc(r.raw), c.status, c.field)
+			}
+			if r.body["error"] == nil {
+				t.Errorf("%s: no JSON error body: %s", c.name, trunc(r.raw))
+			}
+		}
+		dup := e.do(e.admin, "POST", "/api/v1/contacts", map[string]any{"email": "a@example.com"})
+		if got := dup.body["error"].(map[string]any)["existing_id"]; got != float64(id) {
+			t.Errorf("conflict existing_id = %v, want %d", got, id)
+		}
+		if e.count("contacts") != contacts || e.count("audit_log") != audits || e.count("deals") != 0 {
+			t.Errorf("failed requests changed data")
+		}
+	})
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func trunc(s string) string {
+	if len(s) > 200 {
+		return s[:200]
+	}
+	return s
+}
+
+func TestAPI_IdempotencyKeyMakesCreatesSafeToRetry(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d)
+		body := map[string]any{"email": "idem@example.com"}
+		r1 := e.do(e.admin, "POST", "/api/v1/contacts", body, "Idempotency-Key", "k1")
+		r2 := e.do(e.admin, "POST", "/api/v1/contacts", body, "Idempotency-Key", "k1")
+		if r1.status != 201 || r2.status != 201 || r1.raw != r2.raw || r2.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("replay: %d %s / %d %s", r1.status, r1.raw, r2.status, r2.raw)
+		}
+		if n := e.count("contacts"); n != 1 {
+			t.Fatalf("contacts = %d, want 1", n)
+		}
+		r3 := e.do(e.admin, "POST", "/api/v1/contacts", map[string]any{"email": "other@example.com"}, "Idempotency-Key", "k1")
+		if r3.status != 422 {
+			t.Fatalf("same key, other body: %d %s", r3.status, r3.raw)
+		}
+		// A failed create (bad input) is replayed as the same failure, not re-run.
+		r4 := e.do(e.admin, "POST", "/api/v1/contacts", map[string]any{"email": "bad"}, "Idempotency-Key", "k2")
+		r5 := e.do(e.admin, "POST", "/api/v1/contacts", map[string]any{"email": "bad"}, "Idempotency-Key", "k2")
+		if r4.status != 400 || r5.status != 400 {
+			t.Fatalf("failed create replay: %d %d", r4.status, r5.status)
+		}
+	})
+}
+
+var pathParam = regexp.MustCompile(`\{[a-z_]+\}`)
+
+func TestOpenAPI_DescribesExactlyTheRoutesServed(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite))
+	r := e.do("", "GET", "/api/v1/openapi.json", nil)
+	if r.status != 200 {
+		t.Fatal(r.status)
+	}
+	paths := r.body["paths"].(map[string]any)
+	documented := map[string]bool{}
+	for p, item := range paths {
+		for m, o := range item.(map[string]any) {
+			documented[strings.ToUpper(m)+" "+p] = true
+			if o.(map[string]any)["operationId"] == "" {
+				t.Errorf("%s %s has no operationId", m, p)
+			}
+			// Every documented route answers from a real handler, not the
+			// catch-all: with a bad token it must say 401 (or, when public,
+			// anything but the catch-all 404).
+			res := e.do("ryo_bad", strings.ToUpper(m), pathParam.ReplaceAllString(p, "1"), nil)
+			if res.status == 404 && strings.Contains(res.raw, "no API route") {
+				t.Errorf("%s %s is documented but not routed", m, p)
+			}
+		}
+	}
+	for _, op := range e.app.API.Ops() {
+		if !documented[op] {
+			t.Errorf("route %s is not in the OpenAPI document", op)
+		}
+	}
+	if len(documented) != len(e.app.API.Ops()) {
+		t.Errorf("documented %d operations, routed %d", len(documented), len(e.app.API.Ops()))
+	}
+	docs := e.do("", "GET", "/api/docs", nil)
+	if docs.status != 200 || !strings.Contains(docs.raw, "listContacts") {
+		t.Errorf("docs page: %d", docs.status)
+	}
+}
+
+func TestAPI_SessionLoginTwoFactorAndCrossSiteProtection(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d)
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		post := func(path, body string, headers ...string) *http.Response {
+			req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			for i := 0; i+1 < len(headers); i += 2 {
+				req.Header.Set(headers[i], headers[i+1])
+			}
+			res, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res
+		}
+		if res := post("/api/v1/auth/login", `{"email":"admin@example.com","password":"wrong password"}`); res.StatusCode != 401 {
+			t.Fatalf("wrong password: %d", res.StatusCode)
+		}
+		res := post("/api/v1/auth/login", `{"email":"ADMIN@example.com","password":"correct horse battery"}`)
+		if res.StatusCode != 200 {
+			t.Fatalf("login: %d", res.StatusCode)
+		}
+		var sc *http.Cookie
+		for _, ck := range res.Cookies() {
+			if ck.Name == "ryorin_session" {
+				sc = ck
+			}
+		}
+		if sc == nil || !sc.HttpOnly || sc.SameSite != http.SameSiteLaxMode {
+			t.Fatalf("session cookie = %+v", sc)
+		}
+		if res := post("/api/v1/contacts", `{"email":"s@example.com"}`); res.StatusCode != 201 {
+			t.Fatalf("same-origin create with session: %d", res.StatusCode)
+		}
+		if res := post("/api/v1/contacts", `{"email":"evil@example.com"}`, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"); res.StatusCode != 403 {
+			t.Fatalf("cross-site create with session: %d, want 403", res.StatusCode)
+		}
+		// Two-factor: enrol, then a login needs the code.
+		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/me/totp", nil)
+		r2, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var setup map[string]string
+		_ = json.NewDecoder(r2.Body).Decode(&setup)
+		r2.Body.Close()
+		code, _ := platform.TOTPCode(setup["secret"], e.clock.Now())
+		if res := post("/api/v1/me/totp/enable", `{"code":"`+code+`"}`); res.StatusCode != 204 {
+			t.Fatalf("enable totp: %d", res.StatusCode)
+		}
+		if res := post("/api/v1/auth/login", `{"email":"admin@example.com","password":"correct horse battery"}`); res.StatusCode != 401 {
+			t.Fatalf("login without code: %d", res.StatusCode)
+		}
+		if res := post("/api/v1/auth/login", `{"email":"admin@example.com","password":"correct horse battery","totp_code":"`+code+`"}`); res.StatusCode != 200 {
+			t.Fatalf("login with code: %d", res.StatusCode)
+		}
+		// Login is rate-limited per email.
+		limited := false
+		for i := 0; i < 12; i++ {
+			if res := post("/api/v1/auth/login", `{"email":"rep@example.com","password":"nope nope nope"}`); res.StatusCode == 429 {
+				limited = true
+				break
+			}
+		}
+		if !limited {
+			t.Fatal("login was never rate-limited")
+		}
+	})
+}
+
+func TestAPI_SalesCanBeLimitedToTheirOwnRecords(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d)
+		mine := e.do(e.sales, "POST", "/api/v1/contacts", map[string]any{"email": "mine@example.com"})
+		theirs := e.do(e.admin, "POST", "/api/v1/contacts", map[string]any{"email": "theirs@example.com", "owner_id": e.adminID})
+		if mine.status != 201 || theirs.status != 201 {
+			t.Fatal(mine.raw, theirs.raw)
+		}
+		path := "/api/v1/contacts/" + itoa(int64(theirs.body["id"].(float64)))
+		if r := e.do(e.sales, "GET", path, nil); r.status != 200 {
+			t.Fatalf("shared record by default: %d", r.status)
+		}
+		if r := e.do(e.admin, "PATCH", "/api/v1/workspace", map[string]any{"sales_own_records_only": true}); r.status != 200 {
+			t.Fatalf("setting: %d %s", r.status, r.raw)
+		}
+		if r := e.do(e.sales, "GET", path, nil); r.status != 404 {
+			t.Fatalf("other's record with own-only: %d", r.status)
+		}
+		if r := e.do(e.sales, "GET", "/api/v1/contacts", nil); len(r.body["items"].([]any)) != 1 {
+			t.Fatalf("own-only list: %s", r.raw)
+		}
+		if r := e.do(e.mkt, "GET", path, nil); r.status != 200 {
+			t.Fatalf("marketing still sees all: %d", r.status)
+		}
+		audit := e.do(e.admin, "GET", "/api/v1/audit?object_type=workspace", nil)
+		items := audit.body["items"].([]any)
+		if len(items) != 1 || !strings.Contains(audit.raw, "sales_own_records_only") {
+			t.Fatalf("audit of the setting: %s", audit.raw)
+		}
+	})
+}
+
+func TestAPI_DealMovesThroughStagesAndContactsFollowTheLifecycle(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d)
+		c := e.do(e.sales, "POST", "/api/v1/contacts", map[string]any{"email": "buyer@example.com", "lifecycle_stage": "sql"})
+		cid := int64(c.body["id"].(float64))
+		deal := e.do(e.sales, "POST", "/api/v1/deals", map[string]any{"name": "Pilot", "amount": 1200000, "contacts": []any{map[string]any{"contact_id": cid, "role": "decision_maker"}}})
+		if deal.status != 201 {
+			t.Fatal(deal.raw)
+		}
+		did := itoa(int64(deal.body["id"].(float64)))
+		if r := e.do(e.sales, "GET", "/api/v1/contacts/"+itoa(cid), nil); r.body["lifecycle_stage"] != "opportunity" {
+			t.Fatalf("contact stage after deal: %v", r.body["lifecycle_stage"])
+		}
+		call := e.do(e.sales, "POST", "/api/v1/activities", map[string]any{"kind": "call", "deal_id": deal.body["id"], "contact_id": cid, "call_outcome": "appointment"})
+		if call.status != 201 {
+			t.Fatal(call.raw)
+		}
+		if r := e.do(e.sales, "PATCH", "/api/v1/deals/"+did, map[string]any{"stage_id": 5}); r.status != 200 || r.body["status"] != "won" || r.body["closed_at"] == nil {
+			t.Fatalf("win: %s", r.raw)
+		}
+		if r := e.do(e.sales, "GET", "/api/v1/contacts/"+itoa(cid), nil); r.body["lifecycle_stage"] != "customer" || r.body["last_activity_at"] == nil {
+			t.Fatalf("contact after win: %s", r.raw)
+		}
+		tl := e.do(e.sales, "GET", "/api/v1/deals/"+did+"/timeline", nil)
+		kinds := []string{}
+		for _, it := range tl.body["items"].([]any) {
+			kinds = append(kinds, it.(map[string]any)["kind"].(string))
+		}
+		if strings.Join(kinds, ",") != "deal.won,activity.call,deal.created" {
+			t.Fatalf("deal timeline = %v", kinds)
+		}
+		h := e.do(e.sales, "GET", "/api/v1/contacts/"+itoa(cid)+"/lifecycle", nil)
+		if !strings.Contains(h.raw, `"to":"customer"`) || !strings.Contains(h.raw, `"cause_kind":"deal"`) {
+			t.Fatalf("lifecycle: %s", h.raw)
+		}
+	})
+}
