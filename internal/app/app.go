@@ -32,9 +32,10 @@ type Config struct {
 // App is a running Ryorin: database, services, HTTP handler.
 type App struct {
 	Config
-	DB  *db.DB
-	CRM *crm.Service
-	API *api.Server
+	DB   *db.DB
+	CRM  *crm.Service
+	API  *api.Server
+	Jobs *platform.Jobs
 }
 
 // Open opens and migrates the database and builds the services.
@@ -86,7 +87,8 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	if err := platform.EnsureWorkspace(ctx, d, platform.DefaultWorkspace, "Ryorin", now); err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, DB: d, CRM: crm.New(d, cfg.Clock)}
+	a := &App{Config: cfg, DB: d, CRM: crm.New(d, cfg.Clock), Jobs: platform.NewJobs(d, cfg.Clock, cfg.Log)}
+	a.registerJobs()
 	if err := a.CRM.EnsureDefaults(ctx, platform.DefaultWorkspace, "ja"); err != nil {
 		return nil, fmt.Errorf("app: default pipeline: %w", err)
 	}

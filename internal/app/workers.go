@@ -1,16 +1,49 @@
 package app
 
-import "context"
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/platform"
+)
 
 // Workers are the background loops started by serve.
 type Workers struct {
-	stop func()
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
-// StartWorkers starts the background workers; Stop waits for them.
+// registerJobs registers every job handler and periodic job of the product.
+func (a *App) registerJobs() {
+	a.Jobs.Every("jobs.prune", 24*time.Hour, func(ctx context.Context, j platform.Job) error {
+		_, err := platform.PruneJobs(ctx, a.DB, a.Clock.Now(), 7*24*time.Hour)
+		return err
+	})
+	a.Jobs.Every("idempotency.prune", time.Hour, func(ctx context.Context, j platform.Job) error {
+		cut := db.Millis(a.Clock.Now().Add(-platform.IdempotencyTTL))
+		return a.DB.Write(ctx, "idempotency.prune", func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, cut)
+			return err
+		})
+	})
+}
+
+// StartWorkers starts the background job runner; Stop waits for it.
 func (a *App) StartWorkers(ctx context.Context) *Workers {
-	return &Workers{stop: func() {}}
+	ctx, cancel := context.WithCancel(ctx)
+	w := &Workers{cancel: cancel}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		a.Jobs.Run(ctx)
+	}()
+	return w
 }
 
-// Stop stops the workers and waits until they have finished or released their jobs.
-func (w *Workers) Stop() { w.stop() }
+// Stop stops the workers and waits until each job was finished or released.
+func (w *Workers) Stop() {
+	w.cancel()
+	w.wg.Wait()
+}

@@ -1,0 +1,410 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/clock"
+	"github.com/ryorin/ryorin/internal/db"
+)
+
+// Durable jobs live in the jobs table: enqueued in the same transaction as
+// the business write that needs them, claimed with a lease, retried with
+// backoff, and resumed after a crash or restart (an expired lease makes a
+// running job claimable again). See docs/adr/0004-jobs-in-the-database.md.
+
+// Job statuses.
+const (
+	JobQueued  = "queued"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"  // gave up after max attempts, or a permanent error
+	JobUnknown = "unknown" // the outcome cannot be known (e.g. crash mid-send); counted, never repeated
+)
+
+// Job is one unit of durable work.
+type Job struct {
+	ID          int64
+	WorkspaceID int64
+	Kind        string
+	Payload     json.RawMessage
+	Attempts    int // including this one
+	MaxAttempts int
+	// Reclaimed is true when an earlier attempt started and never reported
+	// back (its worker crashed or was killed). Handlers whose side effects
+	// cannot be checked must treat this as "maybe already done".
+	Reclaimed bool
+	RunAt     time.Time
+}
+
+// Decode unmarshals the payload into v.
+func (j Job) Decode(v any) error { return json.Unmarshal(j.Payload, v) }
+
+// JobHandler does a job. A nil error marks it done; an error retries it with
+// backoff; Permanent(err) fails it at once; Unknown(err) records an unknown
+// outcome.
+type JobHandler func(ctx context.Context, j Job) error
+
+type permanentErr struct{ error }
+type unknownErr struct{ error }
+
+// Permanent marks an error as not worth retrying.
+func Permanent(err error) error { return permanentErr{err} }
+
+// Unknown marks an outcome that cannot be known; the job is not retried.
+func Unknown(err error) error { return unknownErr{err} }
+
+func (e permanentErr) Unwrap() error { return e.error }
+func (e unknownErr) Unwrap() error   { return e.error }
+
+// EnqueueOptions tune one job.
+type EnqueueOptions struct {
+	RunAt       time.Time // zero: now
+	UniqueKey   string    // at most one job per (kind, key) ever: makes enqueueing idempotent
+	MaxAttempts int       // default 10
+	Priority    int       // higher runs first
+}
+
+// Enqueue adds a job inside tx. With a UniqueKey that already exists it adds
+// nothing and returns inserted=false. Pass a *Jobs as waker to have the
+// runner pick the job up as soon as tx commits.
+func Enqueue(ctx context.Context, tx *db.Tx, ws int64, kind string, payload any, o EnqueueOptions, now time.Time, waker *Jobs) (id int64, inserted bool, err error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return 0, false, fmt.Errorf("platform.Enqueue(%s): %w", kind, err)
+	}
+	if o.RunAt.IsZero() {
+		o.RunAt = now
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 10
+	}
+	err = tx.QueryRowContext(ctx, `-- platform.Enqueue
+		INSERT INTO jobs (workspace_id, kind, payload, priority, run_at, max_attempts, unique_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (workspace_id, kind, unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id`,
+		ws, kind, string(b), o.Priority, db.Millis(o.RunAt), o.MaxAttempts, db.NullString(o.UniqueKey), db.Millis(now)).Scan(&id)
+	if db.NoRows(err) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("platform.Enqueue(%s): %w", kind, err)
+	}
+	if waker != nil {
+		tx.AfterCommit(waker.Wake)
+	}
+	return id, true, nil
+}
+
+// Jobs runs the registered handlers over the jobs table.
+type Jobs struct {
+	DB    *db.DB
+	Clock clock.Clock
+	Log   *slog.Logger
+	// Lease is how long a claimed job is reserved for its worker; a job whose
+	// lease ran out without a result is claimed again (Reclaimed).
+	Lease time.Duration
+	// Batch is how many jobs one claim takes (a bounded write).
+	Batch int
+	// Poll is how often the runner looks for due jobs when not woken.
+	Poll time.Duration
+
+	mu       sync.Mutex
+	handlers map[string]JobHandler
+	periodic []periodicJob
+	worker   string
+	wake     chan struct{}
+}
+
+type periodicJob struct {
+	kind  string
+	every time.Duration
+}
+
+// NewJobs returns a runner with sensible defaults.
+func NewJobs(d *db.DB, c clock.Clock, log *slog.Logger) *Jobs {
+	host, _ := os.Hostname()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Jobs{DB: d, Clock: c, Log: log, Lease: 5 * time.Minute, Batch: 10, Poll: time.Second,
+		handlers: map[string]JobHandler{}, worker: host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.Itoa(rand.IntN(1e6)),
+		wake: make(chan struct{}, 1)}
+}
+
+// Handle registers the handler for a kind of job.
+func (q *Jobs) Handle(kind string, h JobHandler) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.handlers[kind] = h
+}
+
+// Every makes kind run once per interval (workspace 1), however many servers
+// run: each slot's job has a unique key.
+func (q *Jobs) Every(kind string, every time.Duration, h JobHandler) {
+	q.Handle(kind, h)
+	q.mu.Lock()
+	q.periodic = append(q.periodic, periodicJob{kind, every})
+	q.mu.Unlock()
+}
+
+// Wake makes the runner look for jobs now.
+func (q *Jobs) Wake() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// schedulePeriodic enqueues the current slot of every periodic job.
+func (q *Jobs) schedulePeriodic(ctx context.Context) error {
+	q.mu.Lock()
+	ps := append([]periodicJob(nil), q.periodic...)
+	q.mu.Unlock()
+	if len(ps) == 0 {
+		return nil
+	}
+	now := q.Clock.Now()
+	return q.DB.Write(ctx, "platform.schedulePeriodic", func(tx *db.Tx) error {
+		for _, p := range ps {
+			slot := now.Truncate(p.every)
+			key := slot.UTC().Format(time.RFC3339)
+			if _, _, err := Enqueue(ctx, tx, DefaultWorkspace, p.kind, map[string]string{"slot": key},
+				EnqueueOptions{RunAt: slot, UniqueKey: key, MaxAttempts: 3}, now, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// claim takes up to Batch due jobs: queued ones whose time has come, and
+// running ones whose lease expired.
+func (q *Jobs) claim(ctx context.Context) ([]Job, error) {
+	now := db.Millis(q.Clock.Now())
+	lock := ""
+	if q.DB.Dialect == db.Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var out []Job
+	err := q.DB.Write(ctx, "platform.claimJobs", func(tx *db.Tx) error {
+		rows, err := tx.QueryContext(ctx, `-- platform.claimJobs
+			UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?, locked_until = ?
+			WHERE id IN (
+				SELECT id FROM jobs
+				WHERE (status = 'queued' AND run_at <= ?) OR (status = 'running' AND locked_until < ?)
+				ORDER BY priority DESC, run_at, id LIMIT ?`+lock+`)
+			RETURNING id, workspace_id, kind, payload, attempts, max_attempts, run_at, status`,
+			q.worker, now+q.Lease.Milliseconds(), now, now, q.Batch)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var j Job
+			var payload *string
+			var runAt int64
+			var st string
+			if err := rows.Scan(&j.ID, &j.WorkspaceID, &j.Kind, &payload, &j.Attempts, &j.MaxAttempts, &runAt, &st); err != nil {
+				return err
+			}
+			if payload != nil {
+				j.Payload = json.RawMessage(*payload)
+			}
+			j.RunAt = db.Time(runAt)
+			out = append(out, j)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("platform.claimJobs: %w", err)
+	}
+	// A job claimed with attempts > 1 whose previous attempt left no error
+	// may have been cut off mid-run; tell the handler.
+	for i := range out {
+		if out[i].Attempts > 1 {
+			var lastErr string
+			_ = q.DB.Reader().QueryRowContext(ctx, `SELECT last_error FROM jobs WHERE id = ?`, out[i].ID).Scan(&lastErr)
+			out[i].Reclaimed = lastErr == ""
+		}
+	}
+	return out, nil
+}
+
+// RunOnce claims and runs due jobs until none are left, and returns how many
+// ran. Tests call it after moving the clock; the background loop calls it on
+// every tick.
+func (q *Jobs) RunOnce(ctx context.Context) (int, error) {
+	if err := q.schedulePeriodic(ctx); err != nil {
+		return 0, err
+	}
+	total := 0
+	for {
+		jobs, err := q.claim(ctx)
+		if err != nil {
+			return total, err
+		}
+		if len(jobs) == 0 {
+			return total, nil
+		}
+		for _, j := range jobs {
+			if ctx.Err() != nil {
+				q.release(j)
+				continue
+			}
+			q.finish(ctx, j, q.exec(ctx, j))
+			total++
+		}
+		if ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+}
+
+func (q *Jobs) exec(ctx context.Context, j Job) (err error) {
+	q.mu.Lock()
+	h := q.handlers[j.Kind]
+	q.mu.Unlock()
+	if h == nil {
+		return Permanent(fmt.Errorf("no handler for job kind %q", j.Kind))
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	jctx, cancel := context.WithTimeout(ctx, q.Lease-5*time.Second)
+	defer cancel()
+	return h(jctx, j)
+}
+
+// finish records a job's result.
+func (q *Jobs) finish(ctx context.Context, j Job, err error) {
+	now := q.Clock.Now()
+	status, runAt, msg := JobDone, j.RunAt, ""
+	var perm permanentErr
+	var unk unknownErr
+	switch {
+	case err == nil:
+	case errors.As(err, &unk):
+		status, msg = JobUnknown, err.Error()
+	case errors.As(err, &perm) || j.Attempts >= j.MaxAttempts:
+		status, msg = JobFailed, err.Error()
+	default:
+		status, msg = JobQueued, err.Error()
+		runAt = now.Add(Backoff(j.Attempts))
+	}
+	if msg == "" && err != nil {
+		msg = "error"
+	}
+	if len(msg) > 2000 {
+		msg = msg[:2000]
+	}
+	if err != nil {
+		q.Log.Warn("job did not succeed", "job", j.ID, "kind", j.Kind, "attempt", j.Attempts, "status", status, "err", err)
+	}
+	var finished any
+	if status != JobQueued {
+		finished = db.Millis(now)
+	}
+	// A background context: the result must be written even during shutdown.
+	werr := q.DB.Write(context.WithoutCancel(ctx), "platform.finishJob", func(tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `-- platform.finishJob
+			UPDATE jobs SET status = ?, run_at = ?, last_error = ?, locked_by = '', locked_until = NULL, finished_at = ?
+			WHERE id = ? AND locked_by = ?`, status, db.Millis(runAt), msg, finished, j.ID, q.worker)
+		return err
+	})
+	if werr != nil {
+		q.Log.Error("job result not recorded; it will be reclaimed when its lease ends", "job", j.ID, "err", werr)
+	}
+}
+
+// release hands an unstarted claimed job back, without counting the attempt.
+func (q *Jobs) release(j Job) {
+	_ = q.DB.Write(context.Background(), "platform.releaseJob", func(tx *db.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = '',
+			locked_until = NULL WHERE id = ? AND locked_by = ?`, j.ID, q.worker)
+		return err
+	})
+}
+
+// Backoff is the wait before retry n: 2^n seconds with ±25 % jitter, capped at an hour.
+func Backoff(attempt int) time.Duration {
+	d := time.Duration(1<<min(attempt, 12)) * time.Second
+	d = min(d, time.Hour)
+	return d + time.Duration(rand.Int64N(int64(d/2))) - d/4
+}
+
+// Run processes jobs until ctx ends. On return, no job of this runner is left
+// running: each was finished, or released for another worker.
+func (q *Jobs) Run(ctx context.Context) {
+	t := time.NewTicker(q.Poll)
+	defer t.Stop()
+	for {
+		if _, err := q.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			q.Log.Error("job runner", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-q.wake:
+		}
+	}
+}
+
+// JobCounts returns how many jobs are in each status, for metrics and the
+// admin screen.
+func JobCounts(ctx context.Context, q db.Querier) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `-- platform.JobCounts
+		SELECT status, COUNT(*) FROM jobs GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+// PruneJobs deletes finished jobs older than keep, in bounded batches so no
+// write transaction holds SQLite's writer for long.
+func PruneJobs(ctx context.Context, d *db.DB, now time.Time, keep time.Duration) (int, error) {
+	total := 0
+	cut := db.Millis(now.Add(-keep))
+	for {
+		var n int64
+		err := d.Write(ctx, "platform.PruneJobs", func(tx *db.Tx) error {
+			res, err := tx.ExecContext(ctx, `-- platform.PruneJobs
+				DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status = 'done' AND finished_at < ? LIMIT 1000)`, cut)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += int(n)
+		if n < 1000 {
+			return total, nil
+		}
+	}
+}
