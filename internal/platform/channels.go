@@ -3,6 +3,8 @@ package platform
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/ryorin/ryorin/internal/db"
 )
@@ -65,4 +67,73 @@ func ChannelExists(ctx context.Context, q db.Querier, ws int64, key string) (boo
 	err := q.QueryRowContext(ctx, `-- platform.ChannelExists
 		SELECT COUNT(*) FROM channels WHERE workspace_id = ? AND key = ?`, ws, key).Scan(&n)
 	return n > 0, err
+}
+
+var (
+	searchEngines = []string{"google.", "bing.com", "yahoo.co.jp", "search.yahoo.", "duckduckgo.com", "baidu.com", "naver.com", "ecosia.org"}
+	socialSites   = []string{"facebook.com", "fb.com", "instagram.com", "twitter.com", "x.com", "t.co", "linkedin.com", "lnkd.in",
+		"youtube.com", "note.com", "line.me", "tiktok.com", "threads.net", "pinterest.", "reddit.com", "qiita.com", "zenn.dev", "b.hatena.ne.jp"}
+)
+
+var socialSources = map[string]bool{"twitter": true, "x": true, "facebook": true, "fb": true, "instagram": true, "linkedin": true,
+	"youtube": true, "line": true, "tiktok": true, "note": true, "threads": true, "pinterest": true, "reddit": true}
+
+// ClassifyChannel derives a default channel from UTM parameters and the
+// referrer, the way analytics tools do: paid media first, then email, social
+// and search referrers, any other site as referral, nothing as direct. The
+// tracking capability makes these rules editable; this is the fallback.
+func ClassifyChannel(utmSource, utmMedium, referrer, pageURL string) string {
+	m := strings.ToLower(utmMedium)
+	src := strings.ToLower(utmSource)
+	switch {
+	case m == "cpc" || m == "ppc" || m == "paid" || m == "paidsearch" || m == "paid_search" || m == "sem":
+		return ChannelPaidSearch
+	case m == "email" || m == "e-mail" || m == "newsletter" || m == "mail":
+		return ChannelEmail
+	case m == "social" || m == "paid_social" || m == "social-network" || m == "sns" || socialSources[src] || hostMatches(src, socialSites):
+		return ChannelSocial
+	case m == "event" || m == "offline" || m == "seminar" || m == "exhibition" || m == "webinar":
+		return ChannelEvents
+	case m == "referral":
+		return ChannelReferral
+	}
+	host := refHost(referrer)
+	switch {
+	case host == "":
+		if m != "" || src != "" {
+			return ChannelOther
+		}
+		return ChannelDirect
+	case host == refHost(pageURL):
+		return ChannelDirect
+	case hostMatches(host, searchEngines):
+		return ChannelOrganicSearch
+	case hostMatches(host, socialSites):
+		return ChannelSocial
+	}
+	return ChannelReferral
+}
+
+func refHost(u string) string {
+	p, err := url.Parse(strings.TrimSpace(u))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(strings.ToLower(p.Hostname()), "www.")
+}
+
+func hostMatches(host string, list []string) bool {
+	if host == "" {
+		return false
+	}
+	for _, s := range list {
+		if strings.HasSuffix(s, ".") {
+			if strings.HasPrefix(host, s) || strings.Contains(host, "."+s) {
+				return true
+			}
+		} else if host == s || strings.HasSuffix(host, "."+s) {
+			return true
+		}
+	}
+	return false
 }
