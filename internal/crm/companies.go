@@ -302,7 +302,8 @@ func (s *Service) ListCompanies(ctx context.Context, a platform.Actor, f Company
 		w.and("corporate_number = ?", NormalizePhone(f.CorporateNumber))
 	}
 	if f.Q != "" {
-		w.and(`search_text LIKE ? ESCAPE '\'`, likePattern(f.Q))
+		cond, args := searchCond(s.DB.Dialect, "companies", f.Q)
+		w.and(cond, args...)
 	}
 	if len(f.Props) > 0 {
 		defs, err := s.Properties(ctx, s.DB.Reader(), a.WorkspaceID, "company")

@@ -416,7 +416,8 @@ func (s *Service) ListContacts(ctx context.Context, a platform.Actor, f ContactF
 		w.and("email = ?", e)
 	}
 	if f.Q != "" {
-		w.and(`search_text LIKE ? ESCAPE '\'`, likePattern(f.Q))
+		cond, args := searchCond(s.DB.Dialect, "contacts", f.Q)
+		w.and(cond, args...)
 	}
 	if len(f.Props) > 0 {
 		defs, err := s.Properties(ctx, s.DB.Reader(), a.WorkspaceID, "contact")

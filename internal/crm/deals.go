@@ -558,7 +558,8 @@ func (s *Service) ListDeals(ctx context.Context, a platform.Actor, f DealFilter)
 		w.and("status = ?", f.Status)
 	}
 	if f.Q != "" {
-		w.and(`search_text LIKE ? ESCAPE '\'`, likePattern(f.Q))
+		cond, args := searchCond(s.DB.Dialect, "deals", f.Q)
+		w.and(cond, args...)
 	}
 	if len(f.Props) > 0 {
 		defs, err := s.Properties(ctx, s.DB.Reader(), a.WorkspaceID, "deal")

@@ -1,0 +1,28 @@
+package crm
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ryorin/ryorin/internal/db"
+)
+
+// searchCond returns the condition for a partial-match search on a table's
+// search_text. Three characters or more use the trigram index (FTS5 on
+// SQLite, pg_trgm on PostgreSQL); shorter queries match the start of the
+// text (family name first), which a plain index serves.
+func searchCond(d db.Dialect, table, q string) (string, []any) {
+	f := strings.TrimSpace(Fold(q))
+	if utf8.RuneCountInString(f) < 3 {
+		if d == db.Postgres {
+			// LIKE 'x%' with a text_pattern_ops index compares bytes, whatever the collation.
+			return `search_text LIKE ? ESCAPE '\'`, []any{strings.TrimPrefix(likePattern(f), "%")}
+		}
+		return "search_text >= ? AND search_text < ?", []any{f, f + "\U0010FFFF"}
+	}
+	if d == db.SQLite && (table == "contacts" || table == "companies") {
+		// A quoted FTS5 string with the trigram tokenizer matches any substring.
+		return "id IN (SELECT rowid FROM " + table + "_fts WHERE " + table + "_fts MATCH ?)", []any{`"` + strings.ReplaceAll(f, `"`, `""`) + `"`}
+	}
+	return `search_text LIKE ? ESCAPE '\'`, []any{likePattern(f)}
+}
