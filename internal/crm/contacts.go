@@ -451,3 +451,10 @@ func millisPtr(t *time.Time) int64 {
 	}
 	return db.Millis(*t)
 }
+
+// ContactSearchText is the folded text a contact's name search matches; bulk
+// loaders (imports, the benchmark generator) store it the same way.
+func ContactSearchText(c Contact) string { return contactSearch(c) }
+
+// CompanySearchText is the folded text a company's name search matches.
+func CompanySearchText(c Company) string { return companySearch(c) }

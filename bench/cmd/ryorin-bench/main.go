@@ -1,0 +1,145 @@
+// Command ryorin-bench generates a data set and measures a real `ryorin
+// serve` process against it over HTTP: list, search, timeline and ingest
+// latencies, and the server's peak memory. See docs/benchmarks.md.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ryorin/ryorin/bench"
+	"github.com/ryorin/ryorin/internal/db"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "ryorin-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	size := flag.String("size", "S", "data set: XS, S, M or L")
+	dbURL := flag.String("database-url", "", "postgres://… (default: SQLite in -data)")
+	data := flag.String("data", "", "SQLite data directory (default: bench/out/<size>)")
+	bin := flag.String("bin", "", "ryorin binary (default: built into a temp dir)")
+	n := flag.Int("n", 200, "requests per latency scenario")
+	events := flag.Int("events", 200_000, "events to ingest in the throughput scenario")
+	flag.Parse()
+	sz, ok := bench.Sizes[*size]
+	if !ok {
+		return fmt.Errorf("unknown size %q", *size)
+	}
+	ctx := context.Background()
+	if *data == "" {
+		*data = filepath.Join("bench", "out", sz.Name)
+	}
+	d, err := db.Open(ctx, *dbURL, *data)
+	if err != nil {
+		return err
+	}
+	if _, err := d.Migrate(ctx); err != nil {
+		return err
+	}
+	var contacts int
+	_ = d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts`).Scan(&contacts)
+	if contacts == 0 {
+		start := time.Now()
+		err := bench.Generate(ctx, d, sz, func(s string) { fmt.Fprintf(os.Stderr, "  %s (%s)\n", s, time.Since(start).Round(time.Second)) })
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "generated %s in %s\n", sz.Name, time.Since(start).Round(time.Second))
+	} else if contacts != sz.Contacts {
+		return fmt.Errorf("the database holds %d contacts, not size %s; use an empty one", contacts, sz.Name)
+	}
+	d.Close()
+
+	if *bin == "" {
+		dir, err := os.MkdirTemp("", "ryorin-bench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		*bin = filepath.Join(dir, "ryorin")
+		if out, err := exec.Command("go", "build", "-o", *bin, "./cmd/ryorin").CombinedOutput(); err != nil {
+			return fmt.Errorf("build: %v\n%s", err, out)
+		}
+	}
+	common := []string{"--data", *data}
+	if *dbURL != "" {
+		common = []string{"--database-url", *dbURL}
+	}
+	tok, err := exec.Command(*bin, append([]string{"token", "create", "--email", "user1@bench.example"}, common...)...).Output()
+	if err != nil {
+		return fmt.Errorf("token: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	srv := exec.Command(*bin, append([]string{"serve", "--addr", addr, "--log-level", "warn"}, common...)...)
+	srv.Stderr = os.Stderr
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
+	base := "http://" + addr
+	for i := 0; ; i++ {
+		res, err := http.Get(base + "/readyz")
+		if err == nil && res.StatusCode == 200 {
+			res.Body.Close()
+			break
+		}
+		if i > 100 {
+			return fmt.Errorf("server did not become ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c := &bench.Client{Base: base, Token: strings.TrimSpace(string(tok)), HTTP: &http.Client{Timeout: 60 * time.Second}}
+	rs, err := bench.Run(ctx, c, sz, *n, *events)
+	if err != nil {
+		return err
+	}
+	engine := "SQLite"
+	if *dbURL != "" {
+		engine = "PostgreSQL"
+	}
+	fmt.Printf("\n### %s, size %s (%d contacts, %d companies, %d events, %d deals)\n\n", engine, sz.Name, sz.Contacts, sz.Companies, sz.Events, sz.Deals)
+	fmt.Print(bench.Markdown(rs))
+	hwm, rss := memOf(srv.Process.Pid)
+	fmt.Printf("\n`ryorin serve` memory after the run: peak RSS (VmHWM) %s, current RSS %s (target < 300 MB)\n", hwm, rss)
+	return nil
+}
+
+// memOf reads a process's peak and current resident set size from /proc.
+func memOf(pid int) (hwm, rss string) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?", "?"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			hwm = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			rss = strings.TrimSpace(v)
+		}
+	}
+	return hwm, rss
+}
