@@ -185,11 +185,12 @@ func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 // committing if fn returns nil and rolling back otherwise. On SQLite the
 // transaction starts IMMEDIATE, so it holds the single writer from the start.
 func (db *DB) Write(ctx context.Context, name string, fn func(tx *Tx) error) (err error) {
-	start := time.Now()
 	stx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", name, err)
 	}
+	// Timed from the moment the writer is ours: waiting for it is not holding it.
+	start := time.Now()
 	tx := &Tx{tx: stx, dialect: db.Dialect}
 	defer func() {
 		if p := recover(); p != nil {

@@ -83,6 +83,7 @@ func Open(t testing.TB, e db.Dialect) *db.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
+	urls.Store(d, withDB(u, name))
 	t.Cleanup(func() {
 		d.Close()
 		a, err := sql.Open("pgx", u)
@@ -92,6 +93,15 @@ func Open(t testing.TB, e db.Dialect) *db.DB {
 		}
 	})
 	return d
+}
+
+var urls sync.Map
+
+// URLOf returns the connection URL of a PostgreSQL test database from Open.
+func URLOf(d *db.DB) string {
+	v, _ := urls.Load(d)
+	s, _ := v.(string)
+	return s
 }
 
 var (

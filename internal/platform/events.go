@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ const (
 
 // MaxEventBatch is the most events one ingest call takes.
 const MaxEventBatch = 1000
+
+// ingestChunk is how many events one write transaction stores.
+const ingestChunk = 250
 
 // EventInput is one event as sent to the batch ingest API.
 type EventInput struct {
@@ -200,36 +204,43 @@ func IngestEvents(ctx context.Context, d *db.DB, a Actor, in []EventInput, now t
 	if len(ok) == 0 {
 		return res, nil
 	}
-	err := d.Write(ctx, "platform.IngestEvents", func(tx *db.Tx) error {
-		if err := resolveEventContacts(ctx, tx, a.WorkspaceID, ok); err != nil {
-			return err
-		}
-		var kept []preparedEvent
-		for _, p := range ok {
-			if p.contact == -1 {
-				res.Errors = append(res.Errors, EventError{Index: p.index, Field: "contact_id", Message: fmt.Sprintf("contact %d does not exist", p.in.ContactID)})
-				continue
-			}
-			kept = append(kept, p)
-		}
-		for start := 0; start < len(kept); start += 250 {
-			chunk := kept[start:min(start+250, len(kept))]
-			if err := insertEvents(ctx, tx, a.WorkspaceID, chunk, db.Millis(now)); err != nil {
+	// Each chunk commits on its own so no transaction holds SQLite's writer for
+	// long. The answer comes after the last commit; if a later chunk fails the
+	// call fails, and the client's retry is a no-op for the chunks already in.
+	for start := 0; start < len(ok); start += ingestChunk {
+		chunk := ok[start:min(start+ingestChunk, len(ok))]
+		err := d.Write(ctx, "platform.IngestEvents", func(tx *db.Tx) error {
+			if err := resolveEventContacts(ctx, tx, a.WorkspaceID, chunk); err != nil {
 				return err
 			}
+			var kept []preparedEvent
 			for _, p := range chunk {
+				if p.contact == -1 {
+					res.Errors = append(res.Errors, EventError{Index: p.index, Field: "contact_id", Message: fmt.Sprintf("contact %d does not exist", p.in.ContactID)})
+					continue
+				}
+				kept = append(kept, p)
+			}
+			if len(kept) == 0 {
+				return nil
+			}
+			if err := insertEvents(ctx, tx, a.WorkspaceID, kept, db.Millis(now)); err != nil {
+				return err
+			}
+			for _, p := range kept {
 				if p.inserted {
 					res.Accepted++
 				} else {
 					res.Duplicates++
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			return IngestResult{Errors: []EventError{}}, fmt.Errorf("platform.IngestEvents: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return IngestResult{Errors: []EventError{}}, fmt.Errorf("platform.IngestEvents: %w", err)
 	}
+	sort.Slice(res.Errors, func(i, j int) bool { return res.Errors[i].Index < res.Errors[j].Index })
 	return res, nil
 }
 

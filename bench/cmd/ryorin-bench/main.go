@@ -8,12 +8,15 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -91,7 +94,10 @@ func run() error {
 	addr := ln.Addr().String()
 	ln.Close()
 	srv := exec.Command(*bin, append([]string{"serve", "--addr", addr, "--log-level", "warn"}, common...)...)
-	srv.Stderr = os.Stderr
+	pr, pw := io.Pipe()
+	srv.Stderr = pw
+	slow := &slowTx{}
+	go slow.scan(pr)
 	if err := srv.Start(); err != nil {
 		return err
 	}
@@ -121,7 +127,41 @@ func run() error {
 	fmt.Print(bench.Markdown(rs))
 	hwm, rss := memOf(srv.Process.Pid)
 	fmt.Printf("\n`ryorin serve` memory after the run: peak RSS (VmHWM) %s, current RSS %s (target < 300 MB)\n", hwm, rss)
+	slowN, worst := slow.result()
+	fmt.Printf("Write transactions over 50 ms logged by the server during the run: %d (longest %d ms)\n", slowN, worst)
 	return nil
+}
+
+// slowTx counts the server's "slow write transaction" warnings.
+type slowTx struct {
+	mu    sync.Mutex
+	n     int
+	worst int
+}
+
+func (s *slowTx) scan(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.Contains(line, "slow write transaction") {
+			fmt.Fprintln(os.Stderr, line)
+			continue
+		}
+		ms := 0
+		if i := strings.Index(line, "ms="); i >= 0 {
+			ms, _ = strconv.Atoi(strings.Fields(line[i+3:])[0])
+		}
+		s.mu.Lock()
+		s.n++
+		s.worst = max(s.worst, ms)
+		s.mu.Unlock()
+	}
+}
+
+func (s *slowTx) result() (int, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n, s.worst
 }
 
 // memOf reads a process's peak and current resident set size from /proc.
