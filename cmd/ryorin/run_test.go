@@ -25,8 +25,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestRun_WholeProgramOnBothEngines starts the real program through run():
 // adds a user with the password on stdin, creates a token, serves, answers
@@ -64,7 +68,9 @@ func TestRun_WholeProgramOnBothEngines(t *testing.T) {
 			sctx, cancel := context.WithCancel(ctx)
 			var sout syncBuffer
 			done := make(chan error, 1)
-			go func() { done <- run(sctx, []string{"serve", "--addr", addr, "--log-level", "error"}, e, nil, &sout, &sout) }()
+			go func() {
+				done <- run(sctx, []string{"serve", "--addr", addr, "--log-level", "error"}, e, nil, &sout, &sout)
+			}()
 			base := "http://" + addr
 			waitReady(t, base)
 			req, _ := http.NewRequest("POST", base+"/api/v1/contacts", strings.NewReader(`{"email":"c@example.jp","family_name":"山田"}`))
@@ -140,4 +146,3 @@ func freshPostgres(t *testing.T) string {
 	}
 	return u
 }
-
