@@ -38,6 +38,10 @@ type DB struct {
 	// SlowTx is the write-transaction duration above which a warning is logged
 	// via OnSlowTx; tests use it to prove bulk work commits in small batches.
 	OnSlowTx func(name string, d time.Duration)
+
+	ck     *sql.DB       // SQLite: the checkpointer's own connection
+	ckStop chan struct{} // closes to stop the checkpointer
+	ckDone chan struct{}
 }
 
 // Open opens the database named by url. An empty url or one starting with
@@ -64,8 +68,11 @@ func Open(ctx context.Context, url, dataDir string) (*DB, error) {
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// busy_timeout comes first so every later pragma already waits for locks.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)&_pragma=temp_store(MEMORY)"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+		"&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=journal_size_limit(67108864)"
+	// The writer never checkpoints on commit (wal_autocheckpoint 0): a
+	// background connection does it, so no write transaction pays for copying
+	// the WAL into the database file.
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
 	}
@@ -77,7 +84,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
 	}
-	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-16384)&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("db.OpenSQLite(%q) readers: %w", path, err)
@@ -86,7 +93,32 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{Dialect: SQLite, w: w, r: r}, nil
+	ck, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("db.OpenSQLite(%q) checkpointer: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+	d := &DB{Dialect: SQLite, w: w, r: r, ck: ck, ckStop: make(chan struct{}), ckDone: make(chan struct{})}
+	go d.checkpointer(time.Second)
+	return d, nil
+}
+
+// checkpointer copies the WAL into the database file in the background
+// (PASSIVE: it never blocks writers or readers), every interval.
+func (db *DB) checkpointer(every time.Duration) {
+	defer close(db.ckDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.ckStop:
+			return
+		case <-t.C:
+			_, _ = db.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
@@ -109,6 +141,9 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 // Close closes both pools. On SQLite it first checkpoints the WAL.
 func (db *DB) Close() error {
 	if db.Dialect == SQLite {
+		close(db.ckStop)
+		<-db.ckDone
+		db.ck.Close()
 		_, _ = db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	}
 	err := db.w.Close()

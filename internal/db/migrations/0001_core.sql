@@ -365,8 +365,9 @@ CREATE TABLE events (
     {{WSKEY}},
     UNIQUE (workspace_id, event_uid)
 );
-CREATE INDEX events_contact ON events (workspace_id, contact_id, occurred_at DESC);
-CREATE INDEX events_visitor ON events (workspace_id, visitor_id, occurred_at);
+-- Partial indexes: most events are anonymous, and need no contact index entry.
+CREATE INDEX events_contact ON events (workspace_id, contact_id, occurred_at DESC) WHERE contact_id IS NOT NULL;
+CREATE INDEX events_visitor ON events (workspace_id, visitor_id, occurred_at) WHERE visitor_id <> '';
 CREATE INDEX events_kind_time ON events (workspace_id, kind, occurred_at);
 
 CREATE TABLE timeline (
