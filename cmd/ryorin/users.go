@@ -19,10 +19,10 @@ func userCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 	var c commonFlags
 	c.register(fs, e)
 	var email, name, role, team string
-	fs.StringVar(&email, "email", "", "the user's email address")
-	fs.StringVar(&name, "name", "", "the user's name")
-	fs.StringVar(&role, "role", "sales", "admin, manager, marketing or sales")
-	fs.StringVar(&team, "team", "", "team name (created if it does not exist)")
+	stringFlag(fs, e, &email, "email", "RYORIN_USER_EMAIL", "", "the user's email address")
+	stringFlag(fs, e, &name, "name", "RYORIN_USER_NAME", "", "the user's name")
+	stringFlag(fs, e, &role, "role", "RYORIN_USER_ROLE", "sales", "admin, manager, marketing or sales")
+	stringFlag(fs, e, &team, "team", "RYORIN_USER_TEAM", "", "team name (created if it does not exist)")
 	return func(ctx context.Context, cio cmdIO) error {
 		if cio.args[0] != "add" {
 			return errors.New("usage: ryorin user add --email E --name N --role R [--team T]")
@@ -96,8 +96,8 @@ func tokenCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 	var c commonFlags
 	c.register(fs, e)
 	var email, name string
-	fs.StringVar(&email, "email", "", "the user the token acts as")
-	fs.StringVar(&name, "name", "CLI token", "a name to recognise the token by")
+	stringFlag(fs, e, &email, "email", "RYORIN_TOKEN_EMAIL", "", "the user the token acts as")
+	stringFlag(fs, e, &name, "name", "RYORIN_TOKEN_NAME", "CLI token", "a name to recognise the token by")
 	return func(ctx context.Context, cio cmdIO) error {
 		if cio.args[0] != "create" {
 			return errors.New("usage: ryorin token create --email E [--name N]")

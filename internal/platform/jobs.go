@@ -233,7 +233,10 @@ func (q *Jobs) claim(ctx context.Context) ([]Job, error) {
 	for i := range out {
 		if out[i].Attempts > 1 {
 			var lastErr string
-			_ = q.DB.Reader().QueryRowContext(ctx, `SELECT last_error FROM jobs WHERE id = ?`, out[i].ID).Scan(&lastErr)
+			if err := q.DB.Reader().QueryRowContext(ctx, `-- platform.claimJobs reclaimed
+				SELECT last_error FROM jobs WHERE id = ?`, out[i].ID).Scan(&lastErr); err != nil {
+				return nil, fmt.Errorf("platform.claimJobs: %w", err)
+			}
 			out[i].Reclaimed = lastErr == ""
 		}
 	}
@@ -317,8 +320,9 @@ func (q *Jobs) finish(ctx context.Context, j Job, err error) {
 		finished = db.Millis(now)
 	}
 	// A background context: the result must be written even during shutdown.
-	werr := q.DB.Write(context.WithoutCancel(ctx), "platform.finishJob", func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `-- platform.finishJob
+	wctx := context.WithoutCancel(ctx)
+	werr := q.DB.Write(wctx, "platform.finishJob", func(tx *db.Tx) error {
+		_, err := tx.ExecContext(wctx, `-- platform.finishJob
 			UPDATE jobs SET status = ?, run_at = ?, last_error = ?, locked_by = '', locked_until = NULL, finished_at = ?
 			WHERE id = ? AND locked_by = ?`, status, db.Millis(runAt), msg, finished, j.ID, q.worker)
 		return err
@@ -331,7 +335,8 @@ func (q *Jobs) finish(ctx context.Context, j Job, err error) {
 // release hands an unstarted claimed job back, without counting the attempt.
 func (q *Jobs) release(j Job) {
 	_ = q.DB.Write(context.Background(), "platform.releaseJob", func(tx *db.Tx) error {
-		_, err := tx.ExecContext(context.Background(), `UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = '',
+		_, err := tx.ExecContext(context.Background(), `-- platform.releaseJob
+			UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = '',
 			locked_until = NULL WHERE id = ? AND locked_by = ?`, j.ID, q.worker)
 		return err
 	})
