@@ -5,5 +5,6 @@ package api
 func (s *Server) moreRoutes() []op {
 	var ops []op
 	ops = append(ops, s.salesRoutes()...)
+	ops = append(ops, s.notifyRoutes()...)
 	return ops
 }

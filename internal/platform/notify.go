@@ -323,7 +323,7 @@ func SetPrefs(ctx context.Context, d *db.DB, a Actor, prefs []NotificationPref) 
 	}
 	for i, p := range prefs {
 		if !notifyKind.MatchString(p.Kind) {
-			return nil, errs.Field(fmt.Sprintf("prefs[%d].kind", i), "must be lower-case letters, digits, '.', '_' or '-'")
+			return nil, errs.Field(fmt.Sprintf("kinds[%d].kind", i), "must be lower-case letters, digits, '.', '_' or '-'")
 		}
 	}
 	var out []NotificationPref
