@@ -83,6 +83,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", migrateCmd},
 		{"user", "user add --email E --name N --role R [--team T]: add a user (password read from stdin or a prompt)", userCmd},
 		{"token", "token create --email E [--name N]: print a new API token for a user", tokenCmd},
+		{"mail", "mail test --to ADDRESS: send a test message now with the stored SMTP settings", mailCmd},
 		{"version", "print the version", nil},
 		{"help", "list commands, flags and their environment variables", nil},
 	}
@@ -107,7 +108,7 @@ func run(ctx context.Context, args []string, e env, stdin io.Reader, stdout, std
 			continue
 		}
 		sub := ""
-		if (name == "user" || name == "token") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		if (name == "user" || name == "token" || name == "mail") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 			sub, rest = rest[0], rest[1:]
 		}
 		fs := flag.NewFlagSet(strings.TrimSpace(name+" "+sub), flag.ContinueOnError)

@@ -6,5 +6,6 @@ func (s *Server) moreRoutes() []op {
 	var ops []op
 	ops = append(ops, s.salesRoutes()...)
 	ops = append(ops, s.eventRoutes()...)
+	ops = append(ops, s.notifyRoutes()...)
 	return ops
 }

@@ -33,6 +33,8 @@ type Deps struct {
 	DB      *db.DB
 	Clock   clock.Clock
 	CRM     *crm.Service
+	Mailer  *platform.Mailer
+	Notify  *platform.Notifier
 	Log     *slog.Logger
 	Version string
 	// Workspace is the workspace served (one per install for now).

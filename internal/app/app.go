@@ -36,6 +36,9 @@ type App struct {
 	CRM  *crm.Service
 	API  *api.Server
 	Jobs *platform.Jobs
+	// Mailer sends outbound mail; Notifier creates and delivers notifications.
+	Mailer   *platform.Mailer
+	Notifier *platform.Notifier
 }
 
 // Open opens and migrates the database and builds the services.
@@ -88,11 +91,14 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: d, CRM: crm.New(d, cfg.Clock), Jobs: platform.NewJobs(d, cfg.Clock, cfg.Log)}
+	a.Mailer = &platform.Mailer{DB: d, Clock: cfg.Clock, Log: cfg.Log, Jobs: a.Jobs}
+	a.Notifier = &platform.Notifier{DB: d, Clock: cfg.Clock, Log: cfg.Log, Jobs: a.Jobs, Mailer: a.Mailer,
+		HTTP: &http.Client{Timeout: 20 * time.Second}}
 	a.registerJobs()
 	if err := a.CRM.EnsureDefaults(ctx, platform.DefaultWorkspace, "ja"); err != nil {
 		return nil, fmt.Errorf("app: default pipeline: %w", err)
 	}
-	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Log: cfg.Log, Version: cfg.Version,
+	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
 		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies})
 	return a, nil
 }

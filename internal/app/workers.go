@@ -17,6 +17,8 @@ type Workers struct {
 
 // registerJobs registers every job handler and periodic job of the product.
 func (a *App) registerJobs() {
+	a.Mailer.Register()
+	a.Notifier.Register()
 	a.Jobs.Every("jobs.prune", 24*time.Hour, func(ctx context.Context, j platform.Job) error {
 		_, err := platform.PruneJobs(ctx, a.DB, a.Clock.Now(), 7*24*time.Hour)
 		return err
