@@ -82,8 +82,9 @@ func TestClientIP_TrustsForwardedOnlyFromProxies(t *testing.T) {
 func TestLimiter_AllowsBurstThenRefills(t *testing.T) {
 	l := httpx.NewLimiter(time.Second, 2)
 	now := time.Unix(0, 0)
-	if !l.Allow("ip", now) || !l.Allow("ip", now) || l.Allow("ip", now) {
-		t.Fatal("burst of 2 not enforced")
+	got := []bool{l.Allow("ip", now), l.Allow("ip", now), l.Allow("ip", now)}
+	if !got[0] || !got[1] || got[2] {
+		t.Fatalf("burst of 2 not enforced: %v", got)
 	}
 	if !l.Allow("other", now) {
 		t.Fatal("keys share a bucket")
