@@ -337,9 +337,9 @@ CREATE TABLE activities (
     FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id) ON DELETE CASCADE,
     FOREIGN KEY (workspace_id, deal_id) REFERENCES deals (workspace_id, id) ON DELETE CASCADE
 );
-CREATE INDEX activities_contact ON activities (workspace_id, contact_id, occurred_at DESC);
-CREATE INDEX activities_company ON activities (workspace_id, company_id, occurred_at DESC);
-CREATE INDEX activities_deal ON activities (workspace_id, deal_id, occurred_at DESC);
+CREATE INDEX activities_contact ON activities (workspace_id, contact_id, occurred_at DESC) WHERE contact_id IS NOT NULL;
+CREATE INDEX activities_company ON activities (workspace_id, company_id, occurred_at DESC) WHERE company_id IS NOT NULL;
+CREATE INDEX activities_deal ON activities (workspace_id, deal_id, occurred_at DESC) WHERE deal_id IS NOT NULL;
 CREATE INDEX activities_owner_due ON activities (workspace_id, owner_id, kind, done_at, due_at);
 
 -- The shared substrate.
@@ -384,9 +384,10 @@ CREATE TABLE timeline (
     data {{JSON}},
     {{WSKEY}}
 );
-CREATE INDEX timeline_contact ON timeline (workspace_id, contact_id, at DESC, id DESC);
-CREATE INDEX timeline_company ON timeline (workspace_id, company_id, at DESC, id DESC);
-CREATE INDEX timeline_deal ON timeline (workspace_id, deal_id, at DESC, id DESC);
+-- Partial: an entry is indexed only under the records it belongs to.
+CREATE INDEX timeline_contact ON timeline (workspace_id, contact_id, at DESC, id DESC) WHERE contact_id IS NOT NULL;
+CREATE INDEX timeline_company ON timeline (workspace_id, company_id, at DESC, id DESC) WHERE company_id IS NOT NULL;
+CREATE INDEX timeline_deal ON timeline (workspace_id, deal_id, at DESC, id DESC) WHERE deal_id IS NOT NULL;
 
 CREATE TABLE lifecycle_history (
     {{ID}},
