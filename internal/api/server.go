@@ -26,7 +26,7 @@ import (
 )
 
 // SessionCookie is the name of the browser session cookie.
-const SessionCookie = "ryorin_session"
+const SessionCookie = platform.SessionCookie
 
 // Deps are what the API needs, passed explicitly.
 type Deps struct {

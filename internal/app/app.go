@@ -15,6 +15,7 @@ import (
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/web"
 )
 
 // Config is everything Ryorin is started with.
@@ -35,6 +36,7 @@ type App struct {
 	DB   *db.DB
 	CRM  *crm.Service
 	API  *api.Server
+	Web  *web.Server
 	Jobs *platform.Jobs
 	// Mailer sends outbound mail; Notifier creates and delivers notifications.
 	Mailer   *platform.Mailer
@@ -98,6 +100,11 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	if err := a.CRM.EnsureDefaults(ctx, platform.DefaultWorkspace, "ja"); err != nil {
 		return nil, fmt.Errorf("app: default pipeline: %w", err)
 	}
+	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
+		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version})
+	if err != nil {
+		return nil, err
+	}
 	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
 		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies})
 	return a, nil
@@ -115,9 +122,7 @@ func (a *App) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("/api/", a.API)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/api/docs", http.StatusFound)
-	})
+	mux.Handle("/", a.Web)
 	cop := http.NewCrossOriginProtection()
 	return securityHeaders(cop.Handler(mux))
 }

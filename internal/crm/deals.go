@@ -525,7 +525,9 @@ type DealFilter struct {
 	OwnerID    int64
 	CompanyID  int64
 	ContactID  int64
+	TeamID     int64 // deals owned by members of this team
 	Status     string
+	ClosedFrom time.Time // closed deals only from this time on (open deals always pass)
 	Q          string
 	Props      map[string]string
 	Sort       string // "-created_at" (default), "close_date", "-amount", "-updated_at", "updated_at"
@@ -550,6 +552,12 @@ func (s *Service) ListDeals(ctx context.Context, a platform.Actor, f DealFilter)
 	}
 	if f.ContactID != 0 {
 		w.and("id IN (SELECT deal_id FROM deal_contacts WHERE workspace_id = ? AND contact_id = ?)", a.WorkspaceID, f.ContactID)
+	}
+	if f.TeamID != 0 {
+		w.and("owner_id IN (SELECT id FROM users WHERE workspace_id = ? AND team_id = ?)", a.WorkspaceID, f.TeamID)
+	}
+	if !f.ClosedFrom.IsZero() {
+		w.and("(status = 'open' OR closed_at >= ?)", db.Millis(f.ClosedFrom))
 	}
 	if f.Status != "" {
 		if f.Status != "open" && f.Status != "won" && f.Status != "lost" {
@@ -641,6 +649,49 @@ func (s *Service) Competitors(ctx context.Context, q db.Querier, ws int64) ([]Co
 			return nil, err
 		}
 		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// StageTotal is the count and sum of a stage's deals in one currency.
+type StageTotal struct {
+	StageID  int64
+	Currency string
+	Count    int
+	Amount   float64 // major units
+}
+
+// BoardTotals sums a pipeline's deals per stage and currency, with the same
+// owner, team and closed-since filters as the board's cards.
+func (s *Service) BoardTotals(ctx context.Context, a platform.Actor, f DealFilter) ([]StageTotal, error) {
+	w := where{sql: "workspace_id = ? AND pipeline_id = ?", args: []any{a.WorkspaceID, f.PipelineID}}
+	if a.OwnRecordsOnly {
+		w.and("owner_id = ?", a.UserID)
+	}
+	if f.OwnerID != 0 {
+		w.and("owner_id = ?", f.OwnerID)
+	}
+	if f.TeamID != 0 {
+		w.and("owner_id IN (SELECT id FROM users WHERE workspace_id = ? AND team_id = ?)", a.WorkspaceID, f.TeamID)
+	}
+	if !f.ClosedFrom.IsZero() {
+		w.and("(status = 'open' OR closed_at >= ?)", db.Millis(f.ClosedFrom))
+	}
+	rows, err := s.DB.Reader().QueryContext(ctx, `-- crm.BoardTotals
+		SELECT stage_id, currency, COUNT(*), COALESCE(SUM(amount), 0) FROM deals WHERE `+w.sql+` GROUP BY stage_id, currency`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("crm.BoardTotals: %w", err)
+	}
+	defer rows.Close()
+	var out []StageTotal
+	for rows.Next() {
+		var t StageTotal
+		var minor int64
+		if err := rows.Scan(&t.StageID, &t.Currency, &t.Count, &minor); err != nil {
+			return nil, err
+		}
+		t.Amount = platform.FromMinor(minor, t.Currency)
+		out = append(out, t)
 	}
 	return out, rows.Err()
 }

@@ -14,6 +14,10 @@ import (
 	"github.com/ryorin/ryorin/internal/errs"
 )
 
+// SessionCookie is the name of the browser session cookie, shared by the web
+// UI and the API.
+const SessionCookie = "ryorin_session"
+
 // SessionTTL is how long a session lives without use.
 const SessionTTL = 14 * 24 * time.Hour
 
@@ -303,4 +307,29 @@ func SetPassword(ctx context.Context, d *db.DB, a Actor, userID int64, password 
 		}
 		return Audit(ctx, tx, a, now, "set_password", "user", userID, nil)
 	})
+}
+
+// CreateFirstAdmin adds the first user of an empty workspace as admin. It
+// fails with Conflict once any user exists, so the set-up page cannot be
+// used to add a second admin.
+func CreateFirstAdmin(ctx context.Context, d *db.DB, ws int64, in NewUser, now time.Time) (User, error) {
+	var n int
+	if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE workspace_id = ?`, ws).Scan(&n); err != nil {
+		return User{}, err
+	}
+	if n > 0 {
+		return User{}, errs.E(errs.Conflict, "", "the workspace already has users")
+	}
+	in.Role = RoleAdmin
+	if in.Password == "" {
+		return User{}, errs.Field("password", "is required")
+	}
+	return CreateUser(ctx, d, CLI(ws), in, now)
+}
+
+// HasUsers reports whether the workspace has any user yet.
+func HasUsers(ctx context.Context, q db.Querier, ws int64) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE workspace_id = ?`, ws).Scan(&n)
+	return n > 0, err
 }

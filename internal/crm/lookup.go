@@ -1,0 +1,105 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ryorin/ryorin/internal/db"
+)
+
+// inList returns "?, ?, …" and the ids as arguments.
+func inList(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", "), args
+}
+
+// CompanyNames returns the names of the given companies, for lists that show
+// a contact's or deal's company without a query per row.
+func (s *Service) CompanyNames(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	ids = uniqueIDs(ids)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ph, args := inList(ids)
+	rows, err := q.QueryContext(ctx, `-- crm.CompanyNames
+		SELECT id, name FROM companies WHERE workspace_id = ? AND id IN (`+ph+`)`, append([]any{ws}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("crm.CompanyNames: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n string
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// ContactsByIDs loads contacts by id (those the caller may not see included;
+// callers show names only where the record itself is visible to them).
+func (s *Service) ContactsByIDs(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64]Contact, error) {
+	out := map[int64]Contact{}
+	ids = uniqueIDs(ids)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ph, args := inList(ids)
+	rows, err := q.QueryContext(ctx, `-- crm.ContactsByIDs
+		SELECT `+contactCols+` FROM contacts WHERE workspace_id = ? AND id IN (`+ph+`)`, append([]any{ws}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("crm.ContactsByIDs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanContact(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[c.ID] = c
+	}
+	return out, rows.Err()
+}
+
+// ActivitiesByIDs loads activities by id, for showing their notes on a timeline.
+func (s *Service) ActivitiesByIDs(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64]Activity, error) {
+	out := map[int64]Activity{}
+	ids = uniqueIDs(ids)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ph, args := inList(ids)
+	rows, err := q.QueryContext(ctx, `-- crm.ActivitiesByIDs
+		SELECT `+activityCols+` FROM activities WHERE workspace_id = ? AND id IN (`+ph+`)`, append([]any{ws}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("crm.ActivitiesByIDs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		x, err := scanActivity(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[x.ID] = x
+	}
+	return out, rows.Err()
+}
+
+func uniqueIDs(ids []int64) []int64 {
+	seen := map[int64]bool{}
+	out := ids[:0:0]
+	for _, id := range ids {
+		if id > 0 && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

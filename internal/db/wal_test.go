@@ -1,0 +1,51 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ryorin/ryorin/internal/db"
+)
+
+// TestSQLite_WALStaysBoundedUnderSustainedWrites guards against a WAL that
+// never resets: after many write transactions with no pause, the WAL file
+// must stay near SQLite's checkpoint threshold, not grow with the data.
+func TestSQLite_WALStaysBoundedUnderSustainedWrites(t *testing.T) {
+	dir := t.TempDir()
+	d, err := db.OpenSQLite(context.Background(), filepath.Join(dir, "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	if err := d.Write(ctx, "t", func(tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE blob (id INTEGER PRIMARY KEY, v TEXT)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	payload := fmt.Sprintf("%0800d", 7)
+	for i := 0; i < 400; i++ { // ~400 × 50 rows × 800 bytes ≈ 16 MB of data
+		err := d.Write(ctx, "t", func(tx *db.Tx) error {
+			for j := 0; j < 50; j++ {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO blob (v) VALUES (?)`, payload); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := os.Stat(filepath.Join(dir, "t.db-wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() > 12<<20 {
+		t.Fatalf("WAL is %d MB after sustained writes; it is not being checkpointed", st.Size()>>20)
+	}
+}

@@ -1,0 +1,103 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/ryorin/ryorin/internal/crm"
+)
+
+// CompaniesPage is the data of the companies list.
+type CompaniesPage struct {
+	Page
+	Items []crm.Company
+	Q     string
+	Owner int64
+	URL   string
+	Next  string
+	Paged bool
+}
+
+func (s *Server) companies(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	q := r.URL.Query()
+	data := &CompaniesPage{Page: s.base(c, c.Lang, "nav.companies", "companies"), Q: q.Get("q"), Owner: formInt(q.Get("owner")),
+		URL: r.URL.RequestURI(), Paged: q.Get("cursor") != ""}
+	page, err := s.CRM.ListCompanies(r.Context(), c.Actor, crm.CompanyFilter{Q: data.Q, OwnerID: data.Owner, Cursor: q.Get("cursor"), Limit: 50})
+	if err != nil {
+		return err
+	}
+	data.Items = page.Items
+	if page.NextCursor != "" {
+		data.Next = funcs["with2"].(func(string, ...string) string)(data.URL, "cursor", page.NextCursor)
+	}
+	return s.show(w, c, "companies", data)
+}
+
+// CompanyPage is the data of a company's record page.
+type CompanyPage struct {
+	Page
+	Co       crm.Company
+	Contacts []crm.Contact
+	Deals    []crm.Deal
+	Stages   map[int64]string
+	Timeline TimelineView
+}
+
+func (s *Server) companyPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	ctx := r.Context()
+	id := formInt(r.PathValue("id"))
+	co, err := s.CRM.GetCompany(ctx, s.DB.Reader(), c.Actor, id)
+	if err != nil {
+		return err
+	}
+	data := &CompanyPage{Page: s.base(c, c.Lang, "company.singular", "companies"), Co: co, Stages: map[int64]string{}}
+	data.Title = co.Name
+	cs, err := s.CRM.ListContacts(ctx, c.Actor, crm.ContactFilter{CompanyID: id, Limit: 50})
+	if err != nil {
+		return err
+	}
+	data.Contacts = cs.Items
+	ds, err := s.CRM.ListDeals(ctx, c.Actor, crm.DealFilter{CompanyID: id, Limit: 50})
+	if err != nil {
+		return err
+	}
+	data.Deals = ds.Items
+	if err := s.stageNames(r, c, data.Stages); err != nil {
+		return err
+	}
+	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "company", id, "", r.URL.Query().Get("cursor"), fmt.Sprintf("/companies/%d?", id))
+	if err != nil {
+		return err
+	}
+	return s.show(w, c, "company", data)
+}
+
+// SearchPage is the data of the global search results.
+type SearchPage struct {
+	Page
+	Q         string
+	Contacts  []crm.Contact
+	Companies []crm.Company
+	Deals     []crm.Deal
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	ctx := r.Context()
+	data := &SearchPage{Page: s.base(c, c.Lang, "common.search", ""), Q: r.URL.Query().Get("q")}
+	if data.Q != "" {
+		cs, err := s.CRM.ListContacts(ctx, c.Actor, crm.ContactFilter{Q: data.Q, Limit: 20})
+		if err != nil {
+			return err
+		}
+		cos, err := s.CRM.ListCompanies(ctx, c.Actor, crm.CompanyFilter{Q: data.Q, Limit: 10})
+		if err != nil {
+			return err
+		}
+		ds, err := s.CRM.ListDeals(ctx, c.Actor, crm.DealFilter{Q: data.Q, Limit: 10})
+		if err != nil {
+			return err
+		}
+		data.Contacts, data.Companies, data.Deals = cs.Items, cos.Items, ds.Items
+	}
+	return s.show(w, c, "search", data)
+}

@@ -1,0 +1,355 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+// contactColumns are the columns a user may show on the contacts list, in order.
+var contactColumns = []string{"email", "company", "stage", "owner", "phone", "title", "channel", "last_activity", "created"}
+
+var defaultContactColumns = []string{"email", "company", "stage", "owner", "last_activity"}
+
+// ContactsPage is the data of the contacts list.
+type ContactsPage struct {
+	Page
+	Items     []crm.Contact
+	Companies map[int64]string
+	Q         string
+	Stage     string
+	Owner     int64
+	Sort      string
+	Cols      []string
+	AllCols   []string
+	URL       string // this list's URL, for links that keep its filters
+	Next      string
+	Paged     bool
+}
+
+// ColLabel is the heading of a list column.
+func (p ContactsPage) ColLabel(c string) string {
+	return p.T(map[string]string{"email": "contact.email", "company": "contact.company", "stage": "contact.stage", "owner": "common.owner",
+		"phone": "contact.phone", "title": "contact.title", "channel": "contact.channel", "last_activity": "common.last_activity",
+		"created": "common.created_at"}[c])
+}
+
+func (s *Server) contacts(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	q := r.URL.Query()
+	data := &ContactsPage{Page: s.base(c, c.Lang, "nav.contacts", "contacts"), Q: q.Get("q"), Stage: q.Get("stage"),
+		Owner: formInt(q.Get("owner")), Sort: q.Get("sort"), AllCols: contactColumns, URL: r.URL.RequestURI()}
+	data.Cols = q["col"]
+	if len(data.Cols) == 0 {
+		data.Cols = defaultContactColumns
+	}
+	f := crm.ContactFilter{Q: data.Q, Stage: platform.Stage(data.Stage), OwnerID: data.Owner, Sort: data.Sort, Cursor: q.Get("cursor"), Limit: 50}
+	page, err := s.CRM.ListContacts(r.Context(), c.Actor, f)
+	if err != nil {
+		return err
+	}
+	data.Items, data.Paged = page.Items, q.Get("cursor") != ""
+	if page.NextCursor != "" {
+		data.Next = funcs["with2"].(func(string, ...string) string)(r.URL.RequestURI(), "cursor", page.NextCursor)
+	}
+	ids := make([]int64, 0, len(page.Items))
+	for _, x := range page.Items {
+		ids = append(ids, x.CompanyID)
+	}
+	if data.Companies, err = s.CRM.CompanyNames(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID, ids); err != nil {
+		return err
+	}
+	return s.show(w, c, "contacts", data)
+}
+
+// ContactFormPage is the data of the new-contact form.
+type ContactFormPage struct {
+	Page
+	In        map[string]string
+	Errors    map[string]string
+	Companies []crm.Company
+}
+
+func (s *Server) newContact(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	data := &ContactFormPage{Page: s.base(c, c.Lang, "contact.new", "contacts"), In: map[string]string{"owner_id": fmt.Sprint(c.User.ID), "lifecycle_stage": "lead"}, Errors: map[string]string{}}
+	return s.show(w, c, "contact_new", data)
+}
+
+var contactFields = []string{"family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone", "mobile", "title", "department"}
+
+// contactInput reads the contact form; empty text fields are left unset on create.
+func contactInput(r *http.Request, create bool) crm.ContactInput {
+	var in crm.ContactInput
+	for _, f := range contactFields {
+		v, ok := r.PostForm[f]
+		if !ok || (create && strings.TrimSpace(v[0]) == "") {
+			continue
+		}
+		val := v[0]
+		switch f {
+		case "family_name":
+			in.FamilyName = &val
+		case "given_name":
+			in.GivenName = &val
+		case "family_name_kana":
+			in.FamilyNameKana = &val
+		case "given_name_kana":
+			in.GivenNameKana = &val
+		case "email":
+			in.Email = &val
+		case "phone":
+			in.Phone = &val
+		case "mobile":
+			in.Mobile = &val
+		case "title":
+			in.Title = &val
+		case "department":
+			in.Department = &val
+		}
+	}
+	if v, ok := r.PostForm["company_id"]; ok {
+		id := formInt(v[0])
+		in.CompanyID = &id
+	}
+	if v, ok := r.PostForm["owner_id"]; ok {
+		id := formInt(v[0])
+		in.OwnerID = &id
+	}
+	if v, ok := r.PostForm["lifecycle_stage"]; ok && v[0] != "" {
+		st := platform.Stage(v[0])
+		in.LifecycleStage = &st
+	}
+	return in
+}
+
+func (s *Server) createContact(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	if err := r.ParseForm(); err != nil {
+		return errs.Field("", "bad form")
+	}
+	in := contactInput(r, true)
+	ct, err := s.CRM.CreateContact(r.Context(), c.Actor, in)
+	if field, msg, ok := formError(err); ok {
+		data := &ContactFormPage{Page: s.base(c, c.Lang, "contact.new", "contacts"), In: map[string]string{}, Errors: map[string]string{field: msg}}
+		for k, v := range r.PostForm {
+			data.In[k] = v[0]
+		}
+		if e, _ := errs.As(err); e != nil && e.ExistingID != 0 {
+			data.Errors[field] = data.T("error.conflict_email")
+		}
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return s.show(w, c, "contact_new", data)
+	}
+	if err != nil {
+		return err
+	}
+	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	http.Redirect(w, r, fmt.Sprintf("/contacts/%d", ct.ID), http.StatusSeeOther)
+	return nil
+}
+
+// ContactPage is the data of a contact's record page.
+type ContactPage struct {
+	Page
+	C        crm.Contact
+	Company  *crm.Company
+	Deals    []crm.Deal
+	Stages   map[int64]string
+	Timeline TimelineView
+	Filter   string
+	Edit     bool
+	Errors   map[string]string
+	Kinds    []string
+	Outcomes []string
+	LogError string
+}
+
+// Log is the data the activity logger partial needs.
+func (p *ContactPage) Log() map[string]any {
+	return map[string]any{"Page": p.Page, "Action": fmt.Sprintf("/contacts/%d/activities", p.C.ID), "Kinds": p.Kinds, "Outcomes": p.Outcomes, "Error": p.LogError}
+}
+
+func (s *Server) contactPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	id := formInt(r.PathValue("id"))
+	data, err := s.loadContactPage(r, c, id)
+	if err != nil {
+		return err
+	}
+	data.Edit = r.URL.Query().Get("edit") == "1"
+	return s.show(w, c, "contact", data)
+}
+
+func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPage, error) {
+	ctx, q := r.Context(), s.DB.Reader()
+	ct, err := s.CRM.GetContact(ctx, q, c.Actor, id)
+	if err != nil {
+		return nil, err
+	}
+	data := &ContactPage{Page: s.base(c, c.Lang, "contact.singular", "contacts"), C: ct, Errors: map[string]string{},
+		Kinds: crm.ActivityKinds, Outcomes: crm.CallOutcomes, Filter: r.URL.Query().Get("tl"), Stages: map[int64]string{}}
+	data.Title = data.Person(ct)
+	if ct.CompanyID != 0 {
+		if co, err := s.CRM.GetCompany(ctx, q, platform.System(c.Actor.WorkspaceID), ct.CompanyID); err == nil {
+			data.Company = &co
+		}
+	}
+	deals, err := s.CRM.ListDeals(ctx, c.Actor, crm.DealFilter{ContactID: id, Limit: 20})
+	if err != nil {
+		return nil, err
+	}
+	data.Deals = deals.Items
+	if err := s.stageNames(r, c, data.Stages); err != nil {
+		return nil, err
+	}
+	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "contact", id, data.Filter, r.URL.Query().Get("cursor"), fmt.Sprintf("/contacts/%d?", id))
+	return data, err
+}
+
+// stageNames fills id → name for every pipeline stage.
+func (s *Server) stageNames(r *http.Request, c *rctx, into map[int64]string) error {
+	ps, err := s.CRM.Pipelines(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		for _, st := range p.Stages {
+			into[st.ID] = st.Name
+		}
+	}
+	return nil
+}
+
+func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	id := formInt(r.PathValue("id"))
+	if err := r.ParseForm(); err != nil {
+		return errs.Field("", "bad form")
+	}
+	_, err := s.CRM.UpdateContact(r.Context(), c.Actor, id, contactInput(r, false), platform.Cause{})
+	if field, msg, ok := formError(err); ok {
+		data, lerr := s.loadContactPage(r, c, id)
+		if lerr != nil {
+			return lerr
+		}
+		for _, f := range contactFields {
+			if v, ok := r.PostForm[f]; ok {
+				setContactField(&data.C, f, v[0])
+			}
+		}
+		data.Edit, data.Errors[field] = true, msg
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return s.show(w, c, "contact", data)
+	}
+	if err != nil {
+		return err
+	}
+	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	http.Redirect(w, r, fmt.Sprintf("/contacts/%d", id), http.StatusSeeOther)
+	return nil
+}
+
+// setContactField keeps what the user typed when a form is shown again.
+func setContactField(ct *crm.Contact, f, v string) {
+	switch f {
+	case "family_name":
+		ct.FamilyName = v
+	case "given_name":
+		ct.GivenName = v
+	case "family_name_kana":
+		ct.FamilyNameKana = v
+	case "given_name_kana":
+		ct.GivenNameKana = v
+	case "email":
+		ct.Email = v
+	case "phone":
+		ct.Phone = v
+	case "mobile":
+		ct.Mobile = v
+	case "title":
+		ct.Title = v
+	case "department":
+		ct.Department = v
+	}
+}
+
+// activityInput reads the activity logger form.
+func activityInput(r *http.Request, c *rctx) crm.ActivityInput {
+	kind := r.PostFormValue("kind")
+	in := crm.ActivityInput{Kind: &kind}
+	if v := strings.TrimSpace(r.PostFormValue("subject")); v != "" {
+		in.Subject = &v
+	}
+	if v := r.PostFormValue("body"); v != "" {
+		in.Body = &v
+	}
+	if v := r.PostFormValue("call_outcome"); v != "" && kind == "call" {
+		in.CallOutcome = &v
+	}
+	if kind == "task" {
+		in.DueAt = formTime(r.PostFormValue("due_at"), c.Loc)
+	}
+	return in
+}
+
+func (s *Server) logContactActivity(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	id := formInt(r.PathValue("id"))
+	in := activityInput(r, c)
+	in.ContactID = &id
+	_, err := s.CRM.LogActivity(r.Context(), c.Actor, in)
+	if field, msg, ok := formError(err); ok {
+		data, lerr := s.loadContactPage(r, c, id)
+		if lerr != nil {
+			return lerr
+		}
+		data.LogError = field + ": " + msg
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return s.show(w, c, "contact", data)
+	}
+	if err != nil {
+		return err
+	}
+	flash(w, s.base(c, c.Lang, "", "").T("activity.logged"))
+	http.Redirect(w, r, fmt.Sprintf("/contacts/%d", id), http.StatusSeeOther)
+	return nil
+}
+
+// bulkContacts applies one action to the selected contacts.
+func (s *Server) bulkContacts(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	if err := r.ParseForm(); err != nil {
+		return errs.Field("", "bad form")
+	}
+	ids := r.PostForm["id"]
+	if len(ids) > 200 {
+		return errs.Field("id", "at most 200 records at once")
+	}
+	action := r.PostFormValue("action")
+	n := 0
+	for _, v := range ids {
+		id := formInt(v)
+		var err error
+		switch action {
+		case "owner":
+			owner := formInt(r.PostFormValue("owner_id"))
+			_, err = s.CRM.UpdateContact(r.Context(), c.Actor, id, crm.ContactInput{OwnerID: &owner}, platform.Cause{})
+		case "stage":
+			st := platform.Stage(r.PostFormValue("stage"))
+			_, err = s.CRM.UpdateContact(r.Context(), c.Actor, id, crm.ContactInput{LifecycleStage: &st}, platform.Cause{})
+		case "delete":
+			err = s.CRM.DeleteContact(r.Context(), c.Actor, id)
+		default:
+			return errs.Field("action", "unknown bulk action")
+		}
+		if err != nil {
+			return err
+		}
+		n++
+	}
+	msg := s.base(c, c.Lang, "", "").T("common.saved")
+	if action == "delete" {
+		msg = s.base(c, c.Lang, "", "").T("common.deleted")
+	}
+	flash(w, fmt.Sprintf("%s (%d)", msg, n))
+	http.Redirect(w, r, localPath(r.PostFormValue("back")), http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,265 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+// BoardColumn is one stage of the deal board.
+type BoardColumn struct {
+	Stage    crm.PipelineStage
+	Deals    []crm.Deal
+	Count    int
+	Total    float64
+	Weighted float64
+	More     int // deals in the stage not shown as cards
+}
+
+// BoardPage is the data of the deal board.
+type BoardPage struct {
+	Page
+	Pipelines []crm.Pipeline
+	P         crm.Pipeline
+	Columns   []BoardColumn
+	Owner     int64
+	Team      int64
+	Teams     []platform.Team
+	Companies map[int64]string
+	Currency  string
+	Total     float64
+	Weighted  float64
+}
+
+// boardCards is how many cards a column shows; totals count every deal.
+const boardCards = 50
+
+func (s *Server) board(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	ctx, q := r.Context(), s.DB.Reader()
+	data := &BoardPage{Page: s.base(c, c.Lang, "nav.board", "board"), Owner: formInt(r.URL.Query().Get("owner")),
+		Team: formInt(r.URL.Query().Get("team")), Currency: c.WS.BaseCurrency}
+	var err error
+	if data.Pipelines, err = s.CRM.Pipelines(ctx, q, c.Actor.WorkspaceID); err != nil {
+		return err
+	}
+	if len(data.Pipelines) == 0 {
+		return notFound()
+	}
+	data.P = data.Pipelines[0]
+	for _, p := range data.Pipelines {
+		if id := formInt(r.URL.Query().Get("pipeline")); id == p.ID || (id == 0 && p.IsDefault) {
+			data.P = p
+		}
+	}
+	if data.Teams, err = platform.ListTeams(ctx, q, c.Actor.WorkspaceID); err != nil {
+		return err
+	}
+	// Closed deals stay on the board for 30 days, like a sales team's view of the month.
+	f := crm.DealFilter{PipelineID: data.P.ID, OwnerID: data.Owner, TeamID: data.Team, ClosedFrom: c.Now.AddDate(0, 0, -30)}
+	totals, err := s.CRM.BoardTotals(ctx, c.Actor, f)
+	if err != nil {
+		return err
+	}
+	ws := c.WS
+	date := c.Now.In(ws.Location()).Format(time.DateOnly)
+	var companyIDs []int64
+	for _, st := range data.P.Stages {
+		col := BoardColumn{Stage: st}
+		for _, t := range totals {
+			if t.StageID != st.ID {
+				continue
+			}
+			col.Count += t.Count
+			col.Total += s.toBase(ctx, ws, t.Amount, t.Currency, date)
+		}
+		col.Weighted = col.Total * float64(st.Probability) / 100
+		sf := f
+		sf.StageID, sf.Sort, sf.Limit = st.ID, "-amount", boardCards
+		page, err := s.CRM.ListDeals(ctx, c.Actor, sf)
+		if err != nil {
+			return err
+		}
+		col.Deals, col.More = page.Items, col.Count-len(page.Items)
+		for _, d := range page.Items {
+			companyIDs = append(companyIDs, d.CompanyID)
+		}
+		if st.Kind == "open" {
+			data.Total += col.Total
+			data.Weighted += col.Weighted
+		}
+		data.Columns = append(data.Columns, col)
+	}
+	if data.Companies, err = s.CRM.CompanyNames(ctx, q, c.Actor.WorkspaceID, companyIDs); err != nil {
+		return err
+	}
+	return s.show(w, c, "board", data)
+}
+
+// toBase converts an amount to the workspace's base currency for totals; an
+// amount without a known rate is left out rather than mixed in unconverted.
+func (s *Server) toBase(ctx context.Context, ws platform.Workspace, amount float64, currency, date string) float64 {
+	if currency == ws.BaseCurrency {
+		return amount
+	}
+	m, err := platform.ToBase(ctx, s.DB.Reader(), ws, platform.ToMinor(amount, currency), currency, date)
+	if err != nil {
+		return 0
+	}
+	return platform.FromMinor(m, ws.BaseCurrency)
+}
+
+// moveDeal moves a deal to another stage (from the board or the deal page).
+// Moving to a lost stage without a reason shows the deal page asking for one.
+func (s *Server) moveDeal(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	id := formInt(r.PathValue("id"))
+	stage := formInt(r.PostFormValue("stage_id"))
+	in := crm.DealInput{StageID: &stage}
+	if v := strings.TrimSpace(r.PostFormValue("lost_reason")); v != "" {
+		in.LostReason = &v
+	}
+	_, err := s.CRM.UpdateDeal(r.Context(), c.Actor, id, in)
+	if e, ok := errs.As(err); ok && e.Field == "lost_reason" {
+		http.Redirect(w, r, fmt.Sprintf("/deals/%d?lose=%d", id, stage), http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	back := localPath(r.PostFormValue("back"))
+	if back == "/" {
+		back = fmt.Sprintf("/deals/%d", id)
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+	return nil
+}
+
+// DealsPage is the data of the deals list.
+type DealsPage struct {
+	Page
+	Items     []crm.Deal
+	Companies map[int64]string
+	Stages    map[int64]string
+	Pipelines []crm.Pipeline
+	Pipeline  int64
+	Status    string
+	Owner     int64
+	Q         string
+	URL       string
+	Next      string
+	Paged     bool
+}
+
+func (s *Server) deals(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	ctx, q := r.Context(), r.URL.Query()
+	data := &DealsPage{Page: s.base(c, c.Lang, "nav.deals", "deals"), Pipeline: formInt(q.Get("pipeline")), Status: q.Get("status"),
+		Owner: formInt(q.Get("owner")), Q: q.Get("q"), URL: r.URL.RequestURI(), Stages: map[int64]string{}, Paged: q.Get("cursor") != ""}
+	var err error
+	if data.Pipelines, err = s.CRM.Pipelines(ctx, s.DB.Reader(), c.Actor.WorkspaceID); err != nil {
+		return err
+	}
+	if err := s.stageNames(r, c, data.Stages); err != nil {
+		return err
+	}
+	page, err := s.CRM.ListDeals(ctx, c.Actor, crm.DealFilter{PipelineID: data.Pipeline, Status: data.Status, OwnerID: data.Owner, Q: data.Q,
+		Cursor: q.Get("cursor"), Limit: 50})
+	if err != nil {
+		return err
+	}
+	data.Items = page.Items
+	if page.NextCursor != "" {
+		data.Next = funcs["with2"].(func(string, ...string) string)(data.URL, "cursor", page.NextCursor)
+	}
+	ids := make([]int64, 0, len(page.Items))
+	for _, d := range page.Items {
+		ids = append(ids, d.CompanyID)
+	}
+	if data.Companies, err = s.CRM.CompanyNames(ctx, s.DB.Reader(), c.Actor.WorkspaceID, ids); err != nil {
+		return err
+	}
+	return s.show(w, c, "deals", data)
+}
+
+// DealPage is the data of a deal's record page.
+type DealPage struct {
+	Page
+	D        crm.Deal
+	P        crm.Pipeline
+	Stage    crm.PipelineStage
+	Company  *crm.Company
+	Contacts map[int64]crm.Contact
+	Timeline TimelineView
+	Lose     int64 // asking for the lost reason to move to this stage
+	Kinds    []string
+	Outcomes []string
+	InStage  string
+}
+
+// Log is the data the activity logger partial needs.
+func (p *DealPage) Log() map[string]any {
+	return map[string]any{"Page": p.Page, "Action": fmt.Sprintf("/deals/%d/activities", p.D.ID), "Kinds": p.Kinds, "Outcomes": p.Outcomes}
+}
+
+func (s *Server) dealPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	ctx, q := r.Context(), s.DB.Reader()
+	id := formInt(r.PathValue("id"))
+	d, err := s.CRM.GetDeal(ctx, q, c.Actor, id)
+	if err != nil {
+		return err
+	}
+	data := &DealPage{Page: s.base(c, c.Lang, "deal.singular", "deals"), D: d, Lose: formInt(r.URL.Query().Get("lose")),
+		Kinds: crm.ActivityKinds, Outcomes: crm.CallOutcomes}
+	data.Title = d.Name
+	if data.P, err = s.CRM.GetPipeline(ctx, q, c.Actor.WorkspaceID, d.PipelineID); err != nil {
+		return err
+	}
+	for _, st := range data.P.Stages {
+		if st.ID == d.StageID {
+			data.Stage = st
+		}
+	}
+	days := int(c.Now.Sub(d.StageChangedAt).Hours() / 24)
+	data.InStage = data.T("time.days_ago", "count", days)
+	if d.CompanyID != 0 {
+		if co, err := s.CRM.GetCompany(ctx, q, platform.System(c.Actor.WorkspaceID), d.CompanyID); err == nil {
+			data.Company = &co
+		}
+	}
+	var ids []int64
+	for _, dc := range d.Contacts {
+		ids = append(ids, dc.ContactID)
+	}
+	if data.Contacts, err = s.CRM.ContactsByIDs(ctx, q, c.Actor.WorkspaceID, ids); err != nil {
+		return err
+	}
+	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "deal", id, "", r.URL.Query().Get("cursor"), fmt.Sprintf("/deals/%d?", id))
+	if err != nil {
+		return err
+	}
+	return s.show(w, c, "deal", data)
+}
+
+func (s *Server) logDealActivity(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	id := formInt(r.PathValue("id"))
+	in := activityInput(r, c)
+	in.DealID = &id
+	d, err := s.CRM.GetDeal(r.Context(), s.DB.Reader(), c.Actor, id)
+	if err != nil {
+		return err
+	}
+	if len(d.Contacts) > 0 {
+		in.ContactID = &d.Contacts[0].ContactID
+	}
+	if _, err := s.CRM.LogActivity(r.Context(), c.Actor, in); err != nil {
+		return err
+	}
+	flash(w, s.base(c, c.Lang, "", "").T("activity.logged"))
+	http.Redirect(w, r, fmt.Sprintf("/deals/%d", id), http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,158 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+// TimelineItem is one timeline entry as the page shows it.
+type TimelineItem struct {
+	At       time.Time
+	Group    string // activity, event, deal, lifecycle, record
+	Icon     string
+	Title    string
+	Detail   string
+	Body     string
+	Actor    string
+	Link     string
+	LinkText string
+}
+
+// TimelineView is a page of a record's timeline.
+type TimelineView struct {
+	Page  Page
+	Items []TimelineItem
+	Next  string
+}
+
+// timelineFilters maps the tabs above a timeline to entry kinds.
+var timelineFilters = map[string][]string{
+	"sales": {"activity.call", "activity.email", "activity.meeting", "activity.demo", "activity.note", "activity.task", "task.done",
+		"deal.created", "deal.stage_changed", "deal.won", "deal.lost"},
+	"marketing": {"event.page_view", "event.form_submit", "event.email_open", "event.email_click", "event.content_view", "event.outbound_click"},
+	"changes":   {"lifecycle.changed", "contact.created", "company.created"},
+}
+
+// timelineView loads a page of a record's timeline and describes each entry
+// in the page's language.
+func (s *Server) timelineView(ctx context.Context, p Page, ws int64, subject string, id int64, filter, cursor, base string) (TimelineView, error) {
+	tq := platform.TimelineQuery{Subject: subject, ID: id, Kinds: timelineFilters[filter], Limit: 30}
+	if at, before, ok := decodeCursor(cursor); ok {
+		tq.BeforeAt, tq.BeforeID = at, before
+	}
+	entries, err := platform.ListTimeline(ctx, s.DB.Reader(), ws, tq)
+	if err != nil {
+		return TimelineView{}, err
+	}
+	var actIDs []int64
+	for _, e := range entries {
+		if e.RefType == "activity" {
+			actIDs = append(actIDs, e.RefID)
+		}
+	}
+	acts, err := s.CRM.ActivitiesByIDs(ctx, s.DB.Reader(), ws, actIDs)
+	if err != nil {
+		return TimelineView{}, err
+	}
+	v := TimelineView{Page: p}
+	for _, e := range entries {
+		v.Items = append(v.Items, describe(p, e, acts))
+	}
+	if len(entries) == tq.Limit {
+		last := entries[len(entries)-1]
+		v.Next = base + "cursor=" + encodeCursor(last.At.UnixMilli(), last.ID)
+		if filter != "" {
+			v.Next += "&tl=" + filter
+		}
+	}
+	return v, nil
+}
+
+func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) TimelineItem {
+	var d map[string]any
+	_ = json.Unmarshal(e.Data, &d)
+	str := func(k string) string { v, _ := d[k].(string); return v }
+	it := TimelineItem{At: e.At}
+	if e.ActorUserID != 0 {
+		it.Actor = p.UserName(e.ActorUserID)
+	}
+	kind, sub, _ := strings.Cut(e.Kind, ".")
+	switch kind {
+	case "activity":
+		it.Group, it.Icon = "activity", sub
+		it.Title = p.T("activity.kind." + sub)
+		if s := str("subject"); s != "" {
+			it.Title += ": " + s
+		}
+		if o := str("outcome"); o != "" {
+			it.Detail = p.T("outcome." + o)
+		}
+		if a, ok := acts[e.RefID]; ok {
+			it.Body = a.Body
+			if a.Kind == "task" && a.DueAt != nil {
+				it.Detail = p.T("activity.due") + " " + p.DateTime(*a.DueAt)
+				if a.DoneAt != nil {
+					it.Detail += " · " + p.T("activity.done")
+				}
+			}
+		}
+	case "event":
+		it.Group, it.Icon = "event", "event"
+		key := "timeline.event." + sub
+		if p.T(key) == key {
+			it.Title = p.T("timeline.event.other", "kind", sub)
+		} else {
+			it.Title = p.T(key)
+		}
+		it.Detail = str("url")
+		if c := str("channel"); c != "" {
+			it.Detail = strings.TrimSpace(it.Detail + " · " + p.Channel(c))
+		}
+	case "deal":
+		it.Group, it.Icon = "deal", "deal"
+		switch sub {
+		case "created":
+			it.Title = p.T("timeline.deal.created", "name", str("name"))
+		case "stage_changed":
+			it.Title = p.T("timeline.deal.stage_changed", "from", str("from"), "to", str("to"))
+		case "won":
+			it.Title = p.T("timeline.deal.won")
+		case "lost":
+			it.Title = p.T("timeline.deal.lost", "reason", str("lost_reason"))
+		default:
+			it.Title = e.Kind
+		}
+		if e.DealID != 0 {
+			it.Link, it.LinkText = fmt.Sprintf("/deals/%d", e.DealID), p.T("deal.singular")
+		}
+	case "lifecycle":
+		it.Group, it.Icon = "lifecycle", "stage"
+		from, to := str("from"), str("to")
+		if from == "" {
+			it.Title = p.T("timeline.lifecycle.set", "to", p.Stage(platform.Stage(to)))
+		} else {
+			it.Title = p.T("timeline.lifecycle.changed", "from", p.Stage(platform.Stage(from)), "to", p.Stage(platform.Stage(to)))
+		}
+		if ref := str("ref"); ref != "" {
+			it.Detail = ref
+		}
+	case "task":
+		it.Group, it.Icon, it.Title = "activity", "task", p.T("timeline.task.done")
+		it.Detail = str("subject")
+	default:
+		it.Group, it.Icon = "record", "note"
+		key := "timeline." + e.Kind
+		if t := p.T(key); t != key {
+			it.Title = t
+		} else {
+			it.Title = e.Kind
+		}
+	}
+	return it
+}
