@@ -36,11 +36,11 @@ func (s *Server) companies(w http.ResponseWriter, r *http.Request, c *rctx) erro
 // CompanyPage is the data of a company's record page.
 type CompanyPage struct {
 	Page
-	Co       crm.Company
-	Contacts []crm.Contact
-	Deals    []crm.Deal
-	Stages   map[int64]string
-	Timeline TimelineView
+	Co         crm.Company
+	Contacts   []crm.Contact
+	Deals      []crm.Deal
+	StageNames map[int64]string
+	Timeline   TimelineView
 }
 
 func (s *Server) companyPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
@@ -50,7 +50,7 @@ func (s *Server) companyPage(w http.ResponseWriter, r *http.Request, c *rctx) er
 	if err != nil {
 		return err
 	}
-	data := &CompanyPage{Page: s.base(c, c.Lang, "company.singular", "companies"), Co: co, Stages: map[int64]string{}}
+	data := &CompanyPage{Page: s.base(c, c.Lang, "company.singular", "companies"), Co: co, StageNames: map[int64]string{}}
 	data.Title = co.Name
 	cs, err := s.CRM.ListContacts(ctx, c.Actor, crm.ContactFilter{CompanyID: id, Limit: 50})
 	if err != nil {
@@ -62,7 +62,7 @@ func (s *Server) companyPage(w http.ResponseWriter, r *http.Request, c *rctx) er
 		return err
 	}
 	data.Deals = ds.Items
-	if err := s.stageNames(r, c, data.Stages); err != nil {
+	if err := s.stageNames(r, c, data.StageNames); err != nil {
 		return err
 	}
 	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "company", id, "", r.URL.Query().Get("cursor"), fmt.Sprintf("/companies/%d?", id))

@@ -21,7 +21,7 @@ type ContactsPage struct {
 	Items     []crm.Contact
 	Companies map[int64]string
 	Q         string
-	Stage     string
+	StageF    string
 	Owner     int64
 	Sort      string
 	Cols      []string
@@ -40,13 +40,13 @@ func (p ContactsPage) ColLabel(c string) string {
 
 func (s *Server) contacts(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	q := r.URL.Query()
-	data := &ContactsPage{Page: s.base(c, c.Lang, "nav.contacts", "contacts"), Q: q.Get("q"), Stage: q.Get("stage"),
+	data := &ContactsPage{Page: s.base(c, c.Lang, "nav.contacts", "contacts"), Q: q.Get("q"), StageF: q.Get("stage"),
 		Owner: formInt(q.Get("owner")), Sort: q.Get("sort"), AllCols: contactColumns, URL: r.URL.RequestURI()}
 	data.Cols = q["col"]
 	if len(data.Cols) == 0 {
 		data.Cols = defaultContactColumns
 	}
-	f := crm.ContactFilter{Q: data.Q, Stage: platform.Stage(data.Stage), OwnerID: data.Owner, Sort: data.Sort, Cursor: q.Get("cursor"), Limit: 50}
+	f := crm.ContactFilter{Q: data.Q, Stage: platform.Stage(data.StageF), OwnerID: data.Owner, Sort: data.Sort, Cursor: q.Get("cursor"), Limit: 50}
 	page, err := s.CRM.ListContacts(r.Context(), c.Actor, f)
 	if err != nil {
 		return err
@@ -153,17 +153,17 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, c *rctx) 
 // ContactPage is the data of a contact's record page.
 type ContactPage struct {
 	Page
-	C        crm.Contact
-	Company  *crm.Company
-	Deals    []crm.Deal
-	Stages   map[int64]string
-	Timeline TimelineView
-	Filter   string
-	Edit     bool
-	Errors   map[string]string
-	Kinds    []string
-	Outcomes []string
-	LogError string
+	C          crm.Contact
+	Company    *crm.Company
+	Deals      []crm.Deal
+	StageNames map[int64]string
+	Timeline   TimelineView
+	Filter     string
+	Edit       bool
+	Errors     map[string]string
+	Kinds      []string
+	Outcomes   []string
+	LogError   string
 }
 
 // Log is the data the activity logger partial needs.
@@ -188,7 +188,7 @@ func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPa
 		return nil, err
 	}
 	data := &ContactPage{Page: s.base(c, c.Lang, "contact.singular", "contacts"), C: ct, Errors: map[string]string{},
-		Kinds: crm.ActivityKinds, Outcomes: crm.CallOutcomes, Filter: r.URL.Query().Get("tl"), Stages: map[int64]string{}}
+		Kinds: crm.ActivityKinds, Outcomes: crm.CallOutcomes, Filter: r.URL.Query().Get("tl"), StageNames: map[int64]string{}}
 	data.Title = data.Person(ct)
 	if ct.CompanyID != 0 {
 		if co, err := s.CRM.GetCompany(ctx, q, platform.System(c.Actor.WorkspaceID), ct.CompanyID); err == nil {
@@ -200,7 +200,7 @@ func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPa
 		return nil, err
 	}
 	data.Deals = deals.Items
-	if err := s.stageNames(r, c, data.Stages); err != nil {
+	if err := s.stageNames(r, c, data.StageNames); err != nil {
 		return nil, err
 	}
 	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "contact", id, data.Filter, r.URL.Query().Get("cursor"), fmt.Sprintf("/contacts/%d?", id))

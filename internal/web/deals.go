@@ -143,28 +143,28 @@ func (s *Server) moveDeal(w http.ResponseWriter, r *http.Request, c *rctx) error
 // DealsPage is the data of the deals list.
 type DealsPage struct {
 	Page
-	Items     []crm.Deal
-	Companies map[int64]string
-	Stages    map[int64]string
-	Pipelines []crm.Pipeline
-	Pipeline  int64
-	Status    string
-	Owner     int64
-	Q         string
-	URL       string
-	Next      string
-	Paged     bool
+	Items      []crm.Deal
+	Companies  map[int64]string
+	StageNames map[int64]string
+	Pipelines  []crm.Pipeline
+	Pipeline   int64
+	Status     string
+	Owner      int64
+	Q          string
+	URL        string
+	Next       string
+	Paged      bool
 }
 
 func (s *Server) deals(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	ctx, q := r.Context(), r.URL.Query()
 	data := &DealsPage{Page: s.base(c, c.Lang, "nav.deals", "deals"), Pipeline: formInt(q.Get("pipeline")), Status: q.Get("status"),
-		Owner: formInt(q.Get("owner")), Q: q.Get("q"), URL: r.URL.RequestURI(), Stages: map[int64]string{}, Paged: q.Get("cursor") != ""}
+		Owner: formInt(q.Get("owner")), Q: q.Get("q"), URL: r.URL.RequestURI(), StageNames: map[int64]string{}, Paged: q.Get("cursor") != ""}
 	var err error
 	if data.Pipelines, err = s.CRM.Pipelines(ctx, s.DB.Reader(), c.Actor.WorkspaceID); err != nil {
 		return err
 	}
-	if err := s.stageNames(r, c, data.Stages); err != nil {
+	if err := s.stageNames(r, c, data.StageNames); err != nil {
 		return err
 	}
 	page, err := s.CRM.ListDeals(ctx, c.Actor, crm.DealFilter{PipelineID: data.Pipeline, Status: data.Status, OwnerID: data.Owner, Q: data.Q,

@@ -28,7 +28,7 @@ import (
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
-//go:embed templates static
+//go:embed all:templates static
 var assets embed.FS
 
 // Deps are what the UI needs, passed explicitly.

@@ -139,8 +139,9 @@ func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) Tim
 		} else {
 			it.Title = p.T("timeline.lifecycle.changed", "from", p.Stage(platform.Stage(from)), "to", p.Stage(platform.Stage(to)))
 		}
-		if ref := str("ref"); ref != "" {
-			it.Detail = ref
+		switch cause := str("cause"); cause {
+		case "deal", "rule", "import", "form":
+			it.Detail = p.T("timeline.cause." + cause)
 		}
 	case "task":
 		it.Group, it.Icon, it.Title = "activity", "task", p.T("timeline.task.done")
