@@ -33,8 +33,6 @@ func formTime(v string, loc *time.Location) *time.Time {
 	return nil
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func encodeCursor(at, id int64) string {
 	return strconv.FormatInt(at, 36) + "." + strconv.FormatInt(id, 36)
 }
