@@ -40,6 +40,9 @@ type Deps struct {
 	Workspace     int64
 	SecureCookies bool
 	Version       string
+	// OnRender, when set, is told the name of every template rendered (tests
+	// use it to prove each template is rendered by some test).
+	OnRender func(name string)
 }
 
 // Server is the UI's http.Handler.
@@ -101,7 +104,7 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	b, ok := s.static[name]
 	if !ok {
-		http.NotFound(w, r)
+		s.fail(w, r, nil, notFound())
 		return
 	}
 	switch {
@@ -266,6 +269,9 @@ func (s *Server) render(w http.ResponseWriter, name string, data any) error {
 	t, ok := s.pages[name]
 	if !ok {
 		return fmt.Errorf("web: no template %q", name)
+	}
+	if s.OnRender != nil {
+		s.OnRender(name)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -1,0 +1,273 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/clock"
+	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/dbtest"
+	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/web"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+type env struct {
+	t       *testing.T
+	srv     *httptest.Server
+	web     *web.Server
+	c       *http.Client
+	crm     *crm.Service
+	d       *db.DB
+	mu      sync.Mutex
+	renders map[string]bool
+	clock   *clock.Fake
+}
+
+func start(t *testing.T, d *db.DB, withUser bool) *env {
+	t.Helper()
+	ctx := context.Background()
+	fc := clock.NewFake(time.Date(2026, 4, 1, 1, 0, 0, 0, time.UTC))
+	if err := platform.EnsureWorkspace(ctx, d, 1, "T", fc.Now()); err != nil {
+		t.Fatal(err)
+	}
+	svc := crm.New(d, fc)
+	if err := svc.EnsureDefaults(ctx, 1, "ja"); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, d: d, crm: svc, renders: map[string]bool{}, clock: fc}
+	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Workspace: 1, OnRender: func(n string) {
+		e.mu.Lock()
+		e.renders[n] = true
+		e.mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.web = w
+	e.srv = httptest.NewServer(http.NewCrossOriginProtection().Handler(w))
+	t.Cleanup(e.srv.Close)
+	jar, _ := cookiejar.New(nil)
+	e.c = &http.Client{Jar: jar}
+	if withUser {
+		if _, err := platform.CreateUser(ctx, d, platform.CLI(1), platform.NewUser{Email: "admin@example.com", Name: "山田 太郎", Role: platform.RoleAdmin, Password: "correct horse battery"}, fc.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
+
+func (e *env) get(path string, headers ...string) (int, string) {
+	e.t.Helper()
+	req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := e.c.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func (e *env) post(path string, form url.Values) (int, string, string) {
+	e.t.Helper()
+	res, err := e.c.PostForm(e.srv.URL+path, form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Request.URL.Path
+}
+
+func (e *env) login() {
+	e.t.Helper()
+	code, body, at := e.post("/login", url.Values{"email": {"admin@example.com"}, "password": {"correct horse battery"}, "next": {"/"}})
+	if code != 200 || at != "/" {
+		e.t.Fatalf("login: %d at %s: %.300s", code, at, body)
+	}
+}
+
+// TestPages_EveryTemplateRendersInBothLanguages signs in, visits every page
+// with data on it, in Japanese and in English, and checks every template was
+// rendered by this test.
+func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, false)
+		// No users yet: the set-up page creates the first admin.
+		if code, body := e.get("/"); code != 200 || !strings.Contains(body, `action="/setup"`) {
+			t.Fatalf("first start: %d %.200s", code, body)
+		}
+		code, body, at := e.post("/setup", url.Values{"name": {"山田 太郎"}, "email": {"admin@example.com"}, "password": {"correct horse battery"}, "password2": {"correct horse battery"}})
+		if code != 200 || at != "/" {
+			t.Fatalf("setup: %d at %s %.200s", code, at, body)
+		}
+		ctx := context.Background()
+		a := platform.Actor{WorkspaceID: 1, UserID: 1, Role: platform.RoleAdmin, Kind: platform.ActorUser}
+		s := func(v string) *string { return &v }
+		co, err := e.crm.CreateCompany(ctx, a, crm.CompanyInput{Name: s("株式会社テスト")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct, err := e.crm.CreateContact(ctx, a, crm.ContactInput{FamilyName: s("鈴木"), GivenName: s("一郎"), Email: s("ichiro@example.jp"), CompanyID: &co.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		amt := 1000000.0
+		deal, err := e.crm.CreateDeal(ctx, a, crm.DealInput{Name: s("導入案件"), Amount: &amt, CompanyID: &co.ID, Contacts: &[]crm.DealContact{{ContactID: ct.ID}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages := []string{"/", "/contacts", "/contacts?q=鈴木&col=email&col=phone&col=title&col=channel&col=created", "/contacts/new",
+			"/contacts/1", "/contacts/1?edit=1", "/contacts/1?tl=sales", "/companies", "/companies/1", "/deals", "/deals/board",
+			"/deals/1", "/deals/1?lose=6", "/search?q=鈴木", "/notifications"}
+		for _, lang := range []string{"ja", "en"} {
+			if code, _, _ := e.post("/settings/language", url.Values{"lang": {lang}}); code != 200 {
+				t.Fatalf("set language %s: %d", lang, code)
+			}
+			for _, p := range pages {
+				code, body := e.get(p)
+				if code != 200 {
+					t.Errorf("%s %s: %d %.300s", lang, p, code, body)
+				}
+				if strings.Contains(body, "ZgotmplZ") {
+					t.Errorf("%s %s: unsafe value in template output", lang, p)
+				}
+			}
+			_, body := e.get("/contacts/1")
+			want := map[string]string{"ja": "コンタクト", "en": "Contacts"}[lang]
+			if !strings.Contains(body, want) {
+				t.Errorf("%s page lacks %q", lang, want)
+			}
+		}
+		if code, _ := e.get("/contacts/999"); code != 404 {
+			t.Errorf("missing contact: %d", code)
+		}
+		_ = deal
+		// The public pages: login, two-factor, errors.
+		e.post("/logout", nil)
+		e.get("/login?lang=en")
+		e.get("/login/totp")
+		e.post("/login", url.Values{"email": {"admin@example.com"}, "password": {"wrong password!"}})
+		if code, _ := e.get("/static/nope/nothing.css"); code != 404 {
+			t.Errorf("unknown asset: %d", code)
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		var missing []string
+		for _, n := range e.web.Templates() {
+			if !e.renders[n] {
+				missing = append(missing, n)
+			}
+		}
+		sort.Strings(missing)
+		if len(missing) > 0 {
+			t.Errorf("templates no test renders: %v", missing)
+		}
+	})
+}
+
+func TestLogin_NextNeverLeavesTheSite(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite), true)
+	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/contacts?q=x"} {
+		e.c.Jar, _ = cookiejar.New(nil)
+		code, _, at := e.post("/login", url.Values{"email": {"admin@example.com"}, "password": {"correct horse battery"}, "next": {next}})
+		want := "/"
+		if next == "/contacts?q=x" {
+			want = "/contacts"
+		}
+		if code != 200 || at != want {
+			t.Errorf("next=%q: landed on %s (%d), want %s", next, at, code, want)
+		}
+	}
+}
+
+func TestForms_CrossSitePostIsRefused(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite), true)
+	e.login()
+	req, _ := http.NewRequest("POST", e.srv.URL+"/contacts", strings.NewReader("email=evil%40example.com"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	res, err := e.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site form post: %d, want 403", res.StatusCode)
+	}
+}
+
+func TestContactForm_ShowsErrorsNextToTheFieldAndEscapesInput(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite), true)
+	e.login()
+	code, body, _ := e.post("/contacts", url.Values{"family_name": {`<script>alert(1)</script>`}, "email": {"not-an-email"}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("bad email: %d", code)
+	}
+	if !strings.Contains(body, `class="field bad"`) || !strings.Contains(body, "is not a valid email address") {
+		t.Errorf("no field error shown: %.500s", body)
+	}
+	if strings.Contains(body, "<script>alert(1)</script>") {
+		t.Error("input echoed unescaped")
+	}
+	code, _, at := e.post("/contacts", url.Values{"family_name": {`<script>alert(1)</script>`}, "email": {"ok@example.com"}})
+	if code != 200 || !strings.HasPrefix(at, "/contacts/") {
+		t.Fatalf("create: %d at %s", code, at)
+	}
+	_, page := e.get(at)
+	if strings.Contains(page, "<script>alert(1)</script>") || !strings.Contains(page, "&lt;script&gt;") {
+		t.Error("record page does not escape the name")
+	}
+}
+
+func TestContacts_BulkChangeOwnerAndDelete(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite), true)
+	e.login()
+	ctx := context.Background()
+	a := platform.Actor{WorkspaceID: 1, UserID: 1, Role: platform.RoleAdmin, Kind: platform.ActorUser}
+	rep, err := platform.CreateUser(ctx, e.d, platform.CLI(1), platform.NewUser{Email: "rep@example.com", Name: "Rep", Role: platform.RoleSales}, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		m := m
+		c, err := e.crm.CreateContact(ctx, a, crm.ContactInput{Email: &m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, itoa(c.ID))
+	}
+	code, _, _ := e.post("/contacts/bulk", url.Values{"action": {"owner"}, "owner_id": {itoa(rep.ID)}, "id": ids[:2], "back": {"/contacts"}})
+	if code != 200 {
+		t.Fatalf("bulk owner: %d", code)
+	}
+	p, _ := e.crm.ListContacts(ctx, a, crm.ContactFilter{OwnerID: rep.ID})
+	if len(p.Items) != 2 {
+		t.Fatalf("owner changed on %d contacts, want 2", len(p.Items))
+	}
+	e.post("/contacts/bulk", url.Values{"action": {"delete"}, "id": ids, "back": {"//evil.example"}})
+	p, _ = e.crm.ListContacts(ctx, a, crm.ContactFilter{})
+	if len(p.Items) != 0 {
+		t.Fatalf("%d contacts left after bulk delete", len(p.Items))
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
