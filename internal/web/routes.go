@@ -37,6 +37,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /deals/{id}/move", s.signedIn(s.moveDeal))
 	m.HandleFunc("POST /deals/{id}/activities", s.signedIn(s.logDealActivity))
 
+	s.settingsRoutes()
+
 	m.HandleFunc("/", s.signedIn(func(w http.ResponseWriter, r *http.Request, c *rctx) error {
 		return notFound()
 	}))
