@@ -41,6 +41,7 @@ type CompanyPage struct {
 	Deals      []crm.Deal
 	StageNames map[int64]string
 	Timeline   TimelineView
+	Edit       bool
 }
 
 func (s *Server) companyPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
@@ -50,7 +51,8 @@ func (s *Server) companyPage(w http.ResponseWriter, r *http.Request, c *rctx) er
 	if err != nil {
 		return err
 	}
-	data := &CompanyPage{Page: s.base(c, c.Lang, "company.singular", "companies"), Co: co, StageNames: map[int64]string{}}
+	data := &CompanyPage{Page: s.base(c, c.Lang, "company.singular", "companies"), Co: co, StageNames: map[int64]string{},
+		Edit: r.URL.Query().Get("edit") == "1"}
 	data.Title = co.Name
 	cs, err := s.CRM.ListContacts(ctx, c.Actor, crm.ContactFilter{CompanyID: id, Limit: 50})
 	if err != nil {

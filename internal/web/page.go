@@ -206,7 +206,8 @@ var funcs = template.FuncMap{
 		u.RawQuery = q.Encode()
 		return u.String()
 	},
-	"icon": icon,
+	"icon":   icon,
+	"slice3": func(a, b, c string) []string { return []string{a, b, c} },
 	"pct": func(a, b float64) int {
 		if b == 0 {
 			return 0

@@ -29,10 +29,15 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /contacts/{id}/activities", s.signedIn(s.logContactActivity))
 
 	m.HandleFunc("GET /companies", s.signedIn(s.companies))
+	m.HandleFunc("GET /companies/new", s.signedIn(s.newCompany))
+	m.HandleFunc("POST /companies", s.signedIn(s.createCompany))
+	m.HandleFunc("POST /companies/{id}", s.signedIn(s.updateCompany))
 	m.HandleFunc("GET /companies/{id}", s.signedIn(s.companyPage))
 
 	m.HandleFunc("GET /deals", s.signedIn(s.deals))
 	m.HandleFunc("GET /deals/board", s.signedIn(s.board))
+	m.HandleFunc("GET /deals/new", s.signedIn(s.newDeal))
+	m.HandleFunc("POST /deals/new", s.signedIn(s.createDeal))
 	m.HandleFunc("GET /deals/{id}", s.signedIn(s.dealPage))
 	m.HandleFunc("POST /deals/{id}/move", s.signedIn(s.moveDeal))
 	m.HandleFunc("POST /deals/{id}/activities", s.signedIn(s.logDealActivity))

@@ -136,7 +136,7 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 		}
 		pages := []string{"/", "/contacts", "/contacts?q=鈴木&col=email&col=phone&col=title&col=channel&col=created", "/contacts/new",
 			"/contacts/1", "/contacts/1?edit=1", "/contacts/1?tl=sales", "/companies", "/companies/1", "/deals", "/deals/board",
-			"/deals/1", "/deals/1?lose=6", "/search?q=鈴木", "/notifications"}
+			"/deals/1", "/deals/1?lose=6", "/search?q=鈴木", "/notifications", "/deals/new?contact_id=1", "/companies/new", "/companies/1?edit=1"}
 		for _, lang := range []string{"ja", "en"} {
 			if code, _, _ := e.post("/settings/language", url.Values{"lang": {lang}}); code != 200 {
 				t.Fatalf("set language %s: %d", lang, code)
@@ -271,3 +271,37 @@ func TestContacts_BulkChangeOwnerAndDelete(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestForms_CreateCompanyThenADealFromItsContact(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, true)
+		e.login()
+		code, _, at := e.post("/companies", url.Values{"name": {"株式会社みらい"}, "corporate_number": {"7000012050002"}, "postal_code": {"1000001"}, "prefecture": {"東京都"}})
+		if code != 200 || at != "/companies/1" {
+			t.Fatalf("create company: %d at %s", code, at)
+		}
+		if code, body, _ := e.post("/companies", url.Values{"name": {"x"}, "corporate_number": {"123"}}); code != 422 || !strings.Contains(body, "13-digit") {
+			t.Fatalf("bad corporate number: %d", code)
+		}
+		code, _, at = e.post("/contacts", url.Values{"family_name": {"田中"}, "email": {"tanaka@mirai.example.jp"}, "company_id": {"1"}})
+		if code != 200 || at != "/contacts/1" {
+			t.Fatalf("create contact: %d at %s", code, at)
+		}
+		code, body, at := e.post("/deals/new", url.Values{"contact_id": {"1"}, "name": {"みらい 導入"}, "amount": {"1,200,000"}, "currency": {"JPY"}, "type": {"new"}})
+		if code != 200 || at != "/deals/1" {
+			t.Fatalf("create deal: %d at %s %.300s", code, at, body)
+		}
+		a := platform.Actor{WorkspaceID: 1, UserID: 1, Role: platform.RoleAdmin}
+		dl, err := e.crm.GetDeal(context.Background(), d.Reader(), a, 1)
+		if err != nil || dl.Amount != 1200000 || dl.CompanyID != 1 || len(dl.Contacts) != 1 {
+			t.Fatalf("deal = %+v, %v", dl, err)
+		}
+		ct, _ := e.crm.GetContact(context.Background(), d.Reader(), a, 1)
+		if ct.LifecycleStage != platform.StageOpportunity {
+			t.Errorf("contact stage after deal = %s", ct.LifecycleStage)
+		}
+		if code, _, _ := e.post("/deals/new", url.Values{"name": {"x"}, "amount": {"abc"}}); code != 422 {
+			t.Errorf("bad amount: %d", code)
+		}
+	})
+}
