@@ -16,12 +16,14 @@ type CompaniesPage struct {
 	URL   string
 	Next  string
 	Paged bool
+	Views ViewsBar
 }
 
 func (s *Server) companies(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	q := r.URL.Query()
 	data := &CompaniesPage{Page: s.base(c, c.Lang, "nav.companies", "companies"), Q: q.Get("q"), Owner: formInt(q.Get("owner")),
 		URL: r.URL.RequestURI(), Paged: q.Get("cursor") != ""}
+	data.Views = s.viewsBar(r, c, data.Page, "company", "/companies")
 	page, err := s.CRM.ListCompanies(r.Context(), c.Actor, crm.CompanyFilter{Q: data.Q, OwnerID: data.Owner, Cursor: q.Get("cursor"), Limit: 50})
 	if err != nil {
 		return err

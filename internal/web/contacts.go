@@ -29,6 +29,7 @@ type ContactsPage struct {
 	URL       string // this list's URL, for links that keep its filters
 	Next      string
 	Paged     bool
+	Views     ViewsBar
 }
 
 // ColLabel is the heading of a list column.
@@ -47,6 +48,7 @@ func (s *Server) contacts(w http.ResponseWriter, r *http.Request, c *rctx) error
 		data.Cols = defaultContactColumns
 	}
 	f := crm.ContactFilter{Q: data.Q, Stage: platform.Stage(data.StageF), OwnerID: data.Owner, Sort: data.Sort, Cursor: q.Get("cursor"), Limit: 50}
+	data.Views = s.viewsBar(r, c, data.Page, "contact", "/contacts")
 	page, err := s.CRM.ListContacts(r.Context(), c.Actor, f)
 	if err != nil {
 		return err

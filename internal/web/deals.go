@@ -154,6 +154,7 @@ type DealsPage struct {
 	URL        string
 	Next       string
 	Paged      bool
+	Views      ViewsBar
 }
 
 func (s *Server) deals(w http.ResponseWriter, r *http.Request, c *rctx) error {
@@ -167,6 +168,7 @@ func (s *Server) deals(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	if err := s.stageNames(r, c, data.StageNames); err != nil {
 		return err
 	}
+	data.Views = s.viewsBar(r, c, data.Page, "deal", "/deals")
 	page, err := s.CRM.ListDeals(ctx, c.Actor, crm.DealFilter{PipelineID: data.Pipeline, Status: data.Status, OwnerID: data.Owner, Q: data.Q,
 		Cursor: q.Get("cursor"), Limit: 50})
 	if err != nil {

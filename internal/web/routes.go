@@ -42,6 +42,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /deals/{id}/move", s.signedIn(s.moveDeal))
 	m.HandleFunc("POST /deals/{id}/activities", s.signedIn(s.logDealActivity))
 
+	m.HandleFunc("POST /views", s.signedIn(s.saveView))
+	m.HandleFunc("POST /views/{id}/delete", s.signedIn(s.deleteView))
+
 	s.settingsRoutes()
 
 	m.HandleFunc("/", s.signedIn(func(w http.ResponseWriter, r *http.Request, c *rctx) error {

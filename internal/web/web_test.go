@@ -305,3 +305,42 @@ func TestForms_CreateCompanyThenADealFromItsContact(t *testing.T) {
 		}
 	})
 }
+
+func TestViews_SaveShareAndReuse(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, true)
+		ctx := context.Background()
+		team, err := platform.SaveTeam(ctx, d, platform.CLI(1), 0, platform.NewTeam{Name: "営業部", Function: "sales"}, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tid := team.ID
+		if _, err := platform.UpdateUser(ctx, d, platform.CLI(1), 1, platform.UserPatch{TeamID: &tid}, e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		mate, err := platform.CreateUser(ctx, d, platform.CLI(1), platform.NewUser{Email: "mate@example.com", Name: "Mate", Role: platform.RoleSales, TeamID: tid, Password: "correct horse battery"}, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.login()
+		code, _, at := e.post("/views", url.Values{"object_type": {"contact"}, "name": {"自分のMQL"}, "query": {"stage=mql&owner=1&cursor=zzz"}, "shared": {"1"}})
+		if code != 200 || at != "/contacts" {
+			t.Fatalf("save view: %d at %s", code, at)
+		}
+		_, body := e.get("/contacts")
+		if !strings.Contains(body, "自分のMQL") || !strings.Contains(body, "/contacts?owner=1&amp;stage=mql") {
+			t.Fatalf("view not listed: %.200s", body)
+		}
+		// A team mate sees the shared view; a private one they would not.
+		v, err := platform.ListViews(ctx, d.Reader(), mate.Actor(1, platform.ActorUser), "contact")
+		if err != nil || len(v) != 1 || v[0].Query != "owner=1&stage=mql" {
+			t.Fatalf("team mate's views = %+v, %v", v, err)
+		}
+		if code, _, _ := e.post("/views/"+itoa(v[0].ID)+"/delete", url.Values{"back": {"/contacts"}}); code != 200 {
+			t.Fatalf("delete: %d", code)
+		}
+		if v, _ := platform.ListViews(ctx, d.Reader(), mate.Actor(1, platform.ActorUser), "contact"); len(v) != 0 {
+			t.Fatalf("views after delete: %v", v)
+		}
+	})
+}
