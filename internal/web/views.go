@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 
@@ -15,6 +16,16 @@ type ViewsBar struct {
 	Query  string // the list's current query
 	Views  []platform.SavedView
 	InTeam bool
+}
+
+// Link is a view's list URL. The query was normalised by url.Values.Encode
+// when the view was saved, so it is safe to use as it is.
+func (b ViewsBar) Link(v platform.SavedView) template.URL {
+	q, err := url.ParseQuery(v.Query)
+	if err != nil {
+		return template.URL(b.Path)
+	}
+	return template.URL(b.Path + "?" + q.Encode())
 }
 
 func (s *Server) viewsBar(r *http.Request, c *rctx, p Page, object, path string) ViewsBar {
