@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/ryorin/ryorin/bench"
 	"github.com/ryorin/ryorin/internal/app"
@@ -41,11 +42,15 @@ func TestBench_ExtraSmallRunsEveryScenario(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs, err := bench.Run(ctx, &bench.Client{Base: srv.URL, Token: tok, HTTP: http.DefaultClient}, sz, 10, 2000)
+		session, err := platform.CreateSession(ctx, d, 1, 1, false, "127.0.0.1", "bench", time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rs) != 8 {
+		rs, err := bench.Run(ctx, &bench.Client{Base: srv.URL, Token: tok, Session: session, HTTP: http.DefaultClient}, sz, 10, 2000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 17 {
 			t.Fatalf("%d results", len(rs))
 		}
 		t.Log("\n" + bench.Markdown(rs))

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,11 +28,13 @@ type Result struct {
 	Unit   string
 }
 
-// Client talks to a running Ryorin over HTTP with an API token.
+// Client talks to a running Ryorin over HTTP with an API token, and with a
+// session cookie for the UI pages when Session is set.
 type Client struct {
-	Base  string
-	Token string
-	HTTP  *http.Client
+	Base    string
+	Token   string
+	Session string
+	HTTP    *http.Client
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
@@ -43,7 +46,12 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.Token)
+	if strings.HasPrefix(path, "/api/") {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	} else {
+		req.AddCookie(&http.Cookie{Name: "ryorin_session", Value: c.Session})
+		req.Header.Set("Accept-Language", "ja")
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -182,10 +190,57 @@ func Run(ctx context.Context, c *Client, sz Size, n, events int) ([]Result, erro
 	if err != nil {
 		return out, err
 	}
+	if c.Session != "" {
+		pages, err := pageScenarios(ctx, c, sz, n, r)
+		out = append(out, pages...)
+		if err != nil {
+			return out, err
+		}
+	}
 	if events > 0 {
 		if err := add(ingest(ctx, c, sz, events, 1000, 4)); err != nil {
 			return out, err
 		}
+	}
+	return out, nil
+}
+
+// pageScenarios measures the UI's main pages, server-rendered, as a signed-in
+// user's browser requests them.
+func pageScenarios(ctx context.Context, c *Client, sz Size, n int, r *rand.Rand) ([]Result, error) {
+	isHTML := func(b []byte) error {
+		if !bytes.Contains(b, []byte("</html>")) {
+			return fmt.Errorf("not a whole page: %.200s", b)
+		}
+		return nil
+	}
+	pages := []struct {
+		name string
+		url  func() string
+	}{
+		{"page: home", func() string { return "/" }},
+		{"page: contacts list", func() string { return "/contacts" }},
+		{"page: contacts list, filtered by stage and owner", func() string {
+			return fmt.Sprintf("/contacts?stage=lead&owner=%d", 1+r.IntN(sz.Users))
+		}},
+		{"page: contacts search (Japanese, 3 characters)", func() string {
+			f := familyNames[r.IntN(len(familyNames))][0]
+			g := []rune(givenNames[r.IntN(len(givenNames))][0])
+			return "/contacts?q=" + url.QueryEscape(f+string(g[0]))
+		}},
+		{"page: contact record with timeline", func() string { return fmt.Sprintf("/contacts/%d", 1+r.IntN(sz.TimelineContacts)) }},
+		{"page: company record", func() string { return fmt.Sprintf("/companies/%d", 1+r.IntN(sz.Companies)) }},
+		{"page: deals list", func() string { return "/deals" }},
+		{"page: deal board (default pipeline)", func() string { return "/deals/board" }},
+		{"page: deal record", func() string { return fmt.Sprintf("/deals/%d", 1+r.IntN(sz.Deals)) }},
+	}
+	var out []Result
+	for _, p := range pages {
+		res, err := latency(ctx, p.name, "< 150 ms p95", n, func(int) (string, error) { return p.url(), nil }, isHTML, c)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, res)
 	}
 	return out, nil
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ryorin/ryorin/bench"
 	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/platform"
 )
 
 func main() {
@@ -65,6 +66,11 @@ func run() error {
 		fmt.Fprintf(os.Stderr, "generated %s in %s\n", sz.Name, time.Since(start).Round(time.Second))
 	} else if contacts != sz.Contacts {
 		return fmt.Errorf("the database holds %d contacts, not size %s; use an empty one", contacts, sz.Name)
+	}
+	// A browser session for the page scenarios, as if user 1 had signed in.
+	session, err := platform.CreateSession(ctx, d, 1, 1, false, "127.0.0.1", "ryorin-bench", time.Now())
+	if err != nil {
+		return err
 	}
 	d.Close()
 
@@ -114,7 +120,7 @@ func run() error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	c := &bench.Client{Base: base, Token: strings.TrimSpace(string(tok)), HTTP: &http.Client{Timeout: 60 * time.Second}}
+	c := &bench.Client{Base: base, Token: strings.TrimSpace(string(tok)), Session: session, HTTP: &http.Client{Timeout: 60 * time.Second}}
 	rs, err := bench.Run(ctx, c, sz, *n, *events)
 	if err != nil {
 		return err
