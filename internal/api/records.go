@@ -12,11 +12,8 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, a platform
 	q := r.URL.Query()
 	f := crm.ContactFilter{Stage: platform.Stage(q.Get("lifecycle_stage")), Q: q.Get("q"), Email: q.Get("email"),
 		Sort: q.Get("sort"), Cursor: q.Get("cursor"), Props: queryProps(r)}
-	var err error
-	if f.OwnerID, err = queryInt(r, "owner_id"); err != nil {
-		return nil, err
-	}
-	if f.CompanyID, err = queryInt(r, "company_id"); err != nil {
+	err := queryInts(r, "owner_id", &f.OwnerID, "company_id", &f.CompanyID)
+	if err != nil {
 		return nil, err
 	}
 	if f.Limit, err = queryLimit(r); err != nil {

@@ -71,17 +71,10 @@ func (s *Server) replacePipeline(w http.ResponseWriter, r *http.Request, a platf
 func (s *Server) listDeals(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
 	q := r.URL.Query()
 	f := crm.DealFilter{Status: q.Get("status"), Q: q.Get("q"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), Props: queryProps(r)}
-	for _, p := range []struct {
-		name string
-		dst  *int64
-	}{{"pipeline_id", &f.PipelineID}, {"stage_id", &f.StageID}, {"owner_id", &f.OwnerID}, {"company_id", &f.CompanyID}, {"contact_id", &f.ContactID}} {
-		v, err := queryInt(r, p.name)
-		if err != nil {
-			return nil, err
-		}
-		*p.dst = v
+	err := queryInts(r, "pipeline_id", &f.PipelineID, "stage_id", &f.StageID, "owner_id", &f.OwnerID, "company_id", &f.CompanyID, "contact_id", &f.ContactID)
+	if err != nil {
+		return nil, err
 	}
-	var err error
 	if f.Limit, err = queryLimit(r); err != nil {
 		return nil, err
 	}
@@ -139,17 +132,10 @@ func (s *Server) createCompetitor(w http.ResponseWriter, r *http.Request, a plat
 func (s *Server) listActivities(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
 	q := r.URL.Query()
 	f := crm.ActivityFilter{Kind: q.Get("kind"), OpenTasks: q.Get("open_tasks") == "true", Cursor: q.Get("cursor")}
-	for _, p := range []struct {
-		name string
-		dst  *int64
-	}{{"contact_id", &f.ContactID}, {"company_id", &f.CompanyID}, {"deal_id", &f.DealID}, {"owner_id", &f.OwnerID}} {
-		v, err := queryInt(r, p.name)
-		if err != nil {
-			return nil, err
-		}
-		*p.dst = v
+	err := queryInts(r, "contact_id", &f.ContactID, "company_id", &f.CompanyID, "deal_id", &f.DealID, "owner_id", &f.OwnerID)
+	if err != nil {
+		return nil, err
 	}
-	var err error
 	if f.Limit, err = queryLimit(r); err != nil {
 		return nil, err
 	}

@@ -260,6 +260,19 @@ func queryInt(r *http.Request, name string) (int64, error) {
 	return n, nil
 }
 
+// queryInts parses several optional integer query parameters at once, given
+// as name, destination pairs.
+func queryInts(r *http.Request, pairs ...any) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		v, err := queryInt(r, pairs[i].(string))
+		if err != nil {
+			return err
+		}
+		*pairs[i+1].(*int64) = v
+	}
+	return nil
+}
+
 // queryProps collects prop.<key>=value filters.
 func queryProps(r *http.Request) map[string]string {
 	var out map[string]string

@@ -324,14 +324,7 @@ func (s *Service) ListActivities(ctx context.Context, a platform.Actor, f Activi
 	if a.OwnRecordsOnly {
 		w.and("owner_id = ?", a.UserID)
 	}
-	for _, c := range []struct {
-		col string
-		v   int64
-	}{{"contact_id", f.ContactID}, {"company_id", f.CompanyID}, {"deal_id", f.DealID}, {"owner_id", f.OwnerID}} {
-		if c.v != 0 {
-			w.and(c.col+" = ?", c.v)
-		}
-	}
+	w.eq("contact_id", f.ContactID, "company_id", f.CompanyID, "deal_id", f.DealID, "owner_id", f.OwnerID)
 	if f.Kind != "" {
 		if !oneOf(f.Kind, ActivityKinds) {
 			return Page[Activity]{}, errs.Field("kind", "must be one of %s", strings.Join(ActivityKinds, ", "))

@@ -542,14 +542,7 @@ func (s *Service) ListDeals(ctx context.Context, a platform.Actor, f DealFilter)
 	if a.OwnRecordsOnly {
 		w.and("owner_id = ?", a.UserID)
 	}
-	for _, c := range []struct {
-		col string
-		v   int64
-	}{{"pipeline_id", f.PipelineID}, {"stage_id", f.StageID}, {"owner_id", f.OwnerID}, {"company_id", f.CompanyID}} {
-		if c.v != 0 {
-			w.and(c.col+" = ?", c.v)
-		}
-	}
+	w.eq("pipeline_id", f.PipelineID, "stage_id", f.StageID, "owner_id", f.OwnerID, "company_id", f.CompanyID)
 	if f.ContactID != 0 {
 		w.and("id IN (SELECT deal_id FROM deal_contacts WHERE workspace_id = ? AND contact_id = ?)", a.WorkspaceID, f.ContactID)
 	}

@@ -19,6 +19,15 @@ func (w *where) and(cond string, args ...any) {
 	w.args = append(w.args, args...)
 }
 
+// eq adds "col = v" for each non-zero id filter, in the order given.
+func (w *where) eq(pairs ...any) {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if v, _ := pairs[i+1].(int64); v != 0 {
+			w.and(pairs[i].(string)+" = ?", v)
+		}
+	}
+}
+
 func (w *where) props(defs []PropertyDefinition, props map[string]string) error {
 	keys := make([]string, 0, len(props))
 	for k := range props {

@@ -370,10 +370,15 @@ func (q *Jobs) Run(ctx context.Context) {
 // JobCounts returns how many jobs are in each status, for metrics and the
 // admin screen.
 func JobCounts(ctx context.Context, q db.Querier) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `-- platform.JobCounts
+	return countBy(ctx, q, "platform.JobCounts", `-- platform.JobCounts
 		SELECT status, COUNT(*) FROM jobs GROUP BY status`)
+}
+
+// countBy runs a "SELECT key, COUNT(*) … GROUP BY key" query into a map.
+func countBy(ctx context.Context, q db.Querier, name, query string, args ...any) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -381,7 +386,7 @@ func JobCounts(ctx context.Context, q db.Querier) (map[string]int, error) {
 		var s string
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out[s] = n
 	}

@@ -415,22 +415,8 @@ func classifySMTP(err error) smtpClass {
 // MailCounts returns how many messages are in each status, for metrics and
 // the admin screen.
 func MailCounts(ctx context.Context, q db.Querier) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `-- platform.MailCounts
+	return countBy(ctx, q, "platform.MailCounts", `-- platform.MailCounts
 		SELECT status, COUNT(*) FROM mail_messages GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("platform.MailCounts: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
 }
 
 // SendTest sends a short message to to at once, over workspace ws's SMTP
