@@ -30,7 +30,6 @@ func Engines() []db.Dialect {
 	return []db.Dialect{db.SQLite}
 }
 
-
 // Each runs fn as a subtest once per engine, each with a fresh migrated
 // database. Without RYORIN_TEST_DATABASE_URL the PostgreSQL subtest skips and
 // says so.
