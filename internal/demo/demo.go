@@ -282,7 +282,7 @@ func (l *loader) growthTime(from time.Time) time.Time {
 		from = l.start
 	}
 	span := l.end.Add(-2 * time.Hour).Sub(from)
-	t := from.Add(time.Duration(math.Pow(l.rng.Float64(), 0.8) * float64(span)))
+	t := from.Add(time.Duration(math.Pow(l.rng.Float64(), 0.9) * float64(span)))
 	return l.workTime(t, minTime(t.Add(48*time.Hour), l.end.Add(-time.Hour)))
 }
 

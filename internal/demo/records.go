@@ -28,22 +28,23 @@ type company struct {
 }
 
 type contact struct {
-	id        int64
-	co        *company
-	en        bool
-	family    string
-	given     string
-	email     string
-	channel   string
-	consent   string
-	created   time.Time
-	owner     *demoUser
-	senior    bool
-	customer  bool      // created as a customer (existing accounts)
-	custAt    time.Time // when they became a customer; zero if not (yet)
-	dealAt    time.Time // when the first deal naming them was created; zero if none
-	dealLost  time.Time // when that deal was lost; zero otherwise
-	visitorID string
+	id         int64
+	co         *company
+	en         bool
+	family     string
+	given      string
+	email      string
+	channel    string
+	consent    string
+	created    time.Time
+	owner      *demoUser
+	senior     bool
+	customer   bool      // created as a customer (existing accounts)
+	subscriber bool      // created as a newsletter subscriber
+	custAt     time.Time // when they became a customer; zero if not (yet)
+	dealAt     time.Time // when the first deal naming them was created; zero if none
+	dealLost   time.Time // when that deal was lost; zero otherwise
+	visitorID  string
 }
 
 type deal struct {
@@ -340,11 +341,13 @@ func (l *loader) planContact(c *company, k int) {
 	case c != nil && k == 0 && !c.existing:
 		p.created = c.created.Add(time.Duration(l.intn(1, 30)) * time.Minute)
 	case c != nil:
-		p.created = l.growthTime(c.created.Add(time.Hour))
+		from := c.created.Add(time.Hour)
+		p.created = l.workTime(from, from.Add(time.Duration(math.Pow(l.rng.Float64(), 1.2)*float64(l.end.Sub(from)))+time.Hour))
 	default:
 		p.created = l.growthTime(l.start)
 	}
-	if !p.customer && c == nil {
+	if !p.customer && (c == nil || mix.key == "email") {
+		p.subscriber = true
 		in.LifecycleStage = ptr(platform.StageSubscriber)
 	}
 	if c != nil {
@@ -417,7 +420,9 @@ func (l *loader) planDeals() error {
 		if len(free) == 0 {
 			continue
 		}
-		sort.Slice(free, func(a, b int) bool { return free[a].senior && !free[b].senior })
+		// Deals start with the company's first contacts, so closed deals
+		// spread over the whole history.
+		sort.SliceStable(free, func(a, b int) bool { return free[a].created.Before(free[b].created) })
 		n := min(len(free), 1+l.rng.IntN(2))
 		d := l.planDeal(c, free[:n], false, open, won, lost, l.outcome(planned, len(open), []int{25, 27, 14, 13, 12, 9}))
 		if d == nil {
@@ -622,7 +627,7 @@ func (l *loader) queueDeal(d *deal, first crm.PipelineStage) {
 	prev := d.created
 	for i, m := range d.moves {
 		// Work between stage changes: calls, emails, meetings on the deal.
-		for range l.rng.IntN(3) + 1 {
+		for range l.rng.IntN(2) + 1 {
 			at := l.workTime(prev, m.at)
 			kind := pick(l.rng, []string{"call", "email", "meeting", "email", "call"})
 			l.queueActivity(at, actor, kind, lead, d, "", ja)
@@ -714,13 +719,13 @@ func (l *loader) planLifecycle(p *contact) {
 		}
 	} else {
 		switch r := l.rng.Float64(); {
-		case r < 0.12:
+		case r < 0.40:
 			// stays a lead
-		case r < 0.45:
+		case r < 0.63:
 			path = []platform.Stage{platform.StageMQL}
-		case r < 0.62:
+		case r < 0.75:
 			path = []platform.Stage{platform.StageMQL, platform.StageSQL}
-		case r < 0.80:
+		case r < 0.88:
 			path = []platform.Stage{platform.StageDisqualified}
 			if l.chance(0.5) {
 				path = []platform.Stage{platform.StageMQL, platform.StageDisqualified}
@@ -731,6 +736,9 @@ func (l *loader) planLifecycle(p *contact) {
 				path = []platform.Stage{platform.StageMQL, platform.StageSQL, platform.StageRecycled}
 			}
 		}
+	}
+	if p.subscriber && p.co != nil && (len(path) > 0 || !p.dealAt.IsZero() || l.chance(0.4)) {
+		path = append([]platform.Stage{platform.StageLead}, path...)
 	}
 	t := p.created
 	span := until.Sub(p.created)
@@ -753,13 +761,22 @@ func (l *loader) planLifecycle(p *contact) {
 		case platform.StageDisqualified:
 			cause = platform.Cause{Kind: "user", Ref: pick(l.rng, []string{"競合他社", "学生・個人", "対象外の業種"})}
 		}
-		// Calls before each step: inside sales works the lead.
+		// Calls before a rep's step: inside sales works the lead. The
+		// marketing-scored MQL step mostly comes without one.
 		from := p.created
 		if i > 0 {
 			from = t.Add(-days(5))
 		}
-		for range l.rng.IntN(3) + 1 {
-			l.queueCall(l.workTime(maxTime(from, p.created), t), caller, p, ja, stage == platform.StageSQL)
+		calls := l.rng.IntN(2) + 1
+		if stage == platform.StageMQL || stage == platform.StageLead {
+			calls = btoi(l.chance(0.25))
+		}
+		for j := range calls {
+			at := l.workTime(maxTime(from, p.created), t)
+			if j == calls-1 && stage == platform.StageSQL {
+				at = t.Add(-time.Duration(l.intn(10, 120)) * time.Minute)
+			}
+			l.queueCall(at, caller, p, ja, j == calls-1 && stage == platform.StageSQL)
 		}
 		l.at(t, "lifecycle "+string(stage), func() error {
 			_, err := l.crm.UpdateContact(l.ctx, actor, p.id, crm.ContactInput{LifecycleStage: &stage}, cause)
@@ -768,7 +785,7 @@ func (l *loader) planLifecycle(p *contact) {
 	}
 	// Work on leads that have not moved on yet (or are still in play).
 	if len(path) == 0 && p.co != nil && p.dealAt.IsZero() {
-		for range l.rng.IntN(4) {
+		for range l.rng.IntN(3) {
 			l.queueCall(l.workTime(p.created, l.end), caller, p, ja, false)
 		}
 	}
@@ -800,6 +817,9 @@ func (l *loader) queueCall(at time.Time, caller *demoUser, p *contact, ja, good 
 	outcome := crm.CallOutcomes[l.weighted(w)]
 	if good {
 		outcome = "appointment"
+		if l.chance(0.4) {
+			outcome = "connected"
+		}
 	}
 	subject := pick(l.rng, callSubjectsJA[outcome])
 	if !ja {
@@ -929,4 +949,11 @@ func (l *loader) userByID(id int64) *demoUser {
 		}
 	}
 	return l.admin
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
