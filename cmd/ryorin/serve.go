@@ -38,8 +38,12 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 				fmt.Fprintf(cio.stdout, "Demo data loaded in %s: %d companies, %d contacts, %d deals, %d activities, %d events.\n",
 					sum.Duration.Round(100*time.Millisecond), sum.Companies, sum.Contacts, sum.Deals, sum.Activities, sum.Events)
 			}
-			fmt.Fprintf(cio.stdout, "Demo sign-in: %s / password %s\n(every demo user, e.g. taro.yamada@demo.ryorin.example, has the same password)\n",
-				demodata.AdminEmail, demodata.Password)
+			if ok, err := demodata.Loaded(ctx, a.DB); err != nil {
+				return fmt.Errorf("demo data: %w", err)
+			} else if ok {
+				fmt.Fprintf(cio.stdout, "Demo sign-in: %s / password %s\n(every demo user, e.g. taro.yamada@demo.ryorin.example, has the same password)\n",
+					demodata.AdminEmail, demodata.Password)
+			}
 		}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {

@@ -441,3 +441,16 @@ func (l *loader) setupSettings() error {
 	}
 	return nil
 }
+
+// Loaded reports whether the demo administrator exists, i.e. whether the
+// database holds the demo data set (so its sign-in is worth printing).
+func Loaded(ctx context.Context, d *db.DB) (bool, error) {
+	_, err := platform.UserByEmail(ctx, d.Reader(), ws, AdminEmail)
+	if errs.Is(err, errs.NotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("demo.Loaded: %w", err)
+	}
+	return true, nil
+}

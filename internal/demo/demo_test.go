@@ -64,6 +64,9 @@ func TestLoad(t *testing.T) {
 		if sum.Skipped {
 			t.Fatal("first load skipped")
 		}
+		if ok, err := demo.Loaded(ctx, d); !ok || err != nil {
+			t.Errorf("Loaded = %v, %v after a load", ok, err)
+		}
 
 		// Users in every role, sign-in works with the documented password.
 		if sum.Users != 10 {
