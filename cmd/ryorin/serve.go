@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ryorin/ryorin/internal/app"
+	demodata "github.com/ryorin/ryorin/internal/demo"
 )
 
 func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
@@ -29,8 +30,19 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 		}
 		defer a.Close()
 		if demo {
-			if err := a.LoadDemo(ctx); err != nil {
+			sum, err := a.LoadDemo(ctx)
+			if err != nil {
 				return fmt.Errorf("demo data: %w", err)
+			}
+			if !sum.Skipped {
+				fmt.Fprintf(cio.stdout, "Demo data loaded in %s: %d companies, %d contacts, %d deals, %d activities, %d events.\n",
+					sum.Duration.Round(100*time.Millisecond), sum.Companies, sum.Contacts, sum.Deals, sum.Activities, sum.Events)
+			}
+			if ok, err := demodata.Loaded(ctx, a.DB); err != nil {
+				return fmt.Errorf("demo data: %w", err)
+			} else if ok {
+				fmt.Fprintf(cio.stdout, "Demo sign-in: %s / password %s\n(every demo user, e.g. taro.yamada@demo.ryorin.example, has the same password)\n",
+					demodata.AdminEmail, demodata.Password)
 			}
 		}
 		ln, err := net.Listen("tcp", addr)

@@ -2,10 +2,24 @@ package app
 
 import (
 	"context"
-	"errors"
+	"fmt"
+
+	"github.com/ryorin/ryorin/internal/demo"
 )
 
-// LoadDemo loads the demo data set into an empty database.
-func (a *App) LoadDemo(ctx context.Context) error {
-	return errors.New("the demo data set arrives with the web UI (issue 3)")
+// LoadDemo loads the demo data set into an empty database, ending at the
+// app's current time. On a database that already holds contacts it does
+// nothing, so `ryorin serve --demo` can run on every start.
+func (a *App) LoadDemo(ctx context.Context) (demo.Summary, error) {
+	a.Log.Info("loading the demo data set")
+	sum, err := demo.LoadWith(ctx, a.DB, a.Log, demo.Options{Now: a.Clock.Now()})
+	if err != nil {
+		return sum, fmt.Errorf("app.LoadDemo: %w", err)
+	}
+	if sum.Skipped {
+		a.Log.Info("demo data not loaded", "reason", sum.Reason)
+		return sum, nil
+	}
+	a.Log.Info("demo data loaded", "summary", sum)
+	return sum, nil
 }
