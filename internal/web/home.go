@@ -24,6 +24,7 @@ type HomePage struct {
 	WonAmount  float64
 	Currency   string
 	Recent     []crm.Activity
+	Team       bool // figures are the whole team's, not the user's own
 }
 
 // Due classifies a task's due date: "over", "today" or "".
@@ -51,7 +52,13 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *rctx) error {
 		return err
 	}
 	data.Tasks = tasks.Items
-	recent, err := s.CRM.ListActivities(ctx, c.Actor, crm.ActivityFilter{OwnerID: c.User.ID, Limit: 8})
+	// Reps see their own work; admins and managers see everyone's.
+	owner := c.User.ID
+	if c.Actor.Is(platform.RoleAdmin, platform.RoleManager) {
+		owner = 0
+		data.Team = true
+	}
+	recent, err := s.CRM.ListActivities(ctx, c.Actor, crm.ActivityFilter{OwnerID: owner, Limit: 8})
 	if err != nil {
 		return err
 	}
@@ -67,15 +74,19 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	now := c.Now.In(c.WS.Location())
 	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
 	var open, won int64
+	ownerCond, args := "", []any{c.Actor.WorkspaceID, c.WS.BaseCurrency}
+	if owner != 0 {
+		ownerCond, args = " AND owner_id = ?", append(args, owner)
+	}
 	err = q.QueryRowContext(ctx, `-- web.home open deals
-		SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM deals WHERE workspace_id = ? AND owner_id = ? AND status = 'open' AND currency = ?`,
-		c.Actor.WorkspaceID, c.User.ID, c.WS.BaseCurrency).Scan(&data.OpenDeals, &open)
+		SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM deals WHERE workspace_id = ? AND status = 'open' AND currency = ?`+ownerCond,
+		args...).Scan(&data.OpenDeals, &open)
 	if err != nil {
 		return err
 	}
 	err = q.QueryRowContext(ctx, `-- web.home won deals
-		SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM deals WHERE workspace_id = ? AND owner_id = ? AND status = 'won' AND closed_at >= ? AND currency = ?`,
-		c.Actor.WorkspaceID, c.User.ID, db.Millis(monthStart), c.WS.BaseCurrency).Scan(&data.WonCount, &won)
+		SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM deals WHERE workspace_id = ? AND status = 'won' AND currency = ?`+ownerCond+` AND closed_at >= ?`,
+		append(args, db.Millis(monthStart))...).Scan(&data.WonCount, &won)
 	if err != nil {
 		return err
 	}

@@ -269,3 +269,71 @@ func TestBrowser_MainFlows(t *testing.T) {
 	)
 	t.Logf("screenshots in %s", dir)
 }
+
+// TestBrowser_DemoScreenshots loads the demo data set and photographs the
+// main screens in Japanese and English for the README. It runs only when
+// RYORIN_SCREENSHOTS names a folder (go test ./internal/web/browser/ -run
+// Demo with RYORIN_SCREENSHOTS=docs/screenshots); the flows themselves are
+// checked by TestBrowser_MainFlows.
+func TestBrowser_DemoScreenshots(t *testing.T) {
+	dir := os.Getenv("RYORIN_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set RYORIN_SCREENSHOTS=docs/screenshots to photograph the demo")
+	}
+	bin := chromium(t)
+	d := dbtest.Open(t, db.SQLite)
+	a, err := app.OpenOn(context.Background(), app.Config{InsecureCookies: true, Version: "demo"}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.LoadDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("no-first-run", true), chromedp.WindowSize(1360, 860))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
+	defer cancel()
+	type act = chromedp.Action[chromedp.Void]
+	shot := func(name string) act {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			buf, err := chromedp.Screenshot(chromedp.CSS("body"))(ctx, tg)
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+		}
+	}
+	var contactID int64
+	if err := d.Reader().QueryRowContext(context.Background(), `SELECT contact_id FROM timeline WHERE contact_id IS NOT NULL GROUP BY contact_id ORDER BY COUNT(*) DESC LIMIT 1`).Scan(&contactID); err != nil {
+		t.Fatal(err)
+	}
+	steps := []act{
+		chromedp.Navigate(srv.URL + "/login"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "admin@demo.ryorin.example"),
+		chromedp.SendKeys(chromedp.ID("password"), "ryorin-demo-2026"),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.CSS(".kpi")),
+	}
+	for _, lang := range []string{"ja", "en"} {
+		steps = append(steps,
+			chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('.menu details').forEach(function(d){d.open=true})`),
+			chromedp.SetValue(chromedp.ID("lang"), lang),
+			chromedp.Click(chromedp.CSS("[data-testid=set-lang]")),
+			chromedp.Sleep(400*time.Millisecond),
+			chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".kpi")), shot("home-"+lang),
+			chromedp.Navigate(srv.URL+"/contacts"), chromedp.WaitVisible(chromedp.CSS("[data-testid=contacts-table]")), shot("contacts-"+lang),
+			chromedp.Navigate(fmt.Sprintf("%s/contacts/%d", srv.URL, contactID)), chromedp.WaitVisible(chromedp.CSS("[data-testid=timeline]")), shot("contact-"+lang),
+			chromedp.Navigate(srv.URL+"/deals/board"), chromedp.WaitVisible(chromedp.CSS("[data-testid=board]")), shot("board-"+lang),
+		)
+	}
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
