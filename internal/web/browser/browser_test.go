@@ -276,13 +276,13 @@ func TestBrowser_MainFlows(t *testing.T) {
 // Demo with RYORIN_SCREENSHOTS=docs/screenshots); the flows themselves are
 // checked by TestBrowser_MainFlows.
 func TestBrowser_DemoScreenshots(t *testing.T) {
-	dir := os.Getenv("RYORIN_SCREENSHOTS")
-	if dir == "" {
+	if os.Getenv("RYORIN_SCREENSHOTS") == "" {
 		t.Skip("set RYORIN_SCREENSHOTS=docs/screenshots to photograph the demo")
 	}
+	dir := shots(t)
 	bin := chromium(t)
 	d := dbtest.Open(t, db.SQLite)
-	a, err := app.OpenOn(context.Background(), app.Config{InsecureCookies: true, Version: "demo"}, d)
+	a, err := app.OpenOn(context.Background(), app.Config{Version: "demo"}, d) // Secure cookies, as `serve` sends them
 	if err != nil {
 		t.Fatal(err)
 	}
