@@ -344,3 +344,29 @@ func TestViews_SaveShareAndReuse(t *testing.T) {
 		}
 	})
 }
+
+func TestContacts_FilterByCustomProperty(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, true)
+		e.login()
+		ctx := context.Background()
+		a := platform.Actor{WorkspaceID: 1, UserID: 1, Role: platform.RoleAdmin, Kind: platform.ActorUser}
+		if _, err := e.crm.SaveProperty(ctx, a, 0, crm.PropertyDefinition{ObjectType: "contact", Key: "plan", LabelEN: "Plan", LabelJA: "プラン",
+			Type: crm.PropSingleChoice, Options: []crm.Option{{Value: "pro", LabelEN: "Pro", LabelJA: "プロ"}, {Value: "free", LabelEN: "Free", LabelJA: "無料"}}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ mail, plan string }{{"pro1@example.com", "pro"}, {"free1@example.com", "free"}, {"pro2@example.com", "pro"}} {
+			m := c.mail
+			if _, err := e.crm.CreateContact(ctx, a, crm.ContactInput{Email: &m, Props: map[string]any{"plan": c.plan}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		code, body := e.get("/contacts?prop.plan=pro")
+		if code != 200 || strings.Count(body, "@example.com</td>") != 2 || strings.Contains(body, "free1@example.com") {
+			t.Fatalf("filtered list: %d, %d rows", code, strings.Count(body, "@example.com</td>"))
+		}
+		if !strings.Contains(body, "プラン") {
+			t.Error("property filter not offered")
+		}
+	})
+}
