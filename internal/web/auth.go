@@ -162,8 +162,8 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	if field, msg, ok := formError(err); ok {
-		data.Error = field + ": " + msg
+	if _, msg, ok := formError(err); ok {
+		data.Error = localize(lang, msg)
 		w.WriteHeader(http.StatusBadRequest)
 		_ = s.render(w, "setup", data)
 		return

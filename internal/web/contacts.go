@@ -165,7 +165,7 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, c *rctx) 
 	in := contactInput(r, true)
 	ct, err := s.CRM.CreateContact(r.Context(), c.Actor, in)
 	if field, msg, ok := formError(err); ok {
-		data := &ContactFormPage{Page: s.base(c, c.Lang, "contact.new", "contacts"), In: map[string]string{}, Errors: map[string]string{field: msg}}
+		data := &ContactFormPage{Page: s.base(c, c.Lang, "contact.new", "contacts"), In: map[string]string{}, Errors: map[string]string{field: localize(c.Lang, msg)}}
 		for k, v := range r.PostForm {
 			data.In[k] = v[0]
 		}
@@ -270,7 +270,7 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, c *rctx) 
 				setContactField(&data.C, f, v[0])
 			}
 		}
-		data.Edit, data.Errors[field] = true, msg
+		data.Edit, data.Errors[field] = true, localize(c.Lang, msg)
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		return s.show(w, c, "contact", data)
 	}
@@ -330,12 +330,12 @@ func (s *Server) logContactActivity(w http.ResponseWriter, r *http.Request, c *r
 	in := activityInput(r, c)
 	in.ContactID = &id
 	_, err := s.CRM.LogActivity(r.Context(), c.Actor, in)
-	if field, msg, ok := formError(err); ok {
+	if _, msg, ok := formError(err); ok {
 		data, lerr := s.loadContactPage(r, c, id)
 		if lerr != nil {
 			return lerr
 		}
-		data.LogError = field + ": " + msg
+		data.LogError = localize(c.Lang, msg)
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		return s.show(w, c, "contact", data)
 	}

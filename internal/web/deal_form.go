@@ -111,7 +111,7 @@ func (s *Server) createDeal(w http.ResponseWriter, r *http.Request, c *rctx) err
 	if len(data.Errors) == 0 {
 		d, err := s.CRM.CreateDeal(r.Context(), c.Actor, in)
 		if field, msg, ok := formError(err); ok {
-			data.Errors[field] = msg
+			data.Errors[field] = localize(c.Lang, msg)
 		} else if err != nil {
 			return err
 		} else {
@@ -168,7 +168,7 @@ func (s *Server) createCompany(w http.ResponseWriter, r *http.Request, c *rctx) 
 	}
 	co, err := s.CRM.CreateCompany(r.Context(), c.Actor, companyInput(r, true))
 	if field, msg, ok := formError(err); ok {
-		data := &CompanyFormPage{Page: s.base(c, c.Lang, "company.new", "companies"), In: map[string]string{}, Errors: map[string]string{field: msg}}
+		data := &CompanyFormPage{Page: s.base(c, c.Lang, "company.new", "companies"), In: map[string]string{}, Errors: map[string]string{field: localize(c.Lang, msg)}}
 		for k, v := range r.PostForm {
 			data.In[k] = v[0]
 		}
@@ -189,8 +189,8 @@ func (s *Server) updateCompany(w http.ResponseWriter, r *http.Request, c *rctx) 
 		return errs.Field("", "bad form")
 	}
 	_, err := s.CRM.UpdateCompany(r.Context(), c.Actor, id, companyInput(r, false))
-	if field, msg, ok := formError(err); ok {
-		flash(w, field+": "+msg)
+	if _, msg, ok := formError(err); ok {
+		flash(w, localize(c.Lang, msg))
 		http.Redirect(w, r, fmt.Sprintf("/companies/%d?edit=1", id), http.StatusSeeOther)
 		return nil
 	}

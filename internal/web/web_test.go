@@ -221,7 +221,7 @@ func TestContactForm_ShowsErrorsNextToTheFieldAndEscapesInput(t *testing.T) {
 	if code != http.StatusUnprocessableEntity {
 		t.Fatalf("bad email: %d", code)
 	}
-	if !strings.Contains(body, `class="field bad"`) || !strings.Contains(body, "is not a valid email address") {
+	if !strings.Contains(body, `class="field bad"`) || !strings.Contains(body, "メールアドレスの形式が正しくありません") {
 		t.Errorf("no field error shown: %.500s", body)
 	}
 	if strings.Contains(body, "<script>alert(1)</script>") {
@@ -280,7 +280,7 @@ func TestForms_CreateCompanyThenADealFromItsContact(t *testing.T) {
 		if code != 200 || at != "/companies/1" {
 			t.Fatalf("create company: %d at %s", code, at)
 		}
-		if code, body, _ := e.post("/companies", url.Values{"name": {"x"}, "corporate_number": {"123"}}); code != 422 || !strings.Contains(body, "13-digit") {
+		if code, body, _ := e.post("/companies", url.Values{"name": {"x"}, "corporate_number": {"123"}}); code != 422 || !strings.Contains(body, "法人番号を入力してください") {
 			t.Fatalf("bad corporate number: %d", code)
 		}
 		code, _, at = e.post("/contacts", url.Values{"family_name": {"田中"}, "email": {"tanaka@mirai.example.jp"}, "company_id": {"1"}})
