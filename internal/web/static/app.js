@@ -12,6 +12,15 @@
     toggle.addEventListener("click", function () { side.classList.toggle("open"); });
   }
 
+  // Keyboard: "/" jumps to the global search, as in most web apps.
+  document.addEventListener("keydown", function (e) {
+    var t = e.target, tag = t && t.tagName;
+    if (e.key === "/" && !e.ctrlKey && !e.metaKey && tag !== "INPUT" && tag !== "TEXTAREA" && tag !== "SELECT" && !t.isContentEditable) {
+      var q = $("input.search");
+      if (q) { e.preventDefault(); q.focus(); }
+    }
+  });
+
   // Confirm destructive actions.
   $$("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {
