@@ -256,12 +256,29 @@ func resolveEventContacts(ctx context.Context, tx *db.Tx, ws int64, evs []prepar
 			emails[p.email] = 0
 		}
 	}
-	for id := range ids {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&n); err != nil {
+	if len(ids) > 0 {
+		list := make([]any, 0, len(ids)+1)
+		list = append(list, ws)
+		for id := range ids {
+			list = append(list, id)
+		}
+		rows, err := tx.QueryContext(ctx, `-- platform.resolveEventContacts
+			SELECT id FROM contacts WHERE workspace_id = ? AND id IN (`+placeholders(len(ids))+`)`, list...)
+		if err != nil {
 			return err
 		}
-		ids[id] = n > 0
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 	}
 	for e := range emails {
 		var id int64
