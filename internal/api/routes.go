@@ -12,7 +12,7 @@ var (
 	adminOrMgr  = []platform.Role{platform.RoleAdmin, platform.RoleManager}
 	listParams  = []param{{"cursor", "string", "next_cursor from the previous page"}, {"limit", "integer", "page size, 1–200 (default 50)"}}
 	timelineQ   = []param{{"kind", "string", "only entries of this kind (repeatable)"}, {"cursor", "string", "next_cursor from the previous page"}, {"limit", "integer", "page size, 1–200 (default 50)"}}
-	contactQ    = append([]param{{"owner_id", "integer", "owner user id"}, {"lifecycle_stage", "string", "lifecycle stage"}, {"company_id", "integer", "company id"}, {"q", "string", "partial match on name (kanji, kana, Latin), email or phone"}, {"email", "string", "exact email"}, {"sort", "string", "-last_activity_at (default), -created_at, -updated_at, updated_at"}, {"prop.<key>", "string", "custom property equals value"}}, listParams...)
+	contactQ    = append([]param{{"owner_id", "integer", "owner user id"}, {"lifecycle_stage", "string", "lifecycle stage"}, {"company_id", "integer", "company id"}, {"q", "string", "partial match on name (kanji, kana, Latin), email or phone"}, {"email", "string", "exact email"}, {"sort", "string", "-last_activity_at (default; name for 1–2 character searches), name, -created_at, -updated_at, updated_at"}, {"prop.<key>", "string", "custom property equals value"}}, listParams...)
 	companyQ    = append([]param{{"owner_id", "integer", "owner user id"}, {"q", "string", "partial match on name, kana, domain"}, {"domain", "string", "exact domain"}, {"corporate_number", "string", "法人番号"}, {"sort", "string", "name (default), -created_at, -updated_at, updated_at"}, {"prop.<key>", "string", "custom property equals value"}}, listParams...)
 	propertiesQ = []param{{"object_type", "string", "contact, company or deal"}}
 )

@@ -429,6 +429,7 @@ func (s *Service) ListContacts(ctx context.Context, a platform.Actor, f ContactF
 		}
 	}
 	sorts := map[string]sortSpec[Contact]{
+		"name":              {"search_text", false, func(c Contact) any { return contactSearch(c) }},
 		"-last_activity_at": {"last_activity_at", true, func(c Contact) any { return millisPtr(c.LastActivityAt) }},
 		"-created_at":       {"created_at", true, func(c Contact) any { return db.Millis(c.CreatedAt) }},
 		"-updated_at":       {"updated_at", true, func(c Contact) any { return db.Millis(c.UpdatedAt) }},
@@ -436,10 +437,16 @@ func (s *Service) ListContacts(ctx context.Context, a platform.Actor, f ContactF
 	}
 	if f.Sort == "" {
 		f.Sort = "-last_activity_at"
+		if f.Q != "" && shortQuery(f.Q) {
+			// A one- or two-character search is a prefix search on the name
+			// (family name first); its matches come back in name order, which
+			// the prefix index yields directly however many there are.
+			f.Sort = "name"
+		}
 	}
 	sp, ok := sorts[f.Sort]
 	if !ok {
-		return out, errs.Field("sort", "must be one of -last_activity_at, -created_at, -updated_at, updated_at")
+		return out, errs.Field("sort", "must be one of name, -last_activity_at, -created_at, -updated_at, updated_at")
 	}
 	return listPage(ctx, s.DB.Reader(), "crm.ListContacts", "SELECT "+contactCols+" FROM contacts", w, sp, f.Cursor, f.Limit,
 		scanContact, func(c Contact) int64 { return c.ID })

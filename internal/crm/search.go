@@ -13,7 +13,7 @@ import (
 // text (family name first), which a plain index serves.
 func searchCond(d db.Dialect, table, q string) (string, []any) {
 	f := strings.TrimSpace(Fold(q))
-	if utf8.RuneCountInString(f) < 3 {
+	if shortQuery(q) {
 		if d == db.Postgres {
 			// LIKE 'x%' with a text_pattern_ops index compares bytes, whatever the collation.
 			return `search_text LIKE ? ESCAPE '\'`, []any{strings.TrimPrefix(likePattern(f), "%")}
@@ -25,4 +25,10 @@ func searchCond(d db.Dialect, table, q string) (string, []any) {
 		return "id IN (SELECT rowid FROM " + table + "_fts WHERE " + table + "_fts MATCH ?)", []any{`"` + strings.ReplaceAll(f, `"`, `""`) + `"`}
 	}
 	return `search_text LIKE ? ESCAPE '\'`, []any{likePattern(f)}
+}
+
+// shortQuery reports whether q is too short for the trigram index (one or two
+// characters after folding) and so is matched as a name prefix.
+func shortQuery(q string) bool {
+	return utf8.RuneCountInString(strings.TrimSpace(Fold(q))) < 3
 }
