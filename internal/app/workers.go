@@ -23,6 +23,9 @@ func (a *App) registerJobs() {
 		_, err := platform.PruneJobs(ctx, a.DB, a.Clock.Now(), 7*24*time.Hour)
 		return err
 	})
+	a.Jobs.Every("db.optimize", 6*time.Hour, func(ctx context.Context, j platform.Job) error {
+		return a.DB.Optimize(ctx, false)
+	})
 	a.Jobs.Every("idempotency.prune", time.Hour, func(ctx context.Context, j platform.Job) error {
 		cut := db.Millis(a.Clock.Now().Add(-platform.IdempotencyTTL))
 		return a.DB.Write(ctx, "idempotency.prune", func(tx *db.Tx) error {
