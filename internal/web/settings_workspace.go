@@ -343,6 +343,9 @@ func readableChanges(raw json.RawMessage) ([]AuditChange, string) {
 			out = append(out, AuditChange{Field: k, From: jsonText(ch["from"]), To: jsonText(ch["to"]), IsDiff: true})
 			continue
 		}
+		if k == "id" || k == "created_at" || k == "updated_at" {
+			continue // a snapshot's bookkeeping says nothing the row does not
+		}
 		out = append(out, AuditChange{Field: k, To: jsonText(obj[k])})
 	}
 	return out, ""
@@ -357,6 +360,25 @@ func jsonText(v json.RawMessage) string {
 	var s string
 	if json.Unmarshal(v, &s) == nil {
 		return clip(s)
+	}
+	// Lists read as "a, b, c"; lists of named things by their names.
+	var list []json.RawMessage
+	if json.Unmarshal(v, &list) == nil {
+		if len(list) == 0 {
+			return "—"
+		}
+		parts := make([]string, 0, len(list))
+		for _, x := range list {
+			var named struct {
+				Name *string `json:"name"`
+			}
+			if json.Unmarshal(x, &named) == nil && named.Name != nil {
+				parts = append(parts, *named.Name)
+			} else {
+				parts = append(parts, jsonText(x))
+			}
+		}
+		return clip(strings.Join(parts, ", "))
 	}
 	return clip(string(v))
 }
