@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/app"
@@ -22,6 +23,12 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 	boolFlag(fs, e, &demo, "demo", "RYORIN_DEMO", "load the demo data set into an empty database")
 	boolFlag(fs, e, &insecure, "insecure-cookies", "RYORIN_INSECURE_COOKIES", "send session cookies without Secure (plain-HTTP development only)")
 	return func(ctx context.Context, cio cmdIO) error {
+		// A small server: keep the Go heap's soft limit low so garbage from
+		// big request bodies is collected before it shows up as memory.
+		// GOMEMLIMIT in the environment overrides this.
+		if e("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(160 << 20)
+		}
 		cfg := c.config(cio.stderr)
 		cfg.Addr, cfg.Demo, cfg.InsecureCookies = addr, demo, insecure
 		a, err := app.Open(ctx, cfg)

@@ -167,20 +167,46 @@ func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
 // PRAGMA optimize decides what needs it. PostgreSQL's autovacuum does this
 // itself, so there it only analyzes after migrations.
 func (db *DB) Optimize(ctx context.Context, full bool) error {
-	stmt := "PRAGMA analysis_limit=1000; PRAGMA optimize;"
-	if full {
-		stmt = "PRAGMA analysis_limit=1000; ANALYZE;"
-	}
 	if db.Dialect == Postgres {
 		if !full {
 			return nil
 		}
-		stmt = "ANALYZE"
+		return db.Write(ctx, "db.Optimize", func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, "ANALYZE")
+			return err
+		})
 	}
-	return db.Write(ctx, "db.Optimize", func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, stmt)
+	if !full {
+		return db.Write(ctx, "db.Optimize", func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, "PRAGMA analysis_limit=1000; PRAGMA optimize;")
+			return err
+		})
+	}
+	// One table per transaction, so no single one holds the writer long.
+	rows, err := db.Reader().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%'`)
+	if err != nil {
 		return err
-	})
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	for _, t := range tables {
+		err := db.Write(ctx, "db.Optimize "+t, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `PRAGMA analysis_limit=1000; ANALYZE "`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Pending returns how many embedded migrations are not yet applied.

@@ -133,8 +133,8 @@ func run() error {
 	fmt.Print(bench.Markdown(rs))
 	hwm, rss := memOf(srv.Process.Pid)
 	fmt.Printf("\n`ryorin serve` memory after the run: peak RSS (VmHWM) %s, current RSS %s (target < 300 MB)\n", hwm, rss)
-	slowN, worst := slow.result()
-	fmt.Printf("Write transactions over 50 ms logged by the server during the run: %d (longest %d ms)\n", slowN, worst)
+	slowN, worst, names := slow.result()
+	fmt.Printf("Write transactions over 50 ms logged by the server during the run: %d (longest %d ms) %v\n", slowN, worst, names)
 	return nil
 }
 
@@ -143,6 +143,7 @@ type slowTx struct {
 	mu    sync.Mutex
 	n     int
 	worst int
+	names map[string]int
 }
 
 func (s *slowTx) scan(r io.Reader) {
@@ -157,17 +158,25 @@ func (s *slowTx) scan(r io.Reader) {
 		if i := strings.Index(line, "ms="); i >= 0 {
 			ms, _ = strconv.Atoi(strings.Fields(line[i+3:])[0])
 		}
+		name := "?"
+		if i := strings.Index(line, "tx="); i >= 0 {
+			name = strings.Fields(line[i+3:])[0]
+		}
 		s.mu.Lock()
 		s.n++
 		s.worst = max(s.worst, ms)
+		if s.names == nil {
+			s.names = map[string]int{}
+		}
+		s.names[name]++
 		s.mu.Unlock()
 	}
 }
 
-func (s *slowTx) result() (int, int) {
+func (s *slowTx) result() (int, int, map[string]int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.n, s.worst
+	return s.n, s.worst, s.names
 }
 
 // memOf reads a process's peak and current resident set size from /proc.
