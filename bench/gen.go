@@ -203,6 +203,9 @@ func Generate(ctx context.Context, d *db.DB, sz Size, progress func(string)) err
 		return err
 	}
 	progress(fmt.Sprintf("events: %d", sz.Events))
+	if err := svc.RebuildStageTotals(ctx, 1); err != nil {
+		return err
+	}
 	// Fresh statistics, as a long-running install would have.
 	return d.Write(ctx, "bench.analyze", func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, "ANALYZE")

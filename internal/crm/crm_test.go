@@ -245,3 +245,80 @@ func TestNormalizePhone_FoldsFullWidth(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestDeals_StageTotalsStayInStepWithEveryWrite(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		if err := f.crm.EnsureDefaults(ctx, 1, "ja"); err != nil {
+			t.Fatal(err)
+		}
+		p, err := f.crm.DefaultPipeline(ctx, d.Reader(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for i := 0; i < 6; i++ {
+			amt := float64(100000 * (i + 1))
+			cur := "JPY"
+			if i%3 == 2 {
+				cur = "USD"
+			}
+			st := p.Stages[i%4].ID
+			owner := f.admin.UserID
+			if i%2 == 0 {
+				owner = f.rep.UserID
+			}
+			dl, err := f.crm.CreateDeal(ctx, f.admin, crm.DealInput{Name: ptr("d"), Amount: &amt, Currency: &cur, StageID: &st, OwnerID: &owner})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, dl.ID)
+		}
+		won, lost := p.Stages[4].ID, p.Stages[5].ID
+		steps := []crm.DealInput{
+			{StageID: &p.Stages[2].ID},
+			{Amount: ptr(777.0)},
+			{OwnerID: &f.admin.UserID},
+			{StageID: &won},
+			{StageID: &lost, LostReason: ptr("価格")},
+			{Currency: ptr("EUR")},
+		}
+		for i, in := range steps {
+			if _, err := f.crm.UpdateDeal(ctx, f.admin, ids[i], in); err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+		}
+		if _, err := f.crm.UpdateDeal(ctx, f.admin, ids[3], crm.DealInput{StageID: &p.Stages[1].ID}); err != nil { // reopen
+			t.Fatal(err)
+		}
+		if err := f.crm.DeleteDeal(ctx, f.admin, ids[5]); err != nil {
+			t.Fatal(err)
+		}
+		drift, err := f.crm.StageTotalsDrift(ctx, 1)
+		if err != nil || len(drift) > 0 {
+			t.Fatalf("running totals drifted: %v, %v", drift, err)
+		}
+		totals, err := f.crm.BoardTotals(ctx, f.admin, crm.DealFilter{PipelineID: p.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, tt := range totals {
+			n += tt.Count
+		}
+		if n != 5 {
+			t.Fatalf("board counts %d deals, want 5 (one deleted)", n)
+		}
+		own := f.rep
+		own.OwnRecordsOnly = true
+		mine, _ := f.crm.BoardTotals(ctx, own, crm.DealFilter{PipelineID: p.ID})
+		m := 0
+		for _, tt := range mine {
+			m += tt.Count
+		}
+		if m == 0 || m >= n {
+			t.Fatalf("own-records board counts %d of %d", m, n)
+		}
+	})
+}

@@ -248,6 +248,9 @@ func (s *Service) CreateDeal(ctx context.Context, a platform.Actor, in DealInput
 		if err := s.saveDealLinks(ctx, tx, a.WorkspaceID, d); err != nil {
 			return err
 		}
+		if err := adjustTotals(ctx, tx, a.WorkspaceID, d, +1); err != nil {
+			return err
+		}
 		if _, err := platform.AppendTimeline(ctx, tx, a, platform.TimelineEntry{At: now, Kind: "deal.created", DealID: d.ID,
 			CompanyID: d.CompanyID, ContactID: d.primaryContact()}, map[string]any{"name": d.Name, "stage": st.Name, "amount": d.Amount, "currency": d.Currency}); err != nil {
 			return err
@@ -476,6 +479,12 @@ func (s *Service) UpdateDeal(ctx context.Context, a platform.Actor, id int64, in
 		if err != nil {
 			return fmt.Errorf("crm.UpdateDeal: %w", err)
 		}
+		if err := adjustTotals(ctx, tx, a.WorkspaceID, before, -1); err != nil {
+			return err
+		}
+		if err := adjustTotals(ctx, tx, a.WorkspaceID, d, +1); err != nil {
+			return err
+		}
 		if in.Contacts != nil || in.CompetitorIDs != nil {
 			if err := s.saveDealLinks(ctx, tx, a.WorkspaceID, d); err != nil {
 				return err
@@ -513,6 +522,9 @@ func (s *Service) DeleteDeal(ctx context.Context, a platform.Actor, id int64) er
 		if _, err := tx.ExecContext(ctx, `-- crm.DeleteDeal
 			DELETE FROM deals WHERE workspace_id = ? AND id = ?`, a.WorkspaceID, id); err != nil {
 			return fmt.Errorf("crm.DeleteDeal: %w", err)
+		}
+		if err := adjustTotals(ctx, tx, a.WorkspaceID, d, -1); err != nil {
+			return err
 		}
 		return platform.Audit(ctx, tx, a, s.Clock.Now(), "delete", "deal", id, map[string]string{"name": d.Name})
 	})
@@ -655,23 +667,48 @@ type StageTotal struct {
 }
 
 // BoardTotals sums a pipeline's deals per stage and currency, with the same
-// owner, team and closed-since filters as the board's cards.
+// owner, team and closed-since filters as the board's cards. Open deals come
+// from the running totals (a few rows however many deals there are); closed
+// deals from the deals table, by closing date.
 func (s *Service) BoardTotals(ctx context.Context, a platform.Actor, f DealFilter) ([]StageTotal, error) {
-	w := where{sql: "workspace_id = ? AND pipeline_id = ?", args: []any{a.WorkspaceID, f.PipelineID}}
-	if a.OwnRecordsOnly {
-		w.and("owner_id = ?", a.UserID)
+	p, err := s.GetPipeline(ctx, s.DB.Reader(), a.WorkspaceID, f.PipelineID)
+	if err != nil {
+		return nil, err
 	}
-	if f.OwnerID != 0 {
-		w.and("owner_id = ?", f.OwnerID)
+	var stageIDs []any
+	for _, st := range p.Stages {
+		stageIDs = append(stageIDs, st.ID)
 	}
-	if f.TeamID != 0 {
-		w.and("owner_id IN (SELECT id FROM users WHERE workspace_id = ? AND team_id = ?)", a.WorkspaceID, f.TeamID)
+	owner := func(w *where) {
+		if a.OwnRecordsOnly {
+			w.and("owner_id = ?", a.UserID)
+		}
+		if f.OwnerID != 0 {
+			w.and("owner_id = ?", f.OwnerID)
+		}
+		if f.TeamID != 0 {
+			w.and("owner_id IN (SELECT id FROM users WHERE workspace_id = ? AND team_id = ?)", a.WorkspaceID, f.TeamID)
+		}
 	}
+	open := where{sql: "workspace_id = ? AND stage_id IN (" + placeholderList(len(stageIDs)) + ")", args: append([]any{a.WorkspaceID}, stageIDs...)}
+	owner(&open)
+	out, err := s.stageTotals(ctx, `-- crm.BoardTotals open
+		SELECT stage_id, currency, SUM(deal_count), SUM(amount) FROM deal_stage_totals WHERE `+open.sql+` GROUP BY stage_id, currency`, open.args)
+	if err != nil {
+		return nil, err
+	}
+	closed := where{sql: "workspace_id = ? AND status IN ('won', 'lost') AND pipeline_id = ?", args: []any{a.WorkspaceID, f.PipelineID}}
 	if !f.ClosedFrom.IsZero() {
-		w.and("(status = 'open' OR closed_at >= ?)", db.Millis(f.ClosedFrom))
+		closed.and("closed_at >= ?", db.Millis(f.ClosedFrom))
 	}
-	rows, err := s.DB.Reader().QueryContext(ctx, `-- crm.BoardTotals
-		SELECT stage_id, currency, COUNT(*), COALESCE(SUM(amount), 0) FROM deals WHERE `+w.sql+` GROUP BY stage_id, currency`, w.args...)
+	owner(&closed)
+	more, err := s.stageTotals(ctx, `-- crm.BoardTotals closed
+		SELECT stage_id, currency, COUNT(*), COALESCE(SUM(amount), 0) FROM deals WHERE `+closed.sql+` GROUP BY stage_id, currency`, closed.args)
+	return append(out, more...), err
+}
+
+func (s *Service) stageTotals(ctx context.Context, q string, args []any) ([]StageTotal, error) {
+	rows, err := s.DB.Reader().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("crm.BoardTotals: %w", err)
 	}

@@ -103,3 +103,6 @@ func uniqueIDs(ids []int64) []int64 {
 	}
 	return out
 }
+
+// placeholderList returns n comma-separated placeholders.
+func placeholderList(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
