@@ -589,13 +589,14 @@ func (s *Service) ListDeals(ctx context.Context, a platform.Actor, f DealFilter)
 		"updated_at":  {"updated_at", false, func(d Deal) any { return db.Millis(d.UpdatedAt) }},
 		"-amount":     {"amount", true, func(d Deal) any { return platform.ToMinor(d.Amount, d.Currency) }},
 		"close_date":  {"COALESCE(close_date, '9999-12-31')", false, func(d Deal) any { return orDate(d.CloseDate) }},
+		"-closed_at":  {"closed_at", true, func(d Deal) any { return millisPtr(d.ClosedAt) }},
 	}
 	if f.Sort == "" {
 		f.Sort = "-created_at"
 	}
 	sp, ok := sorts[f.Sort]
 	if !ok {
-		return out, errs.Field("sort", "must be one of -created_at, -updated_at, updated_at, -amount, close_date")
+		return out, errs.Field("sort", "must be one of -created_at, -updated_at, updated_at, -amount, close_date, -closed_at")
 	}
 	return listPage(ctx, s.DB.Reader(), "crm.ListDeals", "SELECT "+dealCols+" FROM deals", w, sp, f.Cursor, f.Limit,
 		scanDeal, func(d Deal) int64 { return d.ID })
@@ -697,7 +698,16 @@ func (s *Service) BoardTotals(ctx context.Context, a platform.Actor, f DealFilte
 	if err != nil {
 		return nil, err
 	}
-	closed := where{sql: "workspace_id = ? AND status IN ('won', 'lost') AND pipeline_id = ?", args: []any{a.WorkspaceID, f.PipelineID}}
+	var closedIDs []any
+	for _, st := range p.Stages {
+		if st.Kind != "open" {
+			closedIDs = append(closedIDs, st.ID)
+		}
+	}
+	if len(closedIDs) == 0 {
+		return out, nil
+	}
+	closed := where{sql: "workspace_id = ? AND stage_id IN (" + placeholderList(len(closedIDs)) + ")", args: append([]any{a.WorkspaceID}, closedIDs...)}
 	if !f.ClosedFrom.IsZero() {
 		closed.and("closed_at >= ?", db.Millis(f.ClosedFrom))
 	}

@@ -81,6 +81,10 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request, c *rctx) error {
 		col.Weighted = col.Total * float64(st.Probability) / 100
 		sf := f
 		sf.StageID, sf.Sort, sf.Limit = st.ID, "-amount", boardCards
+		if st.Kind != "open" {
+			// Won and lost columns: the most recently closed first.
+			sf.Status, sf.Sort = st.Kind, "-closed_at"
+		}
 		page, err := s.CRM.ListDeals(ctx, c.Actor, sf)
 		if err != nil {
 			return err

@@ -286,10 +286,8 @@ CREATE TABLE deals (
     FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id) ON DELETE SET NULL (company_id),
     FOREIGN KEY (workspace_id, owner_id) REFERENCES users (workspace_id, id)
 );
--- The deal board: cards per stage by amount, and per-stage totals read from
--- the index alone.
+-- The deal board: open cards per stage by amount.
 CREATE INDEX deals_stage_amount ON deals (workspace_id, stage_id, amount, id);
-CREATE INDEX deals_board ON deals (workspace_id, pipeline_id, stage_id, currency, status, closed_at, owner_id, amount);
 CREATE INDEX deals_owner ON deals (workspace_id, owner_id, status, close_date);
 CREATE INDEX deals_company ON deals (workspace_id, company_id);
 CREATE INDEX deals_updated ON deals (workspace_id, updated_at, id);
