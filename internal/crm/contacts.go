@@ -429,7 +429,7 @@ func (s *Service) ListContacts(ctx context.Context, a platform.Actor, f ContactF
 		}
 	}
 	sorts := map[string]sortSpec[Contact]{
-		"name":              {"search_text", false, func(c Contact) any { return contactSearch(c) }},
+		"name":              {nameOrder(s.DB.Dialect), false, func(c Contact) any { return contactSearch(c) }},
 		"-last_activity_at": {"last_activity_at", true, func(c Contact) any { return millisPtr(c.LastActivityAt) }},
 		"-created_at":       {"created_at", true, func(c Contact) any { return db.Millis(c.CreatedAt) }},
 		"-updated_at":       {"updated_at", true, func(c Contact) any { return db.Millis(c.UpdatedAt) }},

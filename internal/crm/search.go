@@ -14,8 +14,11 @@ import (
 func searchCond(d db.Dialect, table, q string) (string, []any) {
 	f := strings.TrimSpace(Fold(q))
 	if shortQuery(q) {
+		if d == db.Postgres && table == "contacts" {
+			// Byte order (COLLATE "C"), as the prefix index is built.
+			return `search_text COLLATE "C" LIKE ? ESCAPE '\'`, []any{strings.TrimPrefix(likePattern(f), "%")}
+		}
 		if d == db.Postgres {
-			// LIKE 'x%' with a text_pattern_ops index compares bytes, whatever the collation.
 			return `search_text LIKE ? ESCAPE '\'`, []any{strings.TrimPrefix(likePattern(f), "%")}
 		}
 		return "search_text >= ? AND search_text < ?", []any{f, f + "\U0010FFFF"}
@@ -31,4 +34,13 @@ func searchCond(d db.Dialect, table, q string) (string, []any) {
 // characters after folding) and so is matched as a name prefix.
 func shortQuery(q string) bool {
 	return utf8.RuneCountInString(strings.TrimSpace(Fold(q))) < 3
+}
+
+// nameOrder is the expression contacts are sorted by in name order: bytes on
+// both engines, matching the prefix index.
+func nameOrder(d db.Dialect) string {
+	if d == db.Postgres {
+		return `search_text COLLATE "C"`
+	}
+	return "search_text"
 }
