@@ -15,6 +15,8 @@ import (
 	"github.com/ryorin/ryorin/internal/dbtest"
 )
 
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
 func testEnv(vars map[string]string) env {
 	return func(k string) string { return vars[k] }
 }
