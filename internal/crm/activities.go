@@ -210,7 +210,9 @@ func (s *Service) LogActivity(ctx context.Context, a platform.Actor, in Activity
 			map[string]any{"subject": x.Subject, "outcome": x.CallOutcome, "direction": x.Direction}); err != nil {
 			return err
 		}
-		if x.Kind != "task" || x.DoneAt != nil {
+		// Last activity is something that happened: a planned meeting or an
+		// open task does not count until its time has come.
+		if (x.Kind != "task" || x.DoneAt != nil) && !x.OccurredAt.After(now) {
 			if err := s.touch(ctx, tx, a.WorkspaceID, x.ContactID, x.CompanyID, x.DealID, x.OccurredAt); err != nil {
 				return err
 			}

@@ -44,27 +44,6 @@ type Consent struct {
 	Source string     `json:"source,omitempty"`
 }
 
-// DisplayName returns the contact's name, family name first for Japanese.
-func (c Contact) DisplayName(locale string) string {
-	switch {
-	case c.FamilyName == "" && c.GivenName == "":
-		return c.Email
-	case locale == "ja" || isCJK(c.FamilyName):
-		return strings.TrimSpace(c.FamilyName + " " + c.GivenName)
-	default:
-		return strings.TrimSpace(c.GivenName + " " + c.FamilyName)
-	}
-}
-
-func isCJK(s string) bool {
-	for _, r := range s {
-		if r >= 0x3040 && r <= 0x9FFF {
-			return true
-		}
-	}
-	return false
-}
-
 // ContactInput holds contact fields to set; nil fields are left alone.
 type ContactInput struct {
 	Email           *string         `json:"email,omitempty"`

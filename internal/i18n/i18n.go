@@ -240,12 +240,13 @@ func Money(amount float64, currency string) string {
 	return sym + s
 }
 
-// PersonName shows a person's name the way the language expects: family name
-// first in Japanese (山田 太郎), given name first in English (Taro Yamada) —
-// except that CJK names stay family-name first in both.
+// PersonName shows a person's name the way readers expect: Japanese (and
+// other CJK) names family name first in either language (山田 太郎), Western
+// names given name first in either (David Smith), as Japanese business
+// documents write them.
 func PersonName(lang Lang, family, given string) string {
 	family, given = strings.TrimSpace(family), strings.TrimSpace(given)
-	if lang == JA || hasCJK(family) {
+	if hasCJK(family) || hasCJK(given) {
 		return strings.TrimSpace(family + " " + given)
 	}
 	return strings.TrimSpace(given + " " + family)

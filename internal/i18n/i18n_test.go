@@ -63,7 +63,7 @@ func TestFormatting(t *testing.T) {
 		{PersonName(JA, "山田", "太郎"), "山田 太郎"},
 		{PersonName(EN, "山田", "太郎"), "山田 太郎"},
 		{PersonName(EN, "Smith", "Anna"), "Anna Smith"},
-		{PersonName(JA, "Smith", "Anna"), "Smith Anna"},
+		{PersonName(JA, "Smith", "Anna"), "Anna Smith"},
 		{Relative(EN, d, d.Add(3*time.Minute), tokyo), "3 min ago"},
 		{Relative(JA, d, d.Add(26*time.Hour), tokyo), "1日前"},
 	}
