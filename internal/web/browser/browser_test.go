@@ -331,6 +331,7 @@ func TestBrowser_DemoScreenshots(t *testing.T) {
 			chromedp.Navigate(srv.URL+"/contacts"), chromedp.WaitVisible(chromedp.CSS("[data-testid=contacts-table]")), shot("contacts-"+lang),
 			chromedp.Navigate(fmt.Sprintf("%s/contacts/%d", srv.URL, contactID)), chromedp.WaitVisible(chromedp.CSS("[data-testid=timeline]")), shot("contact-"+lang),
 			chromedp.Navigate(srv.URL+"/deals/board"), chromedp.WaitVisible(chromedp.CSS("[data-testid=board]")), shot("board-"+lang),
+			chromedp.Navigate(srv.URL+"/settings/pipelines"), chromedp.WaitVisible(chromedp.CSS("main")), shot("settings-pipelines-"+lang),
 		)
 	}
 	if err := chromedp.Do(ctx, steps...); err != nil {
