@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -205,6 +206,8 @@ type DealPage struct {
 	Kinds    []string
 	Outcomes []string
 	InStage  string
+	Edit     bool
+	Errors   map[string]string
 }
 
 // Log is the data the activity logger partial needs.
@@ -220,7 +223,13 @@ func (s *Server) dealPage(w http.ResponseWriter, r *http.Request, c *rctx) error
 		return err
 	}
 	data := &DealPage{Page: s.base(c, c.Lang, "deal.singular", "deals"), D: d, Lose: formInt(r.URL.Query().Get("lose")),
-		Kinds: crm.ActivityKinds, Outcomes: crm.CallOutcomes}
+		Kinds: crm.ActivityKinds, Outcomes: crm.CallOutcomes, Edit: r.URL.Query().Get("edit") == "1", Errors: map[string]string{}}
+	if f, err := r.Cookie("ryorin_field"); err == nil {
+		// The field a failed save was about, so its error shows next to it.
+		data.Errors[f.Value] = data.Flash
+		data.Flash = ""
+		http.SetCookie(w, &http.Cookie{Name: "ryorin_field", Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
 	data.Title = d.Name
 	if data.P, err = s.CRM.GetPipeline(ctx, q, c.Actor.WorkspaceID, d.PipelineID); err != nil {
 		return err
@@ -267,5 +276,59 @@ func (s *Server) logDealActivity(w http.ResponseWriter, r *http.Request, c *rctx
 	}
 	flash(w, s.base(c, c.Lang, "", "").T("activity.logged"))
 	http.Redirect(w, r, fmt.Sprintf("/deals/%d", id), http.StatusSeeOther)
+	return nil
+}
+
+// updateDeal saves the deal's fields from its edit form. A validation error
+// goes back to the form with the message next to the field.
+func (s *Server) updateDeal(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	id := formInt(r.PathValue("id"))
+	if err := r.ParseForm(); err != nil {
+		return errs.Field("", "bad form")
+	}
+	var in crm.DealInput
+	str := func(k string) *string {
+		if v, ok := r.PostForm[k]; ok {
+			t := strings.TrimSpace(v[0])
+			return &t
+		}
+		return nil
+	}
+	in.Name, in.Type, in.CloseDate, in.Currency = str("name"), str("type"), str("close_date"), str("currency")
+	for _, f := range []struct {
+		key string
+		dst **float64
+	}{{"amount", &in.Amount}, {"recurring_amount", &in.RecurringAmount}} {
+		if v := strings.TrimSpace(strings.ReplaceAll(r.PostFormValue(f.key), ",", "")); v != "" {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return s.dealFormError(w, r, c, id, f.key, localize(c.Lang, "must be a number"))
+			}
+			*f.dst = &n
+		}
+	}
+	if v := str("recurring_interval"); v != nil {
+		in.RecurringInterval = v
+	}
+	if v, ok := r.PostForm["owner_id"]; ok {
+		o := formInt(v[0])
+		in.OwnerID = &o
+	}
+	_, err := s.CRM.UpdateDeal(r.Context(), c.Actor, id, in)
+	if field, msg, ok := formError(err); ok {
+		return s.dealFormError(w, r, c, id, field, localize(c.Lang, msg))
+	}
+	if err != nil {
+		return err
+	}
+	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	http.Redirect(w, r, fmt.Sprintf("/deals/%d", id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) dealFormError(w http.ResponseWriter, r *http.Request, c *rctx, id int64, field, msg string) error {
+	flash(w, msg)
+	http.SetCookie(w, &http.Cookie{Name: "ryorin_field", Value: field, Path: "/", MaxAge: 30, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, fmt.Sprintf("/deals/%d?edit=1", id), http.StatusSeeOther)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 // errs) to catalogue keys, so a form shows them in the user's language. A
 // message not listed is shown as the domain wrote it.
 var fieldMessages = map[string]string{
+	"must be a number":               "err.number",
 	"is required":                    "err.required",
 	"is not a valid email address":   "err.email",
 	"must not be negative":           "err.negative",

@@ -39,6 +39,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /deals/new", s.signedIn(s.newDeal))
 	m.HandleFunc("POST /deals/new", s.signedIn(s.createDeal))
 	m.HandleFunc("GET /deals/{id}", s.signedIn(s.dealPage))
+	m.HandleFunc("POST /deals/{id}", s.signedIn(s.updateDeal))
 	m.HandleFunc("POST /deals/{id}/move", s.signedIn(s.moveDeal))
 	m.HandleFunc("POST /deals/{id}/activities", s.signedIn(s.logDealActivity))
 

@@ -136,7 +136,7 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 		}
 		pages := []string{"/", "/contacts", "/contacts?q=鈴木&col=email&col=phone&col=title&col=channel&col=created", "/contacts/new",
 			"/contacts/1", "/contacts/1?edit=1", "/contacts/1?tl=sales", "/companies", "/companies/1", "/deals", "/deals/board",
-			"/deals/1", "/deals/1?lose=6", "/search?q=鈴木", "/notifications", "/deals/new?contact_id=1", "/companies/new", "/companies/1?edit=1"}
+			"/deals/1", "/deals/1?lose=6", "/search?q=鈴木", "/notifications", "/deals/new?contact_id=1", "/companies/new", "/companies/1?edit=1", "/deals/1?edit=1"}
 		for _, lang := range []string{"ja", "en"} {
 			if code, _, _ := e.post("/settings/language", url.Values{"lang": {lang}}); code != 200 {
 				t.Fatalf("set language %s: %d", lang, code)
@@ -369,6 +369,33 @@ func TestContacts_FilterByCustomProperty(t *testing.T) {
 		}
 		if !strings.Contains(body, "プラン") {
 			t.Error("property filter not offered")
+		}
+	})
+}
+
+func TestDealPage_EditFieldsAndShowErrorsNextToThem(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, true)
+		e.login()
+		ctx := context.Background()
+		a := platform.Actor{WorkspaceID: 1, UserID: 1, Role: platform.RoleAdmin, Kind: platform.ActorUser}
+		n := "案件"
+		dl, err := e.crm.CreateDeal(ctx, a, crm.DealInput{Name: &n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := "/deals/" + itoa(dl.ID)
+		code, _, at := e.post(path, url.Values{"name": {"大型案件"}, "amount": {"3,000,000"}, "close_date": {"2026-06-30"}, "recurring_amount": {"250000"}, "recurring_interval": {"month"}, "owner_id": {"1"}})
+		if code != 200 || at != path {
+			t.Fatalf("save: %d at %s", code, at)
+		}
+		got, _ := e.crm.GetDeal(ctx, d.Reader(), a, dl.ID)
+		if got.Name != "大型案件" || got.Amount != 3000000 || got.CloseDate != "2026-06-30" || got.RecurringAmount != 250000 {
+			t.Fatalf("deal after save = %+v", got)
+		}
+		code, body, at := e.post(path, url.Values{"close_date": {"30/06/2026"}})
+		if code != 200 || !strings.HasSuffix(at, path) || !strings.Contains(body, `class="field bad"`) || !strings.Contains(body, "日付（YYYY-MM-DD）") {
+			t.Fatalf("bad date: %d at %s, error not next to the field", code, at)
 		}
 	})
 }
