@@ -17,6 +17,8 @@ type CompaniesPage struct {
 	Next  string
 	Paged bool
 	Views ViewsBar
+
+	PropFilter PropFilter
 }
 
 func (s *Server) companies(w http.ResponseWriter, r *http.Request, c *rctx) error {
@@ -24,7 +26,12 @@ func (s *Server) companies(w http.ResponseWriter, r *http.Request, c *rctx) erro
 	data := &CompaniesPage{Page: s.base(c, c.Lang, "nav.companies", "companies"), Q: q.Get("q"), Owner: formInt(q.Get("owner")),
 		URL: r.URL.RequestURI(), Paged: q.Get("cursor") != ""}
 	data.Views = s.viewsBar(r, c, data.Page, "company", "/companies")
-	page, err := s.CRM.ListCompanies(r.Context(), c.Actor, crm.CompanyFilter{Q: data.Q, OwnerID: data.Owner, Cursor: q.Get("cursor"), Limit: 50})
+	pf, props, err := s.propFilter(r, c, data.Page, "company")
+	if err != nil {
+		return err
+	}
+	data.PropFilter = pf
+	page, err := s.CRM.ListCompanies(r.Context(), c.Actor, crm.CompanyFilter{Q: data.Q, OwnerID: data.Owner, Props: props, Cursor: q.Get("cursor"), Limit: 50})
 	if err != nil {
 		return err
 	}

@@ -18,36 +18,19 @@ var defaultContactColumns = []string{"email", "company", "stage", "owner", "last
 // ContactsPage is the data of the contacts list.
 type ContactsPage struct {
 	Page
-	Items     []crm.Contact
-	Companies map[int64]string
-	Q         string
-	StageF    string
-	Owner     int64
-	Sort      string
-	Cols      []string
-	AllCols   []string
-	URL       string // this list's URL, for links that keep its filters
-	Next      string
-	Paged     bool
-	Views     ViewsBar
-	Props     []crm.PropertyDefinition // custom properties offered as filters
-	PropVals  map[string]string
-}
-
-// PropLabel is a custom property's label in the page's language.
-func (p ContactsPage) PropLabel(d crm.PropertyDefinition) string {
-	if p.Lang == "ja" {
-		return d.LabelJA
-	}
-	return d.LabelEN
-}
-
-// OptLabel is a choice option's label in the page's language.
-func (p ContactsPage) OptLabel(o crm.Option) string {
-	if p.Lang == "ja" {
-		return o.LabelJA
-	}
-	return o.LabelEN
+	Items      []crm.Contact
+	Companies  map[int64]string
+	Q          string
+	StageF     string
+	Owner      int64
+	Sort       string
+	Cols       []string
+	AllCols    []string
+	URL        string // this list's URL, for links that keep its filters
+	Next       string
+	Paged      bool
+	Views      ViewsBar
+	PropFilter PropFilter
 }
 
 // ColLabel is the heading of a list column.
@@ -66,18 +49,9 @@ func (s *Server) contacts(w http.ResponseWriter, r *http.Request, c *rctx) error
 		data.Cols = defaultContactColumns
 	}
 	f := crm.ContactFilter{Q: data.Q, Stage: platform.Stage(data.StageF), OwnerID: data.Owner, Sort: data.Sort, Cursor: q.Get("cursor"), Limit: 50}
-	props, err := s.CRM.Properties(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID, "contact")
-	if err != nil {
+	var err error
+	if data.PropFilter, f.Props, err = s.propFilter(r, c, data.Page, "contact"); err != nil {
 		return err
-	}
-	data.Props, data.PropVals = props, map[string]string{}
-	for _, d := range props {
-		if v := strings.TrimSpace(q.Get("prop." + d.Key)); v != "" {
-			if f.Props == nil {
-				f.Props = map[string]string{}
-			}
-			f.Props[d.Key], data.PropVals[d.Key] = v, v
-		}
 	}
 	data.Views = s.viewsBar(r, c, data.Page, "contact", "/contacts")
 	page, err := s.CRM.ListContacts(r.Context(), c.Actor, f)

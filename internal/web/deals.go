@@ -160,6 +160,7 @@ type DealsPage struct {
 	Next       string
 	Paged      bool
 	Views      ViewsBar
+	PropFilter PropFilter
 }
 
 func (s *Server) deals(w http.ResponseWriter, r *http.Request, c *rctx) error {
@@ -174,8 +175,13 @@ func (s *Server) deals(w http.ResponseWriter, r *http.Request, c *rctx) error {
 		return err
 	}
 	data.Views = s.viewsBar(r, c, data.Page, "deal", "/deals")
+	pf, props, err := s.propFilter(r, c, data.Page, "deal")
+	if err != nil {
+		return err
+	}
+	data.PropFilter = pf
 	page, err := s.CRM.ListDeals(ctx, c.Actor, crm.DealFilter{PipelineID: data.Pipeline, Status: data.Status, OwnerID: data.Owner, Q: data.Q,
-		Cursor: q.Get("cursor"), Limit: 50})
+		Props: props, Cursor: q.Get("cursor"), Limit: 50})
 	if err != nil {
 		return err
 	}

@@ -208,6 +208,10 @@ var funcs = template.FuncMap{
 	},
 	"icon":   icon,
 	"slice3": func(a, b, c string) []string { return []string{a, b, c} },
+	// bulk builds the data of the bulk-action bar partial.
+	"bulk": func(p Page, action, back string) map[string]any {
+		return map[string]any{"Page": p, "Action": action, "Back": back}
+	},
 	"pct": func(a, b float64) int {
 		if b == 0 {
 			return 0

@@ -399,3 +399,50 @@ func TestDealPage_EditFieldsAndShowErrorsNextToThem(t *testing.T) {
 		}
 	})
 }
+
+func TestDealsAndCompanies_BulkActionsAndPropertyFilters(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, true)
+		e.login()
+		ctx := context.Background()
+		a := platform.Actor{WorkspaceID: 1, UserID: 1, Role: platform.RoleAdmin, Kind: platform.ActorUser}
+		rep, err := platform.CreateUser(ctx, d, platform.CLI(1), platform.NewUser{Email: "rep@example.com", Name: "Rep", Role: platform.RoleSales}, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.crm.SaveProperty(ctx, a, 0, crm.PropertyDefinition{ObjectType: "company", Key: "tier", LabelEN: "Tier", LabelJA: "ランク", Type: crm.PropText}); err != nil {
+			t.Fatal(err)
+		}
+		var dealIDs []string
+		for i, name := range []string{"株式会社A", "株式会社B"} {
+			n, tier := name, []string{"gold", "silver"}[i]
+			co, err := e.crm.CreateCompany(ctx, a, crm.CompanyInput{Name: &n, Props: map[string]any{"tier": tier}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dl, err := e.crm.CreateDeal(ctx, a, crm.DealInput{Name: &n, CompanyID: &co.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dealIDs = append(dealIDs, itoa(dl.ID))
+		}
+		_, body := e.get("/companies?prop.tier=gold")
+		if !strings.Contains(body, "株式会社A") || strings.Contains(body, "株式会社B") || !strings.Contains(body, "ランク") {
+			t.Fatalf("company property filter did not apply")
+		}
+		if code, _, _ := e.post("/deals/bulk", url.Values{"action": {"owner"}, "owner_id": {itoa(rep.ID)}, "id": dealIDs, "back": {"/deals"}}); code != 200 {
+			t.Fatalf("bulk owner: %d", code)
+		}
+		p, _ := e.crm.ListDeals(ctx, a, crm.DealFilter{OwnerID: rep.ID})
+		if len(p.Items) != 2 {
+			t.Fatalf("deals owned by the rep = %d", len(p.Items))
+		}
+		if code, _, _ := e.post("/companies/bulk", url.Values{"action": {"delete"}, "id": {"1"}, "back": {"/companies"}}); code != 200 {
+			t.Fatalf("bulk delete: %d", code)
+		}
+		cs, _ := e.crm.ListCompanies(ctx, a, crm.CompanyFilter{})
+		if len(cs.Items) != 1 {
+			t.Fatalf("companies left = %d", len(cs.Items))
+		}
+	})
+}
