@@ -342,6 +342,11 @@ func (s *Server) bulkContacts(w http.ResponseWriter, r *http.Request, c *rctx) e
 		case "stage":
 			st := platform.Stage(r.PostFormValue("stage"))
 			_, err = s.CRM.UpdateContact(r.Context(), c.Actor, id, crm.ContactInput{LifecycleStage: &st}, platform.Cause{})
+		case "prop":
+			var v any
+			if v, err = s.propValue(r, c, "contact", r.PostFormValue("prop"), r.PostFormValue("value")); err == nil {
+				_, err = s.CRM.UpdateContact(r.Context(), c.Actor, id, crm.ContactInput{Props: map[string]any{r.PostFormValue("prop"): v}}, platform.Cause{})
+			}
 		case "delete":
 			err = s.CRM.DeleteContact(r.Context(), c.Actor, id)
 		default:

@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/errs"
 )
 
 // PropFilter is the custom-property part of a list's filter form.
@@ -51,4 +53,43 @@ func (s *Server) propFilter(r *http.Request, c *rctx, p Page, object string) (Pr
 		}
 	}
 	return pf, q, nil
+}
+
+// propValue turns a form's text into the JSON value a custom property takes
+// (numbers, booleans, lists for multi-choice); an empty value clears it. The
+// domain validates the result.
+func (s *Server) propValue(r *http.Request, c *rctx, object, key, v string) (any, error) {
+	defs, err := s.CRM.Properties(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID, object)
+	if err != nil {
+		return nil, err
+	}
+	v = strings.TrimSpace(v)
+	for _, d := range defs {
+		if d.Key != key {
+			continue
+		}
+		if v == "" {
+			return nil, nil
+		}
+		switch d.Type {
+		case crm.PropNumber:
+			n, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
+			if err != nil {
+				return nil, errs.Field("props."+key, "must be a number")
+			}
+			return n, nil
+		case crm.PropBool:
+			return v == "true" || v == "1" || v == "yes", nil
+		case crm.PropMultiChoice:
+			var out []any
+			for _, x := range strings.Split(v, ",") {
+				if x = strings.TrimSpace(x); x != "" {
+					out = append(out, x)
+				}
+			}
+			return out, nil
+		}
+		return v, nil
+	}
+	return nil, errs.Field("props."+key, "unknown property %q", key)
 }

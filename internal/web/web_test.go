@@ -363,7 +363,19 @@ func TestContacts_FilterByCustomProperty(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Bulk: set the property on the free contact.
+		if code, _, _ := e.post("/contacts/bulk", url.Values{"action": {"prop"}, "prop": {"plan"}, "value": {"pro"}, "id": {"2"}, "back": {"/contacts"}}); code != 200 {
+			t.Fatalf("bulk set property: %d", code)
+		}
+		if code, _, _ := e.post("/contacts/bulk", url.Values{"action": {"prop"}, "prop": {"plan"}, "value": {"enterprise"}, "id": {"1"}, "back": {"/contacts"}}); code != 422 {
+			t.Fatalf("bulk set a value not among the options: %d, want 422", code)
+		}
 		code, body := e.get("/contacts?prop.plan=pro")
+		if strings.Count(body, "@example.com</td>") != 3 {
+			t.Fatalf("after bulk set, %d pro contacts", strings.Count(body, "@example.com</td>"))
+		}
+		e.post("/contacts/bulk", url.Values{"action": {"prop"}, "prop": {"plan"}, "value": {"free"}, "id": {"2"}, "back": {"/contacts"}})
+		code, body = e.get("/contacts?prop.plan=pro")
 		if code != 200 || strings.Count(body, "@example.com</td>") != 2 || strings.Contains(body, "free1@example.com") {
 			t.Fatalf("filtered list: %d, %d rows", code, strings.Count(body, "@example.com</td>"))
 		}
