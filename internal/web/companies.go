@@ -19,12 +19,29 @@ type CompaniesPage struct {
 	Views ViewsBar
 
 	PropFilter PropFilter
+	Cols       []string
+	AllCols    []string
+}
+
+// companyColumns are the columns a user may show on the companies list.
+var companyColumns = []string{"domain", "industry", "employees", "prefecture", "corporate_number", "owner", "last_activity", "created"}
+
+var defaultCompanyColumns = []string{"domain", "industry", "employees", "prefecture", "owner"}
+
+// ColLabel is the heading of a companies list column.
+func (p CompaniesPage) ColLabel(c string) string {
+	return p.T(map[string]string{"domain": "company.domain", "industry": "company.industry", "employees": "company.employees",
+		"prefecture": "company.prefecture", "corporate_number": "company.corporate_number", "owner": "common.owner",
+		"last_activity": "common.last_activity", "created": "common.created_at"}[c])
 }
 
 func (s *Server) companies(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	q := r.URL.Query()
 	data := &CompaniesPage{Page: s.base(c, c.Lang, "nav.companies", "companies"), Q: q.Get("q"), Owner: formInt(q.Get("owner")),
-		URL: r.URL.RequestURI(), Paged: q.Get("cursor") != ""}
+		URL: r.URL.RequestURI(), Paged: q.Get("cursor") != "", Cols: q["col"], AllCols: companyColumns}
+	if len(data.Cols) == 0 {
+		data.Cols = defaultCompanyColumns
+	}
 	data.Views = s.viewsBar(r, c, data.Page, "company", "/companies")
 	pf, props, err := s.propFilter(r, c, data.Page, "company")
 	if err != nil {

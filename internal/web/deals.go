@@ -161,12 +161,30 @@ type DealsPage struct {
 	Paged      bool
 	Views      ViewsBar
 	PropFilter PropFilter
+	Cols       []string
+	AllCols    []string
+}
+
+// dealColumns are the columns a user may show on the deals list.
+var dealColumns = []string{"company", "stage", "amount", "close_date", "owner", "type", "recurring", "created", "last_activity"}
+
+var defaultDealColumns = []string{"company", "stage", "amount", "close_date", "owner"}
+
+// ColLabel is the heading of a deals list column.
+func (p DealsPage) ColLabel(c string) string {
+	return p.T(map[string]string{"company": "contact.company", "stage": "deal.stage", "amount": "deal.amount", "close_date": "deal.close_date",
+		"owner": "common.owner", "type": "deal.type", "recurring": "deal.recurring", "created": "common.created_at",
+		"last_activity": "common.last_activity"}[c])
 }
 
 func (s *Server) deals(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	ctx, q := r.Context(), r.URL.Query()
 	data := &DealsPage{Page: s.base(c, c.Lang, "nav.deals", "deals"), Pipeline: formInt(q.Get("pipeline")), Status: q.Get("status"),
-		Owner: formInt(q.Get("owner")), Q: q.Get("q"), URL: r.URL.RequestURI(), StageNames: map[int64]string{}, Paged: q.Get("cursor") != ""}
+		Owner: formInt(q.Get("owner")), Q: q.Get("q"), URL: r.URL.RequestURI(), StageNames: map[int64]string{}, Paged: q.Get("cursor") != "",
+		Cols: q["col"], AllCols: dealColumns}
+	if len(data.Cols) == 0 {
+		data.Cols = defaultDealColumns
+	}
 	var err error
 	if data.Pipelines, err = s.CRM.Pipelines(ctx, s.DB.Reader(), c.Actor.WorkspaceID); err != nil {
 		return err
