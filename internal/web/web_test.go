@@ -371,7 +371,7 @@ func TestContacts_FilterByCustomProperty(t *testing.T) {
 			t.Fatalf("bulk set a value not among the options: %d, want 422", code)
 		}
 		code, body := e.get("/contacts?prop.plan=pro")
-		if strings.Count(body, "@example.com</td>") != 3 {
+		if code != 200 || strings.Count(body, "@example.com</td>") != 3 {
 			t.Fatalf("after bulk set, %d pro contacts", strings.Count(body, "@example.com</td>"))
 		}
 		e.post("/contacts/bulk", url.Values{"action": {"prop"}, "prop": {"plan"}, "value": {"free"}, "id": {"2"}, "back": {"/contacts"}})
