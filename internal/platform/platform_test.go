@@ -214,3 +214,38 @@ func TestBackoff_GrowsAndIsCapped(t *testing.T) {
 		t.Errorf("Backoff(30) = %v", b)
 	}
 }
+
+func TestTOTP_AbandonedReSetupKeepsTheCurrentFactor(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := platform.EnsureWorkspace(ctx, d, 1, "T", t0); err != nil {
+			t.Fatal(err)
+		}
+		u, err := platform.CreateUser(ctx, d, platform.CLI(1), platform.NewUser{Email: "a@example.com", Name: "A", Role: platform.RoleAdmin}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := u.Actor(1, platform.ActorUser)
+		first, err := platform.BeginTOTP(ctx, d, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if platform.VerifyUserTOTP(ctx, d.Reader(), 1, u.ID, "000000", t0) {
+			t.Fatal("2FA on before it was confirmed")
+		}
+		code, _ := platform.TOTPCode(first, t0)
+		if err := platform.EnableTOTP(ctx, d, a, code, t0); err != nil {
+			t.Fatal(err)
+		}
+		if !platform.VerifyUserTOTP(ctx, d.Reader(), 1, u.ID, code, t0) {
+			t.Fatal("confirmed factor not accepted")
+		}
+		// Start a new set-up and walk away: the first factor still works.
+		if _, err := platform.BeginTOTP(ctx, d, a); err != nil {
+			t.Fatal(err)
+		}
+		if !platform.VerifyUserTOTP(ctx, d.Reader(), 1, u.ID, code, t0) {
+			t.Fatal("an abandoned re-set-up turned the current factor off")
+		}
+	})
+}

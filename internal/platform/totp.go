@@ -63,28 +63,34 @@ func TOTPURI(secret, email string) string {
 	return "otpauth://totp/" + url.PathEscape("Ryorin:"+email) + "?secret=" + secret + "&issuer=Ryorin"
 }
 
-// BeginTOTP stores a new, not yet enabled secret for the actor and returns it.
+// BeginTOTP stores a new secret for the actor as pending and returns it. The
+// current second factor (if any) stays in force until EnableTOTP confirms the
+// new one, so an abandoned set-up changes nothing.
 func BeginTOTP(ctx context.Context, d *db.DB, a Actor) (string, error) {
 	secret := NewTOTPSecret()
 	err := d.Write(ctx, "platform.BeginTOTP", func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = ?, totp_enabled = FALSE WHERE workspace_id = ? AND id = ?`,
-			secret, a.WorkspaceID, a.UserID)
+		_, err := tx.ExecContext(ctx, `-- platform.BeginTOTP
+			UPDATE users SET totp_pending = ? WHERE workspace_id = ? AND id = ?`, secret, a.WorkspaceID, a.UserID)
 		return err
 	})
 	return secret, err
 }
 
-// EnableTOTP turns two-factor login on once the user proves their app works.
+// EnableTOTP makes the pending secret the user's second factor once a code
+// from their app proves it works, and turns two-factor login on.
 func EnableTOTP(ctx context.Context, d *db.DB, a Actor, code string, now time.Time) error {
-	u, err := GetUser(ctx, d.Reader(), a.WorkspaceID, a.UserID)
+	var pending string
+	err := d.Reader().QueryRowContext(ctx, `SELECT totp_pending FROM users WHERE workspace_id = ? AND id = ?`, a.WorkspaceID, a.UserID).Scan(&pending)
 	if err != nil {
-		return err
+		return fmt.Errorf("platform.EnableTOTP: %w", err)
 	}
-	if u.totpSecret == "" || !CheckTOTP(u.totpSecret, code, now) {
+	if pending == "" || !CheckTOTP(pending, code, now) {
 		return errs.Field("code", "the code does not match; check the time on your phone")
 	}
 	return d.Write(ctx, "platform.EnableTOTP", func(tx *db.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_enabled = TRUE WHERE workspace_id = ? AND id = ?`, a.WorkspaceID, a.UserID); err != nil {
+		if _, err := tx.ExecContext(ctx, `-- platform.EnableTOTP
+			UPDATE users SET totp_secret = totp_pending, totp_pending = '', totp_enabled = TRUE WHERE workspace_id = ? AND id = ?`,
+			a.WorkspaceID, a.UserID); err != nil {
 			return err
 		}
 		return Audit(ctx, tx, a, now, "enable_totp", "user", a.UserID, nil)
