@@ -386,3 +386,39 @@ func TestAPI_DealMovesThroughStagesAndContactsFollowTheLifecycle(t *testing.T) {
 		}
 	})
 }
+
+func TestAPI_PasswordChangeSignsOutOtherSessions(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite))
+	login := func() *http.Client {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		res, err := c.Post(e.srv.URL+"/api/v1/auth/login", "application/json", strings.NewReader(`{"email":"admin@example.com","password":"correct horse battery"}`))
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("login: %v %v", res, err)
+		}
+		res.Body.Close()
+		return c
+	}
+	me := func(c *http.Client) int {
+		res, err := c.Get(e.srv.URL + "/api/v1/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	here, there := login(), login()
+	req, _ := http.NewRequest("PUT", e.srv.URL+"/api/v1/me/password", strings.NewReader(`{"password":"a new long password"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := here.Do(req)
+	if err != nil || res.StatusCode != 204 {
+		t.Fatalf("change password: %v %v", res, err)
+	}
+	res.Body.Close()
+	if me(here) != 200 {
+		t.Error("the session that changed the password was signed out")
+	}
+	if me(there) != 401 {
+		t.Error("another session survived the password change")
+	}
+}

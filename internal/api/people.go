@@ -125,7 +125,11 @@ func (s *Server) setMyPassword(w http.ResponseWriter, r *http.Request, a platfor
 	if err := decode(w, r, &in); err != nil {
 		return nil, err
 	}
-	return nil, platform.SetPassword(r.Context(), s.DB, a, a.UserID, in.Password, s.Clock.Now())
+	keep := ""
+	if ck, err := r.Cookie(SessionCookie); err == nil {
+		keep = ck.Value
+	}
+	return nil, platform.SetPassword(r.Context(), s.DB, a, a.UserID, in.Password, s.Clock.Now(), keep)
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {

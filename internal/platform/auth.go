@@ -285,7 +285,9 @@ func Login(ctx context.Context, d *db.DB, ws int64, email, password string) (Use
 var dummyHash, _ = HashPassword("dummy password for timing")
 
 // SetPassword changes a user's password. Users change their own; admins any.
-func SetPassword(ctx context.Context, d *db.DB, a Actor, userID int64, password string, now time.Time) error {
+// Every session of the user is signed out except keepSession (the browser
+// making the change, if any), so a leaked session dies with the old password.
+func SetPassword(ctx context.Context, d *db.DB, a Actor, userID int64, password string, now time.Time, keepSession string) error {
 	if userID != a.UserID && !a.Is(RoleAdmin) {
 		return errs.E(errs.Forbidden, "", "only admins set other users' passwords")
 	}
@@ -304,6 +306,10 @@ func SetPassword(ctx context.Context, d *db.DB, a Actor, userID int64, password 
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.NotFoundf("user %d not found", userID)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE workspace_id = ? AND user_id = ? AND token_hash <> ?`,
+			a.WorkspaceID, userID, HashSecret(keepSession)); err != nil {
+			return err
 		}
 		return Audit(ctx, tx, a, now, "set_password", "user", userID, nil)
 	})

@@ -118,7 +118,11 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *rctx)
 			fe["current"] = i18nT(c, "settings.profile.current_wrong")
 			break
 		}
-		err := platform.SetPassword(r.Context(), s.DB, c.Actor, c.User.ID, pw, now)
+		keep := ""
+		if ck, cerr := r.Cookie(platform.SessionCookie); cerr == nil {
+			keep = ck.Value
+		}
+		err := platform.SetPassword(r.Context(), s.DB, c.Actor, c.User.ID, pw, now, keep)
 		if got, ok := formErrors(err, "password"); ok {
 			fe = got
 		} else if err != nil {
