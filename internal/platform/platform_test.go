@@ -249,3 +249,30 @@ func TestTOTP_AbandonedReSetupKeepsTheCurrentFactor(t *testing.T) {
 		}
 	})
 }
+
+func TestUsers_TheLastAdminCannotBeDemotedOrDeactivated(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := platform.EnsureWorkspace(ctx, d, 1, "T", t0); err != nil {
+			t.Fatal(err)
+		}
+		u, err := platform.CreateUser(ctx, d, platform.CLI(1), platform.NewUser{Email: "a@example.com", Name: "A", Role: platform.RoleAdmin}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := u.Actor(1, platform.ActorUser)
+		sales, off := platform.RoleSales, false
+		if _, err := platform.UpdateUser(ctx, d, a, u.ID, platform.UserPatch{Role: &sales}, t0); err == nil {
+			t.Fatal("demoted the last admin")
+		}
+		if _, err := platform.UpdateUser(ctx, d, a, u.ID, platform.UserPatch{Active: &off}, t0); err == nil {
+			t.Fatal("deactivated the last admin")
+		}
+		if _, err := platform.CreateUser(ctx, d, platform.CLI(1), platform.NewUser{Email: "b@example.com", Name: "B", Role: platform.RoleAdmin}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := platform.UpdateUser(ctx, d, a, u.ID, platform.UserPatch{Role: &sales}, t0); err != nil {
+			t.Fatalf("with another admin, demotion refused: %v", err)
+		}
+	})
+}

@@ -226,6 +226,16 @@ func UpdateUser(ctx context.Context, d *db.DB, a Actor, id int64, p UserPatch, n
 		if p.Active != nil {
 			u.Active = *p.Active
 		}
+		if before.Role == RoleAdmin && before.Active && (u.Role != RoleAdmin || !u.Active) {
+			var admins int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE workspace_id = ? AND role = 'admin' AND active = TRUE AND id <> ?`,
+				a.WorkspaceID, id).Scan(&admins); err != nil {
+				return err
+			}
+			if admins == 0 {
+				return errs.Rule("role", "this is the last active admin; make someone else admin first")
+			}
+		}
 		u.UpdatedAt = now
 		_, err = tx.ExecContext(ctx, `-- platform.UpdateUser
 			UPDATE users SET name = ?, role = ?, team_id = ?, locale = ?, time_zone = ?, active = ?, updated_at = ?

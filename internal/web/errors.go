@@ -10,6 +10,7 @@ import (
 // errs) to catalogue keys, so a form shows them in the user's language. A
 // message not listed is shown as the domain wrote it.
 var fieldMessages = map[string]string{
+	"this is the last active admin; make someone else admin first": "err.last_admin",
 	"must be a number":               "err.number",
 	"is required":                    "err.required",
 	"is not a valid email address":   "err.email",
