@@ -79,11 +79,12 @@ type FormErrors map[string]string
 // formErrors turns a domain validation error into FormErrors: fields the form
 // shows get their message next to them, anything else goes to the top. ok is
 // false for errors that are not validation errors (they render the error page).
-func formErrors(err error, fields ...string) (FormErrors, bool) {
+func formErrors(lang i18n.Lang, err error, fields ...string) (FormErrors, bool) {
 	field, msg, ok := formError(err)
 	if !ok {
 		return nil, false
 	}
+	msg = localize(lang, msg)
 	fe := FormErrors{}
 	switch {
 	case field != "" && slices.Contains(fields, field):

@@ -70,7 +70,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *rctx) err
 	in := platform.NewUser{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Role: platform.Role(r.PostFormValue("role")),
 		TeamID: formInt(r.PostFormValue("team_id")), Locale: r.PostFormValue("locale"), Password: r.PostFormValue("password")}
 	_, err := platform.CreateUser(r.Context(), s.DB, c.Actor, in, s.Clock.Now())
-	if fe, ok := formErrors(err, "email", "name", "role", "team_id", "locale", "password"); ok {
+	if fe, ok := formErrors(c.Lang, err, "email", "name", "role", "team_id", "locale", "password"); ok {
 		data, lerr := s.loadUsers(r, c)
 		if lerr != nil {
 			return lerr
@@ -93,7 +93,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *rctx) err
 	name, role, team, active := r.PostFormValue("name"), platform.Role(r.PostFormValue("role")), formInt(r.PostFormValue("team_id")), r.PostFormValue("active") == "true"
 	p := platform.UserPatch{Name: &name, Role: &role, TeamID: &team, Active: &active}
 	_, err := platform.UpdateUser(r.Context(), s.DB, c.Actor, id, p, s.Clock.Now())
-	if fe, ok := formErrors(err, "name", "role", "team_id"); ok {
+	if fe, ok := formErrors(c.Lang, err, "name", "role", "team_id"); ok {
 		data, lerr := s.loadUsers(r, c)
 		if lerr != nil {
 			return lerr
@@ -162,7 +162,7 @@ func (s *Server) saveTeam(w http.ResponseWriter, r *http.Request, c *rctx) error
 	}
 	in := platform.NewTeam{Name: r.PostFormValue("name"), Function: r.PostFormValue("function"), ManagerID: formInt(r.PostFormValue("manager_id"))}
 	_, err := platform.SaveTeam(r.Context(), s.DB, c.Actor, id, in, s.Clock.Now())
-	if fe, ok := formErrors(err, "name", "function", "manager_id"); ok {
+	if fe, ok := formErrors(c.Lang, err, "name", "function", "manager_id"); ok {
 		data, lerr := s.loadTeams(r, c)
 		if lerr != nil {
 			return lerr
@@ -305,7 +305,7 @@ func (s *Server) savePipeline(w http.ResponseWriter, r *http.Request, c *rctx) e
 	if bad == "" {
 		_, err = s.CRM.SavePipeline(r.Context(), c.Actor, id, in)
 	}
-	fe, ok := formErrors(err, "name")
+	fe, ok := formErrors(c.Lang, err, "name")
 	if bad != "" {
 		fe, ok = FormErrors{"": bad}, true
 	}
@@ -432,7 +432,7 @@ func (s *Server) saveProperty(w http.ResponseWriter, r *http.Request, c *rctx) e
 		}
 	}
 	_, err := s.CRM.SaveProperty(r.Context(), c.Actor, id, in)
-	if fe, ok := formErrors(err, "object_type", "key", "label_ja", "label_en", "type", "options"); ok {
+	if fe, ok := formErrors(c.Lang, err, "object_type", "key", "label_ja", "label_en", "type", "options"); ok {
 		if strings.HasPrefix(fe[""], "options[") {
 			fe = FormErrors{"options": fe[""]}
 		}

@@ -87,7 +87,7 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request, c *rctx) er
 	name, locale, tz := r.PostFormValue("name"), r.PostFormValue("locale"), strings.TrimSpace(r.PostFormValue("time_zone"))
 	p := platform.UserPatch{Name: &name, Locale: &locale, TimeZone: &tz}
 	_, err := platform.UpdateUser(r.Context(), s.DB, c.Actor, c.User.ID, p, s.Clock.Now())
-	if fe, ok := formErrors(err, "name", "locale", "time_zone"); ok {
+	if fe, ok := formErrors(c.Lang, err, "name", "locale", "time_zone"); ok {
 		data, lerr := s.loadProfile(r, c)
 		if lerr != nil {
 			return lerr
@@ -123,7 +123,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *rctx)
 			keep = ck.Value
 		}
 		err := platform.SetPassword(r.Context(), s.DB, c.Actor, c.User.ID, pw, now, keep)
-		if got, ok := formErrors(err, "password"); ok {
+		if got, ok := formErrors(c.Lang, err, "password"); ok {
 			fe = got
 		} else if err != nil {
 			return err
@@ -158,7 +158,7 @@ func (s *Server) beginTOTP(w http.ResponseWriter, r *http.Request, c *rctx) erro
 
 func (s *Server) enableTOTP(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	err := platform.EnableTOTP(r.Context(), s.DB, c.Actor, r.PostFormValue("code"), s.Clock.Now())
-	if fe, ok := formErrors(err, "code"); ok {
+	if fe, ok := formErrors(c.Lang, err, "code"); ok {
 		data, lerr := s.loadProfile(r, c)
 		if lerr != nil {
 			return lerr

@@ -155,7 +155,7 @@ func TestSettings_FormsCreateUsersTeamsPropertiesAndStages(t *testing.T) {
 		team := itoa(teams[0].ID)
 		// A bad email is shown next to the field, the password is not echoed.
 		code, body, _ := e.post("/settings/users", url.Values{"email": {"not-an-email"}, "name": {"佐藤 花子"}, "role": {"sales"}, "team_id": {team}, "password": {"hanako password"}})
-		if code != 422 || !strings.Contains(body, `class="field bad"`) || !strings.Contains(body, "is not a valid email address") || strings.Contains(body, "hanako password") {
+		if code != 422 || !strings.Contains(body, `class="field bad"`) || !strings.Contains(body, "メールアドレスの形式が正しくありません") || strings.Contains(body, "hanako password") {
 			t.Errorf("bad user form: %d", code)
 		}
 		e.mustPost("/settings/users", url.Values{"email": {"hanako@example.jp"}, "name": {"佐藤 花子"}, "role": {"sales"}, "team_id": {team}, "password": {"hanako password"}}, "/settings/users")
@@ -266,7 +266,7 @@ func TestSettings_SecretsAreNotEchoed(t *testing.T) {
 	}
 	bad.Set("from_address", "nope")
 	code, body, _ := e.post("/settings/workspace/smtp", bad)
-	if code != 422 || strings.Contains(body, pw) || !strings.Contains(body, "is not a valid email address") {
+	if code != 422 || strings.Contains(body, pw) || !strings.Contains(body, "メールアドレスの形式が正しくありません") {
 		t.Errorf("bad SMTP form: %d, password echoed: %v", code, strings.Contains(body, pw))
 	}
 	// Saving with an empty password keeps the stored one.

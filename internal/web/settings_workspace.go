@@ -101,7 +101,7 @@ func (s *Server) saveWorkspace(w http.ResponseWriter, r *http.Request, c *rctx) 
 	p := platform.WorkspacePatch{Name: &name, TimeZone: &tz, FiscalYearStartMonth: &month, WeekStart: &week, BaseCurrency: &cur,
 		PublicBaseURL: &base, TrustedProxies: &proxies, SalesOwnRecordsOnly: &own, DefaultLocale: &locale}
 	_, err := platform.UpdateWorkspace(r.Context(), s.DB, c.Actor, p, s.Clock.Now())
-	if fe, ok := formErrors(err, "name", "time_zone", "fiscal_year_start_month", "week_start", "base_currency", "public_base_url",
+	if fe, ok := formErrors(c.Lang, err, "name", "time_zone", "fiscal_year_start_month", "week_start", "base_currency", "public_base_url",
 		"trusted_proxies", "default_locale"); ok {
 		return s.workspaceAgain(w, r, c, func(d *WorkspacePage) {
 			d.In, d.Errors = formValues(r), fe
@@ -124,7 +124,7 @@ func (s *Server) saveRate(w http.ResponseWriter, r *http.Request, c *rctx) error
 	}
 	err := platform.SetExchangeRate(r.Context(), s.DB, c.Actor, platform.ExchangeRate{Currency: r.PostFormValue("currency"),
 		ValidFrom: r.PostFormValue("valid_from"), Rate: rate}, s.Clock.Now())
-	if fe, ok := formErrors(err, "currency", "valid_from", "rate"); ok {
+	if fe, ok := formErrors(c.Lang, err, "currency", "valid_from", "rate"); ok {
 		return s.workspaceAgain(w, r, c, func(d *WorkspacePage) { d.RateIn, d.RateErrors = formValues(r), fe })
 	}
 	if err != nil {
@@ -141,7 +141,7 @@ func (s *Server) saveSMTP(w http.ResponseWriter, r *http.Request, c *rctx) error
 	in := platform.SMTPSettings{Host: f("host"), Port: int(formInt(f("port"))), Username: strings.TrimSpace(f("username")), Password: f("password"),
 		TLS: f("tls"), FromAddress: f("from_address"), FromName: f("from_name")}
 	_, err := platform.SetSMTP(r.Context(), s.DB, c.Actor, in, s.Clock.Now())
-	if fe, ok := formErrors(err, "host", "port", "username", "tls", "from_address", "from_name"); ok {
+	if fe, ok := formErrors(c.Lang, err, "host", "port", "username", "tls", "from_address", "from_name"); ok {
 		return s.workspaceAgain(w, r, c, func(d *WorkspacePage) { d.SMTPIn, d.SMTPErrors = formValues(r, "password"), fe })
 	}
 	if err != nil {
@@ -159,7 +159,7 @@ func (s *Server) testSMTP(w http.ResponseWriter, r *http.Request, c *rctx) error
 	to := strings.TrimSpace(r.PostFormValue("to"))
 	m := &platform.Mailer{DB: s.DB, Clock: s.Clock, Log: s.Log, Timeout: 20 * time.Second}
 	err := m.SendTest(r.Context(), c.Actor.WorkspaceID, to)
-	if fe, ok := formErrors(err, "to"); ok {
+	if fe, ok := formErrors(c.Lang, err, "to"); ok {
 		return s.workspaceAgain(w, r, c, func(d *WorkspacePage) { d.TestTo, d.TestErrors = to, fe })
 	}
 	if err != nil {
@@ -202,7 +202,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, c *rctx) 
 	in := platform.ChannelInput{Kind: r.PostFormValue("kind"), Name: r.PostFormValue("name"), URL: r.PostFormValue("url"),
 		Token: r.PostFormValue("token"), Kinds: strings.FieldsFunc(r.PostFormValue("kinds"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })}
 	_, err := platform.SaveNotificationChannel(r.Context(), s.DB, c.Actor, 0, in, s.Clock.Now())
-	if fe, ok := formErrors(err, "kind", "name", "url", "token"); ok {
+	if fe, ok := formErrors(c.Lang, err, "kind", "name", "url", "token"); ok {
 		if strings.HasPrefix(fe[""], "kinds[") {
 			fe = FormErrors{"kinds": fe[""]}
 		}
