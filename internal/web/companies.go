@@ -28,6 +28,9 @@ var companyColumns = []string{"domain", "industry", "employees", "prefecture", "
 
 var defaultCompanyColumns = []string{"domain", "industry", "employees", "prefecture", "owner"}
 
+// Picker is the data of the columns dropdown.
+func (p CompaniesPage) Picker() ColPicker { return colPicker(p.Page, p.AllCols, p.Cols, p.ColLabel) }
+
 // ColLabel is the heading of a companies list column.
 func (p CompaniesPage) ColLabel(c string) string {
 	return p.T(map[string]string{"domain": "company.domain", "industry": "company.industry", "employees": "company.employees",

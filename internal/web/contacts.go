@@ -33,6 +33,9 @@ type ContactsPage struct {
 	PropFilter PropFilter
 }
 
+// Picker is the data of the columns dropdown.
+func (p ContactsPage) Picker() ColPicker { return colPicker(p.Page, p.AllCols, p.Cols, p.ColLabel) }
+
 // ColLabel is the heading of a list column.
 func (p ContactsPage) ColLabel(c string) string {
 	return p.T(map[string]string{"email": "contact.email", "company": "contact.company", "stage": "contact.stage", "owner": "common.owner",

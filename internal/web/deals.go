@@ -170,6 +170,9 @@ var dealColumns = []string{"company", "stage", "amount", "close_date", "owner", 
 
 var defaultDealColumns = []string{"company", "stage", "amount", "close_date", "owner"}
 
+// Picker is the data of the columns dropdown.
+func (p DealsPage) Picker() ColPicker { return colPicker(p.Page, p.AllCols, p.Cols, p.ColLabel) }
+
 // ColLabel is the heading of a deals list column.
 func (p DealsPage) ColLabel(c string) string {
 	return p.T(map[string]string{"company": "contact.company", "stage": "deal.stage", "amount": "deal.amount", "close_date": "deal.close_date",

@@ -93,3 +93,28 @@ func (s *Server) propValue(r *http.Request, c *rctx, object, key, v string) (any
 	}
 	return nil, errs.Field("props."+key, "unknown property %q", key)
 }
+
+// ColPicker is the data of a list's "columns" dropdown.
+type ColPicker struct {
+	Page    Page
+	Options []ColOption
+}
+
+// ColOption is one column the user may show.
+type ColOption struct {
+	Key, Label string
+	On         bool
+}
+
+// colPicker lists the columns all with their labels, marking those chosen.
+func colPicker(p Page, all, chosen []string, label func(string) string) ColPicker {
+	cp := ColPicker{Page: p}
+	for _, c := range all {
+		on := false
+		for _, x := range chosen {
+			on = on || x == c
+		}
+		cp.Options = append(cp.Options, ColOption{Key: c, Label: label(c), On: on})
+	}
+	return cp
+}

@@ -458,3 +458,21 @@ func TestDealsAndCompanies_BulkActionsAndPropertyFilters(t *testing.T) {
 		}
 	})
 }
+
+func TestLists_ShowTheChosenColumns(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite), true)
+	e.login()
+	for _, c := range []struct{ path, on, label string }{
+		{"/contacts?col=phone", `value="phone" checked`, "電話"},
+		{"/companies?col=corporate_number", `value="corporate_number" checked`, "法人番号"},
+		{"/deals?col=recurring", `value="recurring" checked`, "継続収益"},
+	} {
+		code, body := e.get(c.path)
+		if code != 200 || !strings.Contains(body, c.on) || !strings.Contains(body, "<th class=") || !strings.Contains(body, c.label) {
+			t.Errorf("%s: column not chosen or not shown (%d)", c.path, code)
+		}
+		if strings.Contains(body, `value="email" checked`) {
+			t.Errorf("%s: an unchosen column is checked", c.path)
+		}
+	}
+}
