@@ -314,7 +314,8 @@ func (s *Service) DeleteActivity(ctx context.Context, a platform.Actor, id int64
 type ActivityFilter struct {
 	ContactID, CompanyID, DealID, OwnerID int64
 	Kind                                  string
-	OpenTasks                             bool // only tasks not done, by due date
+	OpenTasks                             bool      // only tasks not done, by due date
+	Until                                 time.Time // only activities that happened by then (not planned ones)
 	Cursor                                string
 	Limit                                 int
 }
@@ -332,6 +333,9 @@ func (s *Service) ListActivities(ctx context.Context, a platform.Actor, f Activi
 			return Page[Activity]{}, errs.Field("kind", "must be one of %s", strings.Join(ActivityKinds, ", "))
 		}
 		w.and("kind = ?", f.Kind)
+	}
+	if !f.Until.IsZero() {
+		w.and("occurred_at <= ?", db.Millis(f.Until))
 	}
 	sp := sortSpec[Activity]{"occurred_at", true, func(x Activity) any { return db.Millis(x.OccurredAt) }}
 	if f.OpenTasks {

@@ -58,7 +58,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *rctx) error {
 		owner = 0
 		data.Team = true
 	}
-	recent, err := s.CRM.ListActivities(ctx, c.Actor, crm.ActivityFilter{OwnerID: owner, Limit: 8})
+	recent, err := s.CRM.ListActivities(ctx, c.Actor, crm.ActivityFilter{OwnerID: owner, Until: c.Now, Limit: 8})
 	if err != nil {
 		return err
 	}
