@@ -45,6 +45,11 @@ type Facts struct {
 	Props         map[string]any
 	Events        []Event
 	Now           time.Time
+	// Fit, FitGrade and Engagement are the contact's scores, for MQL and
+	// disqualification criteria (zero while the scores are being computed).
+	Fit        float64
+	FitGrade   string
+	Engagement float64
 }
 
 // env is the rule's world. Field names are what a marketer writes.
@@ -61,6 +66,9 @@ type env struct {
 	Employees     int            `expr:"employees"`
 	AnnualRevenue float64        `expr:"annual_revenue"`
 	Props         map[string]any `expr:"props"`
+	Fit           float64        `expr:"fit"`
+	FitGrade      string         `expr:"fit_grade"`
+	Engagement    float64        `expr:"engagement"`
 
 	// visits(path, window): page views of a path (prefix match) in the window, e.g. visits("/pricing", "7d").
 	Visits func(path, window string) int `expr:"visits"`
@@ -186,7 +194,7 @@ func newEnv(f Facts) env {
 	return env{
 		Title: f.Title, Department: f.Department, Email: f.Email, EmailDomain: domain, FreeMail: freeMail[domain],
 		Stage: f.Stage, Channel: f.Channel, Industry: f.Industry, Prefecture: f.Prefecture, Employees: f.Employees,
-		AnnualRevenue: f.AnnualRevenue, Props: props,
+		AnnualRevenue: f.AnnualRevenue, Props: props, Fit: f.Fit, FitGrade: f.FitGrade, Engagement: f.Engagement,
 		Visits: func(path, window string) int {
 			from, n := since(window), 0
 			for _, e := range f.Events {
