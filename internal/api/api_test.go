@@ -422,3 +422,29 @@ func TestAPI_PasswordChangeSignsOutOtherSessions(t *testing.T) {
 		t.Error("another session survived the password change")
 	}
 }
+
+func TestAPI_LeadDefinitionDraftIsCheckedAndApproved(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d)
+		r := e.do(e.admin, "GET", "/api/v1/lead-definitions", nil)
+		if r.status != 200 || !strings.Contains(r.raw, `"status":"active"`) {
+			t.Fatalf("default definition: %d %s", r.status, trunc(r.raw))
+		}
+		bad := map[string]any{"body": map[string]any{"fit_rules": []any{map[string]any{"name": "x", "when": "employees >=", "points": 10}},
+			"fit_grades": map[string]int{"A": 3, "B": 2, "C": 1}, "engagement_rules": []any{}, "half_life_days": 14, "mql": "true"}}
+		r = e.do(e.mkt, "POST", "/api/v1/lead-definitions", bad)
+		if r.status != 422 || r.errField() != "fit_rules[0].when" || !strings.Contains(r.raw, "line 1") {
+			t.Fatalf("bad rule: %d %s", r.status, trunc(r.raw))
+		}
+		good := bad
+		good["body"].(map[string]any)["fit_rules"] = []any{map[string]any{"name": "規模", "when": "employees >= 100", "points": 10}}
+		r = e.do(e.mkt, "POST", "/api/v1/lead-definitions", good)
+		if r.status != 201 || r.body["status"] != "draft" {
+			t.Fatalf("draft: %d %s", r.status, trunc(r.raw))
+		}
+		// The marketer is in no team here, so may not approve.
+		if r2 := e.do(e.mkt, "POST", "/api/v1/lead-definitions/"+itoa(int64(r.body["id"].(float64)))+"/approve", map[string]any{}); r2.status != 403 {
+			t.Fatalf("approval outside a team: %d", r2.status)
+		}
+	})
+}

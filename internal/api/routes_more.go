@@ -7,5 +7,6 @@ func (s *Server) moreRoutes() []op {
 	ops = append(ops, s.salesRoutes()...)
 	ops = append(ops, s.eventRoutes()...)
 	ops = append(ops, s.notifyRoutes()...)
+	ops = append(ops, s.leadRoutes()...)
 	return ops
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/httpx"
+	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -33,6 +34,7 @@ type Deps struct {
 	DB      *db.DB
 	Clock   clock.Clock
 	CRM     *crm.Service
+	Lead    *lead.Service
 	Mailer  *platform.Mailer
 	Notify  *platform.Notifier
 	Log     *slog.Logger

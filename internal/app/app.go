@@ -14,6 +14,7 @@ import (
 	"github.com/ryorin/ryorin/internal/clock"
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/web"
 )
@@ -35,6 +36,7 @@ type App struct {
 	Config
 	DB   *db.DB
 	CRM  *crm.Service
+	Lead *lead.Service
 	API  *api.Server
 	Web  *web.Server
 	Jobs *platform.Jobs
@@ -100,12 +102,16 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	if err := a.CRM.EnsureDefaults(ctx, platform.DefaultWorkspace, "ja"); err != nil {
 		return nil, fmt.Errorf("app: default pipeline: %w", err)
 	}
+	a.Lead = lead.New(d, cfg.Clock)
+	if err := a.Lead.EnsureDefault(ctx, platform.DefaultWorkspace); err != nil {
+		return nil, fmt.Errorf("app: default lead definition: %w", err)
+	}
 	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
 		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version})
 	if err != nil {
 		return nil, err
 	}
-	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
+	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
 		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies})
 	return a, nil
 }
