@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -26,15 +27,25 @@ type PointsRule struct {
 	Points int    `json:"points"`
 }
 
+// EngagementRule gives points for each event of a kind (and, for page views,
+// a path prefix), decayed by age, with at most DailyCap points a day.
+type EngagementRule struct {
+	Name     string `json:"name"`
+	Event    string `json:"event" doc:"page_view, form_submit, email_open, email_click, content_view, …"`
+	Path     string `json:"path,omitempty" doc:"page views only: a path prefix such as /pricing"`
+	Points   int    `json:"points"`
+	DailyCap int    `json:"daily_cap,omitempty" doc:"at most this many points from this rule per day (0: no cap)"`
+}
+
 // Body is a definition's content: how fit and engagement are scored and what
 // makes a marketing-qualified lead.
 type Body struct {
-	FitRules        []PointsRule   `json:"fit_rules"`
-	FitGrades       map[string]int `json:"fit_grades" doc:"minimum fit points per grade, e.g. {\"A\": 60, \"B\": 40, \"C\": 20}"`
-	EngagementRules []PointsRule   `json:"engagement_rules"`
-	HalfLifeDays    int            `json:"half_life_days" doc:"engagement points halve after this many days"`
-	MQL             string         `json:"mql" doc:"condition that makes a contact MQL; may use fit_grade and engagement"`
-	Disqualify      string         `json:"disqualify,omitempty" doc:"condition that disqualifies a contact"`
+	FitRules        []PointsRule     `json:"fit_rules"`
+	FitGrades       map[string]int   `json:"fit_grades" doc:"minimum fit points per grade, e.g. {\"A\": 60, \"B\": 40, \"C\": 20}"`
+	EngagementRules []EngagementRule `json:"engagement_rules"`
+	HalfLifeDays    int              `json:"half_life_days" doc:"engagement points halve after this many days"`
+	MQL             string           `json:"mql" doc:"condition that makes a contact MQL; may use fit_grade and engagement"`
+	Disqualify      string           `json:"disqualify,omitempty" doc:"condition that disqualifies a contact"`
 }
 
 // Definition is one version of the lead definition.
@@ -58,6 +69,8 @@ type Approval struct {
 	At     time.Time `json:"at"`
 }
 
+var eventKindRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
 // Service runs lead management.
 type Service struct {
 	DB    *db.DB
@@ -79,17 +92,26 @@ func (b Body) Validate() error {
 		}
 		return nil
 	}
-	for name, list := range map[string][]PointsRule{"fit_rules": b.FitRules, "engagement_rules": b.EngagementRules} {
-		for i, r := range list {
-			if strings.TrimSpace(r.Name) == "" {
-				return errs.Field(fmt.Sprintf("%s[%d].name", name, i), "is required")
-			}
-			if r.Points < -1000 || r.Points > 1000 {
-				return errs.Field(fmt.Sprintf("%s[%d].points", name, i), "must be between -1000 and 1000")
-			}
-			if err := check(fmt.Sprintf("%s[%d].when", name, i), r.When, rules.Condition); err != nil {
-				return err
-			}
+	for i, r := range b.FitRules {
+		if strings.TrimSpace(r.Name) == "" {
+			return errs.Field(fmt.Sprintf("fit_rules[%d].name", i), "is required")
+		}
+		if r.Points < -1000 || r.Points > 1000 {
+			return errs.Field(fmt.Sprintf("fit_rules[%d].points", i), "must be between -1000 and 1000")
+		}
+		if err := check(fmt.Sprintf("fit_rules[%d].when", i), r.When, rules.Condition); err != nil {
+			return err
+		}
+	}
+	for i, r := range b.EngagementRules {
+		if strings.TrimSpace(r.Name) == "" {
+			return errs.Field(fmt.Sprintf("engagement_rules[%d].name", i), "is required")
+		}
+		if !eventKindRe.MatchString(r.Event) {
+			return errs.Field(fmt.Sprintf("engagement_rules[%d].event", i), "must be an event kind such as page_view")
+		}
+		if r.Points < -1000 || r.Points > 1000 || r.DailyCap < 0 {
+			return errs.Field(fmt.Sprintf("engagement_rules[%d].points", i), "must be between -1000 and 1000, with a daily cap of 0 or more")
 		}
 	}
 	for _, g := range []string{"A", "B", "C"} {
@@ -125,10 +147,12 @@ func DefaultBody() Body {
 			{Name: "フリーメール", When: `free_mail`, Points: -20},
 		},
 		FitGrades: map[string]int{"A": 50, "B": 30, "C": 10},
-		EngagementRules: []PointsRule{
-			{Name: "料金ページを閲覧", When: `visits("/pricing", "7d") >= 1`, Points: 20},
-			{Name: "フォーム送信", When: `submitted("30d")`, Points: 30},
-			{Name: "メールのクリック", When: `count("email_click", "30d") >= 1`, Points: 10},
+		EngagementRules: []EngagementRule{
+			{Name: "料金ページの閲覧", Event: "page_view", Path: "/pricing", Points: 10, DailyCap: 20},
+			{Name: "ページ閲覧", Event: "page_view", Points: 1, DailyCap: 5},
+			{Name: "フォーム送信", Event: "form_submit", Points: 30},
+			{Name: "メールのクリック", Event: "email_click", Points: 5, DailyCap: 10},
+			{Name: "コンテンツの閲覧", Event: "content_view", Points: 5, DailyCap: 10},
 		},
 		HalfLifeDays: 14,
 		MQL:          `(fit_grade in ["A", "B"] && engagement >= 50) || submitted("7d")`,

@@ -1,0 +1,129 @@
+package lead
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/lead/rules"
+)
+
+// Line is one line of a score's explanation: which rule, how many points.
+type Line struct {
+	Rule   string  `json:"rule"`
+	Points float64 `json:"points"`
+	Detail string  `json:"detail,omitempty"`
+}
+
+// Score is a contact's fit and engagement under a definition, with the
+// lines that explain them and whether the contact meets the MQL and
+// disqualification criteria.
+type Score struct {
+	Fit          float64 `json:"fit"`
+	FitGrade     string  `json:"fit_grade"`
+	Engagement   float64 `json:"engagement"`
+	MQL          bool    `json:"mql"`
+	Disqualified bool    `json:"disqualified"`
+	Lines        []Line  `json:"lines"`
+}
+
+// Compiled is a definition ready to score many contacts: every rule compiled once.
+type Compiled struct {
+	Body       Body
+	fit        []*rules.Rule
+	mql        *rules.Rule
+	disqualify *rules.Rule
+}
+
+// Compile compiles a definition's rules.
+func (b Body) Compile() (*Compiled, error) {
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Compiled{Body: b}
+	for _, r := range b.FitRules {
+		p, err := rules.Compile(r.When, rules.Condition)
+		if err != nil {
+			return nil, err
+		}
+		c.fit = append(c.fit, p)
+	}
+	var err error
+	if c.mql, err = rules.Compile(b.MQL, rules.Condition); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(b.Disqualify) != "" {
+		if c.disqualify, err = rules.Compile(b.Disqualify, rules.Condition); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Score computes a contact's score at f.Now. Engagement decays continuously
+// by the half-life (no nightly batch: the same events give a lower score
+// later), and each rule earns at most its daily cap per calendar day.
+func (c *Compiled) Score(f rules.Facts) (Score, error) {
+	var s Score
+	for i, r := range c.Body.FitRules {
+		ok, err := c.fit[i].Bool(f)
+		if err != nil {
+			return s, fmt.Errorf("fit rule %q: %w", r.Name, err)
+		}
+		if ok {
+			s.Fit += float64(r.Points)
+			s.Lines = append(s.Lines, Line{Rule: r.Name, Points: float64(r.Points)})
+		}
+	}
+	s.FitGrade = "D"
+	for _, g := range []string{"A", "B", "C"} {
+		if s.Fit >= float64(c.Body.FitGrades[g]) {
+			s.FitGrade = g
+			break
+		}
+	}
+	half := float64(c.Body.HalfLifeDays) * 24
+	for _, r := range c.Body.EngagementRules {
+		perDay := map[string]float64{}
+		var pts float64
+		n := 0
+		events := append([]rules.Event(nil), f.Events...)
+		sort.Slice(events, func(i, j int) bool { return events[i].At.Before(events[j].At) })
+		for _, e := range events {
+			if e.Kind != r.Event || e.At.After(f.Now) || (r.Path != "" && !strings.HasPrefix(e.Path, r.Path)) {
+				continue
+			}
+			day := e.At.Format(time.DateOnly)
+			raw := float64(r.Points)
+			if r.DailyCap > 0 {
+				raw = math.Min(raw, float64(r.DailyCap)-perDay[day])
+				if raw <= 0 {
+					continue
+				}
+				perDay[day] += raw
+			}
+			age := f.Now.Sub(e.At).Hours()
+			pts += raw * math.Pow(0.5, age/half)
+			n++
+		}
+		if n > 0 {
+			pts = math.Round(pts*10) / 10
+			s.Engagement += pts
+			s.Lines = append(s.Lines, Line{Rule: r.Name, Points: pts, Detail: fmt.Sprintf("×%d", n)})
+		}
+	}
+	s.Engagement = math.Round(s.Engagement*10) / 10
+	f.Fit, f.FitGrade, f.Engagement = s.Fit, s.FitGrade, s.Engagement
+	var err error
+	if s.MQL, err = c.mql.Bool(f); err != nil {
+		return s, fmt.Errorf("mql: %w", err)
+	}
+	if c.disqualify != nil {
+		if s.Disqualified, err = c.disqualify.Bool(f); err != nil {
+			return s, fmt.Errorf("disqualify: %w", err)
+		}
+	}
+	return s, nil
+}
