@@ -37,9 +37,11 @@ type App struct {
 	DB   *db.DB
 	CRM  *crm.Service
 	Lead *lead.Service
-	API  *api.Server
-	Web  *web.Server
-	Jobs *platform.Jobs
+	// Scorer keeps lead scores current as events arrive.
+	Scorer *lead.Scorer
+	API    *api.Server
+	Web    *web.Server
+	Jobs   *platform.Jobs
 	// Mailer sends outbound mail; Notifier creates and delivers notifications.
 	Mailer   *platform.Mailer
 	Notifier *platform.Notifier
@@ -106,6 +108,7 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	if err := a.Lead.EnsureDefault(ctx, platform.DefaultWorkspace); err != nil {
 		return nil, fmt.Errorf("app: default lead definition: %w", err)
 	}
+	a.Scorer = &lead.Scorer{Lead: a.Lead, CRM: a.CRM}
 	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
 		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version})
 	if err != nil {

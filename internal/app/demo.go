@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ryorin/ryorin/internal/demo"
+	"github.com/ryorin/ryorin/internal/platform"
 )
 
 // LoadDemo loads the demo data set into an empty database, ending at the
@@ -21,5 +22,13 @@ func (a *App) LoadDemo(ctx context.Context) (demo.Summary, error) {
 		return sum, nil
 	}
 	a.Log.Info("demo data loaded", "summary", sum)
+	// Score the demo's contacts from their history under the default lead
+	// definition, so MQLs and score breakdowns are there on first sight.
+	if err := a.Scorer.SetMark(ctx, platform.DefaultWorkspace, 0); err != nil {
+		return sum, fmt.Errorf("app.LoadDemo: %w", err)
+	}
+	if err := a.Scorer.Drain(ctx, platform.DefaultWorkspace); err != nil {
+		return sum, fmt.Errorf("app.LoadDemo: scoring: %w", err)
+	}
 	return sum, nil
 }

@@ -39,10 +39,14 @@ func (a *App) registerJobs() {
 func (a *App) StartWorkers(ctx context.Context) *Workers {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &Workers{cancel: cancel}
-	w.wg.Add(1)
+	w.wg.Add(2)
 	go func() {
 		defer w.wg.Done()
 		a.Jobs.Run(ctx)
+	}()
+	go func() {
+		defer w.wg.Done()
+		a.Scorer.Run(ctx, platform.DefaultWorkspace, time.Second, func(err error) { a.Log.Error("lead scoring", "err", err) })
 	}()
 	return w
 }

@@ -1,0 +1,86 @@
+package lead_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/clock"
+	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/dbtest"
+	"github.com/ryorin/ryorin/internal/lead"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+func TestScorer_NewEventsMakeAnMQLWithTheRuleAsCause(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		fc := clock.NewFake(t0)
+		if err := platform.EnsureWorkspace(ctx, d, 1, "T", t0); err != nil {
+			t.Fatal(err)
+		}
+		ls := lead.New(d, fc)
+		if err := ls.EnsureDefault(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		cs := crm.New(d, fc)
+		sys := platform.System(1)
+		s := func(v string) *string { return &v }
+		hot, err := cs.CreateContact(ctx, sys, crm.ContactInput{Email: s("hot@hikari.example.jp"), Title: s("部長")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cust := platform.StageCustomer
+		done, err := cs.CreateContact(ctx, sys, crm.ContactInput{Email: s("done@hikari.example.jp"), LifecycleStage: &cust})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fc.Advance(time.Minute)
+		_, err = platform.IngestEvents(ctx, d, sys, []platform.EventInput{
+			{ID: "1", Kind: "form_submit", ContactID: hot.ID},
+			{ID: "2", Kind: "page_view", ContactID: hot.ID, URL: "https://ryorin.example/pricing"},
+			{ID: "3", Kind: "form_submit", ContactID: done.ID},
+			{ID: "4", Kind: "page_view", VisitorID: "anon"},
+		}, fc.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := &lead.Scorer{Lead: ls, CRM: cs}
+		// A first run on an existing database starts at the newest event…
+		if n, err := sc.ScoreNewEvents(ctx, 1); err != nil || n != 0 {
+			t.Fatalf("first run scored %d, %v", n, err)
+		}
+		// …so rewind to score these.
+		if err := sc.SetMark(ctx, 1, 0); err != nil {
+			t.Fatal(err)
+		}
+		n, err := sc.ScoreNewEvents(ctx, 1)
+		if err != nil || n != 2 {
+			t.Fatalf("rescored %d contacts, %v", n, err)
+		}
+		if n, _ := sc.ScoreNewEvents(ctx, 1); n != 0 {
+			t.Fatalf("second run rescored %d contacts", n)
+		}
+		got, _ := cs.GetContact(ctx, d.Reader(), sys, hot.ID)
+		if got.LifecycleStage != platform.StageMQL {
+			t.Fatalf("hot lead stage = %s, want mql", got.LifecycleStage)
+		}
+		h, _ := platform.LifecycleHistory(ctx, d.Reader(), 1, hot.ID)
+		last := h[len(h)-1]
+		if last.CauseKind != "rule" || last.CauseRef != "definition v1: mql" {
+			t.Fatalf("cause = %s %q", last.CauseKind, last.CauseRef)
+		}
+		if got, _ := cs.GetContact(ctx, d.Reader(), sys, done.ID); got.LifecycleStage != platform.StageCustomer {
+			t.Fatalf("a customer was moved by scoring to %s", got.LifecycleStage)
+		}
+		var fit, eng float64
+		var grade string
+		if err := d.Reader().QueryRowContext(ctx, `SELECT fit_score, fit_grade, engagement_score FROM contacts WHERE id = ?`, hot.ID).Scan(&fit, &grade, &eng); err != nil {
+			t.Fatal(err)
+		}
+		if fit != 30 || grade != "B" || eng < 40 {
+			t.Fatalf("stored scores: fit %v %s, engagement %v", fit, grade, eng)
+		}
+	})
+}
