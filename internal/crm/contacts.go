@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -35,6 +36,17 @@ type Contact struct {
 	CreatedAt          time.Time      `json:"created_at"`
 	UpdatedAt          time.Time      `json:"updated_at"`
 	LastActivityAt     *time.Time     `json:"last_activity_at,omitempty"`
+	Score              ContactScore   `json:"score"`
+}
+
+// ContactScore is a contact's lead scores under the active definition, kept
+// by the lead scorer (read-only here).
+type ContactScore struct {
+	Fit        float64         `json:"fit"`
+	FitGrade   string          `json:"fit_grade,omitempty"`
+	Engagement float64         `json:"engagement"`
+	Lines      json.RawMessage `json:"lines,omitempty" doc:"the rules that gave the points"`
+	ScoredAt   *time.Time      `json:"scored_at,omitempty"`
 }
 
 // Consent records whether a contact agreed to marketing email (特定電子メール法).
@@ -137,16 +149,26 @@ func (in ContactInput) apply(c *Contact, now time.Time) error {
 
 const contactCols = `id, COALESCE(email, ''), family_name, given_name, family_name_kana, given_name_kana, phone, mobile, title,
 	department, COALESCE(company_id, 0), COALESCE(owner_id, 0), lifecycle_stage, lifecycle_changed_at, original_source,
-	original_channel, consent_email, consent_at, consent_source, props, created_at, updated_at, last_activity_at`
+	original_channel, consent_email, consent_at, consent_source, props, created_at, updated_at, last_activity_at,
+	fit_score, fit_grade, engagement_score, score_lines, scored_at`
 
 func scanContact(sc interface{ Scan(...any) error }) (Contact, error) {
 	var c Contact
 	var props *string
 	var lc, cr, up, last int64
-	var consentAt *int64
+	var consentAt, scoredAt *int64
+	var lines *string
 	err := sc.Scan(&c.ID, &c.Email, &c.FamilyName, &c.GivenName, &c.FamilyNameKana, &c.GivenNameKana, &c.Phone, &c.Mobile,
 		&c.Title, &c.Department, &c.CompanyID, &c.OwnerID, &c.LifecycleStage, &lc, &c.OriginalSource, &c.OriginalChannel,
-		&c.Consent.Email, &consentAt, &c.Consent.Source, &props, &cr, &up, &last)
+		&c.Consent.Email, &consentAt, &c.Consent.Source, &props, &cr, &up, &last,
+		&c.Score.Fit, &c.Score.FitGrade, &c.Score.Engagement, &lines, &scoredAt)
+	if lines != nil && *lines != "" && *lines != "null" {
+		c.Score.Lines = json.RawMessage(*lines)
+	}
+	if scoredAt != nil {
+		t := db.Time(*scoredAt)
+		c.Score.ScoredAt = &t
+	}
 	c.Props = unmarshalProps(props)
 	c.LifecycleChangedAt, c.CreatedAt, c.UpdatedAt = db.Time(lc), db.Time(cr), db.Time(up)
 	if last != 0 {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -174,6 +175,20 @@ type ContactPage struct {
 	Kinds      []string
 	Outcomes   []string
 	LogError   string
+}
+
+// ScoreLine is one line of a contact's score explanation.
+type ScoreLine struct {
+	Rule   string  `json:"rule"`
+	Points float64 `json:"points"`
+	Detail string  `json:"detail"`
+}
+
+// ScoreLines explains the contact's score, rule by rule.
+func (p *ContactPage) ScoreLines() []ScoreLine {
+	var out []ScoreLine
+	_ = json.Unmarshal(p.C.Score.Lines, &out)
+	return out
 }
 
 // Log is the data the activity logger partial needs.
