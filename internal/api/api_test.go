@@ -448,3 +448,22 @@ func TestAPI_LeadDefinitionDraftIsCheckedAndApproved(t *testing.T) {
 		}
 	})
 }
+
+func TestAPI_SalesFeedbackOnALead(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite))
+	c := e.do(e.mkt, "POST", "/api/v1/contacts", map[string]any{"email": "lead@example.com", "lifecycle_stage": "mql"})
+	path := "/api/v1/contacts/" + itoa(int64(c.body["id"].(float64))) + "/feedback"
+	if r := e.do(e.sales, "POST", path, map[string]any{"decision": "reject"}); r.status != 422 || r.errField() != "reason" {
+		t.Fatalf("reject without reason: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/feedback-reasons", nil); r.status != 200 || !strings.Contains(r.raw, "no_budget") {
+		t.Fatalf("reasons: %d", r.status)
+	}
+	if r := e.do(e.sales, "POST", path, map[string]any{"decision": "reject", "reason": "no_budget", "rating": 2}); r.status != 201 {
+		t.Fatalf("reject: %d %s", r.status, trunc(r.raw))
+	}
+	got := e.do(e.sales, "GET", "/api/v1/contacts/"+itoa(int64(c.body["id"].(float64))), nil)
+	if got.body["lifecycle_stage"] != "recycled" {
+		t.Fatalf("stage after rejection: %v", got.body["lifecycle_stage"])
+	}
+}

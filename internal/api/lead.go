@@ -26,6 +26,8 @@ func (s *Server) leadRoutes() []op {
 		{Method: "GET", Path: "/api/v1/lead-definitions", ID: "listLeadDefinitions", Summary: "List lead definition versions, newest first", Tag: "Lead management", Resp: []lead.Definition{}, H: s.listDefinitions},
 		{Method: "POST", Path: "/api/v1/lead-definitions", ID: "createLeadDefinition", Summary: "Propose a new lead definition (a draft)", Tag: "Lead management", Body: DraftRequest{}, Resp: lead.Definition{}, Status: http.StatusCreated, Idempotent: true, H: s.createDefinition},
 		{Method: "GET", Path: "/api/v1/lead-definitions/{id}", ID: "getLeadDefinition", Summary: "Get a lead definition version", Tag: "Lead management", Resp: lead.Definition{}, H: s.getDefinition},
+		{Method: "GET", Path: "/api/v1/feedback-reasons", ID: "listFeedbackReasons", Summary: "The reasons sales may reject a lead with", Tag: "Lead management", Resp: []lead.Reason{}, H: s.listReasons},
+		{Method: "POST", Path: "/api/v1/contacts/{id}/feedback", ID: "giveLeadFeedback", Summary: "Accept a lead (→ SQL) or reject it with a reason", Tag: "Lead management", Body: lead.FeedbackInput{}, Resp: lead.Feedback{}, Status: http.StatusCreated, Idempotent: true, H: s.giveFeedback},
 		{Method: "POST", Path: "/api/v1/lead-definitions/{id}/approve", ID: "approveLeadDefinition", Summary: "Approve a draft for your side (marketing or sales)", Tag: "Lead management", Body: ApproveRequest{}, Resp: lead.Definition{}, H: s.approveDefinition},
 	}
 }
@@ -60,4 +62,20 @@ func (s *Server) approveDefinition(w http.ResponseWriter, r *http.Request, a pla
 		return nil, err
 	}
 	return s.Lead.Approve(r.Context(), a, id, in.Note)
+}
+
+func (s *Server) listReasons(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	return s.Lead.Reasons(r.Context(), a.WorkspaceID)
+}
+
+func (s *Server) giveFeedback(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	var in lead.FeedbackInput
+	if err := decode(w, r, &in); err != nil {
+		return nil, err
+	}
+	return s.Lead.GiveFeedback(r.Context(), s.CRM, a, id, in)
 }

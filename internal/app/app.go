@@ -108,6 +108,9 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	if err := a.Lead.EnsureDefault(ctx, platform.DefaultWorkspace); err != nil {
 		return nil, fmt.Errorf("app: default lead definition: %w", err)
 	}
+	if err := a.Lead.EnsureReasons(ctx, platform.DefaultWorkspace); err != nil {
+		return nil, fmt.Errorf("app: feedback reasons: %w", err)
+	}
 	a.Scorer = &lead.Scorer{Lead: a.Lead, CRM: a.CRM}
 	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
 		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version})

@@ -84,3 +84,45 @@ func TestScorer_NewEventsMakeAnMQLWithTheRuleAsCause(t *testing.T) {
 		}
 	})
 }
+
+func TestFeedback_AcceptMakesSQLRejectRecyclesOrDisqualifies(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		ls, p := setup(t, d)
+		if err := ls.EnsureReasons(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		cs := crm.New(d, clock.NewFake(t0))
+		mql := platform.StageMQL
+		mk := func(email string) int64 {
+			c, err := cs.CreateContact(ctx, platform.System(1), crm.ContactInput{Email: &email, LifecycleStage: &mql})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}
+		a, b, c := mk("a@example.com"), mk("b@example.com"), mk("c@example.com")
+		stage := func(id int64) platform.Stage {
+			ct, _ := cs.GetContact(ctx, d.Reader(), platform.System(1), id)
+			return ct.LifecycleStage
+		}
+		if _, err := ls.GiveFeedback(ctx, cs, p.rep, a, lead.FeedbackInput{Decision: "accept", Rating: 4}); err != nil || stage(a) != platform.StageSQL {
+			t.Fatalf("accept: %v, stage %s", err, stage(a))
+		}
+		if _, err := ls.GiveFeedback(ctx, cs, p.rep, b, lead.FeedbackInput{Decision: "reject", Reason: "no_budget", Note: "来期に再検討"}); err != nil || stage(b) != platform.StageRecycled {
+			t.Fatalf("reject (recycle): %v, stage %s", err, stage(b))
+		}
+		if _, err := ls.GiveFeedback(ctx, cs, p.rep, c, lead.FeedbackInput{Decision: "reject", Reason: "bad_data"}); err != nil || stage(c) != platform.StageDisqualified {
+			t.Fatalf("reject (disqualify): %v, stage %s", err, stage(c))
+		}
+		h, _ := platform.LifecycleHistory(ctx, d.Reader(), 1, b)
+		if last := h[len(h)-1]; last.CauseKind != "feedback" || last.CauseRef != "rejected: no_budget" {
+			t.Fatalf("cause = %s %q", last.CauseKind, last.CauseRef)
+		}
+		for _, in := range []lead.FeedbackInput{{Decision: "maybe"}, {Decision: "reject"}, {Decision: "reject", Reason: "nope"}, {Decision: "accept", Rating: 9}} {
+			if _, err := ls.GiveFeedback(ctx, cs, p.rep, mk(in.Decision+in.Reason+"@example.com"), in); err == nil {
+				t.Errorf("%+v accepted", in)
+			}
+		}
+	})
+}
