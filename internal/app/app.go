@@ -112,7 +112,7 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		return nil, fmt.Errorf("app: feedback reasons: %w", err)
 	}
 	a.Scorer = &lead.Scorer{Lead: a.Lead, CRM: a.CRM}
-	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
+	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
 		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version})
 	if err != nil {
 		return nil, err

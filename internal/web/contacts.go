@@ -8,6 +8,7 @@ import (
 
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -175,6 +176,20 @@ type ContactPage struct {
 	Kinds      []string
 	Outcomes   []string
 	LogError   string
+	Reasons    []lead.Reason // offered when the contact awaits sales' verdict
+}
+
+// AwaitsFeedback reports whether sales can accept or reject this contact now.
+func (p *ContactPage) AwaitsFeedback() bool {
+	return len(p.Reasons) > 0 && p.C.LifecycleStage.Rank() >= 0 && p.C.LifecycleStage.Rank() < platform.StageSQL.Rank()
+}
+
+// ReasonLabel is a reject reason's label in the page's language.
+func (p *ContactPage) ReasonLabel(r lead.Reason) string {
+	if p.Lang == "ja" {
+		return r.LabelJA
+	}
+	return r.LabelEN
 }
 
 // ScoreLine is one line of a contact's score explanation.
@@ -229,7 +244,37 @@ func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPa
 		return nil, err
 	}
 	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "contact", id, data.Filter, r.URL.Query().Get("cursor"), fmt.Sprintf("/contacts/%d?", id))
-	return data, err
+	if err != nil {
+		return nil, err
+	}
+	if s.Lead != nil {
+		if data.Reasons, err = s.Lead.Reasons(ctx, c.Actor.WorkspaceID); err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
+}
+
+// contactFeedback records sales' accept or reject of a lead.
+func (s *Server) contactFeedback(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	if s.Lead == nil {
+		return notFound()
+	}
+	id := formInt(r.PathValue("id"))
+	in := lead.FeedbackInput{Decision: r.PostFormValue("decision"), Reason: r.PostFormValue("reason"), Note: r.PostFormValue("note"),
+		Rating: int(formInt(r.PostFormValue("rating")))}
+	_, err := s.Lead.GiveFeedback(r.Context(), s.CRM, c.Actor, id, in)
+	if _, msg, ok := formError(err); ok {
+		flash(w, localize(c.Lang, msg))
+		http.Redirect(w, r, fmt.Sprintf("/contacts/%d", id), http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	http.Redirect(w, r, fmt.Sprintf("/contacts/%d", id), http.StatusSeeOther)
+	return nil
 }
 
 // stageNames fills id → name for every pipeline stage.

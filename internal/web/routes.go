@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /contacts/{id}", s.signedIn(s.contactPage))
 	m.HandleFunc("POST /contacts/{id}", s.signedIn(s.updateContact))
 	m.HandleFunc("POST /contacts/{id}/activities", s.signedIn(s.logContactActivity))
+	m.HandleFunc("POST /contacts/{id}/feedback", s.signedIn(s.contactFeedback))
 
 	m.HandleFunc("GET /companies", s.signedIn(s.companies))
 	m.HandleFunc("GET /companies/new", s.signedIn(s.newCompany))

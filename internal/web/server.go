@@ -25,6 +25,7 @@ import (
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/httpx"
 	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -36,6 +37,7 @@ type Deps struct {
 	DB            *db.DB
 	Clock         clock.Clock
 	CRM           *crm.Service
+	Lead          *lead.Service // optional: lead feedback on contact pages
 	Log           *slog.Logger
 	Workspace     int64
 	SecureCookies bool

@@ -19,6 +19,7 @@ import (
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
+	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/web"
 )
@@ -49,7 +50,14 @@ func start(t *testing.T, d *db.DB, withUser bool) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, d: d, crm: svc, renders: map[string]bool{}, clock: fc}
-	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Workspace: 1, OnRender: func(n string) {
+	ls := lead.New(d, fc)
+	if err := ls.EnsureDefault(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.EnsureReasons(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Workspace: 1, OnRender: func(n string) {
 		e.mu.Lock()
 		e.renders[n] = true
 		e.mu.Unlock()
@@ -475,4 +483,39 @@ func TestLists_ShowTheChosenColumns(t *testing.T) {
 			t.Errorf("%s: an unchosen column is checked", c.path)
 		}
 	}
+}
+
+func TestContactPage_SalesAcceptsOrRejectsALead(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, true)
+		e.login()
+		ctx := context.Background()
+		a := platform.Actor{WorkspaceID: 1, UserID: 1, Role: platform.RoleAdmin, Kind: platform.ActorUser}
+		mql := platform.StageMQL
+		var ids []int64
+		for _, m := range []string{"x@example.com", "y@example.com"} {
+			m := m
+			c, err := e.crm.CreateContact(ctx, a, crm.ContactInput{Email: &m, LifecycleStage: &mql})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, c.ID)
+		}
+		_, body := e.get("/contacts/" + itoa(ids[0]))
+		if !strings.Contains(body, `data-testid="feedback"`) || !strings.Contains(body, "予算がない") {
+			t.Fatal("no feedback form on an MQL")
+		}
+		e.post("/contacts/"+itoa(ids[0])+"/feedback", url.Values{"decision": {"accept"}, "rating": {"4"}})
+		e.post("/contacts/"+itoa(ids[1])+"/feedback", url.Values{"decision": {"reject"}, "reason": {"bad_data"}, "note": {"番号違い"}})
+		for i, want := range []platform.Stage{platform.StageSQL, platform.StageDisqualified} {
+			got, _ := e.crm.GetContact(ctx, d.Reader(), a, ids[i])
+			if got.LifecycleStage != want {
+				t.Errorf("contact %d: %s, want %s", i, got.LifecycleStage, want)
+			}
+		}
+		_, body = e.get("/contacts/" + itoa(ids[0]))
+		if strings.Contains(body, `data-testid="feedback"`) || !strings.Contains(body, "営業がリードを受け入れました") {
+			t.Error("after acceptance: form still shown or timeline silent")
+		}
+	})
 }
