@@ -55,9 +55,76 @@ func (sc *Scorer) active(ctx context.Context, ws int64) (*Compiled, int, error) 
 	return c, version, nil
 }
 
-// ScoreNewEvents rescores the contacts of events stored since the last run
-// and advances the mark; it returns how many contacts it rescored.
+// ScoreNewEvents rescores the contacts of events stored since the last run,
+// and the contacts whose record changed (title, company, properties…), and
+// advances both marks; it returns how many contacts it rescored.
 func (sc *Scorer) ScoreNewEvents(ctx context.Context, ws int64) (int, error) {
+	n, err := sc.scoreEvents(ctx, ws)
+	if err != nil {
+		return n, err
+	}
+	m, err := sc.scoreUpdated(ctx, ws)
+	return n + m, err
+}
+
+// scoreUpdated rescores contacts updated since its mark, kept as the
+// (updated_at, id) of the last one read.
+func (sc *Scorer) scoreUpdated(ctx context.Context, ws int64) (int, error) {
+	d := sc.Lead.DB
+	var at, id int64
+	err := d.Reader().QueryRowContext(ctx, `SELECT value FROM work_marks WHERE workspace_id = ? AND name = 'lead.updated_at'`, ws).Scan(&at)
+	if db.NoRows(err) {
+		// First run: contacts changed from now on.
+		return 0, sc.setMarks(ctx, ws, map[string]int64{"lead.updated_at": db.Millis(sc.Lead.Clock.Now()), "lead.updated_id": 0})
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := d.Reader().QueryRowContext(ctx, `SELECT COALESCE(MAX(value), 0) FROM work_marks WHERE workspace_id = ? AND name = 'lead.updated_id'`, ws).Scan(&id); err != nil {
+		return 0, err
+	}
+	rows, err := d.Reader().QueryContext(ctx, `-- lead.scoreUpdated
+		SELECT id, updated_at FROM contacts WHERE workspace_id = ? AND (updated_at > ? OR (updated_at = ? AND id > ?))
+		ORDER BY updated_at, id LIMIT 500`, ws, at, at, id)
+	if err != nil {
+		return 0, err
+	}
+	var ids []int64
+	lastAt, lastID := at, id
+	for rows.Next() {
+		var cid, u int64
+		if err := rows.Scan(&cid, &u); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, cid)
+		lastAt, lastID = u, cid
+	}
+	rows.Close()
+	for _, cid := range ids {
+		if _, err := sc.Rescore(ctx, ws, cid); err != nil {
+			return 0, err
+		}
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	return len(ids), sc.setMarks(ctx, ws, map[string]int64{"lead.updated_at": lastAt, "lead.updated_id": lastID})
+}
+
+func (sc *Scorer) setMarks(ctx context.Context, ws int64, marks map[string]int64) error {
+	return sc.Lead.DB.Write(ctx, "lead.setMarks", func(tx *db.Tx) error {
+		for name, v := range marks {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO work_marks (workspace_id, name, value) VALUES (?, ?, ?)
+				ON CONFLICT (workspace_id, name) DO UPDATE SET value = excluded.value`, ws, name, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (sc *Scorer) scoreEvents(ctx context.Context, ws int64) (int, error) {
 	d := sc.Lead.DB
 	var mark int64
 	err := d.Reader().QueryRowContext(ctx, `SELECT value FROM work_marks WHERE workspace_id = ? AND name = 'lead.scored_events'`, ws).Scan(&mark)
