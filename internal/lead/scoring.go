@@ -212,8 +212,10 @@ func (sc *Scorer) Rescore(ctx context.Context, ws, contactID int64) (Score, erro
 	now := sc.Lead.Clock.Now()
 	f := rules.Facts{Title: ct.Title, Department: ct.Department, Email: ct.Email, Stage: string(ct.LifecycleStage),
 		Channel: ct.OriginalChannel, Props: ct.Props, Now: now}
+	var company *crm.Company
 	if ct.CompanyID != 0 {
 		if co, err := sc.CRM.GetCompany(ctx, q, sys, ct.CompanyID); err == nil {
+			company = &co
 			f.Industry, f.Prefecture = co.Industry, co.Address.Prefecture
 			if co.Employees != nil {
 				f.Employees = int(*co.Employees)
@@ -254,7 +256,24 @@ func (sc *Scorer) Rescore(ctx context.Context, ws, contactID int64) (Score, erro
 			return nil
 		}
 		cause := platform.Cause{Kind: "rule", Ref: fmt.Sprintf("definition v%d: %s", version, map[platform.Stage]string{platform.StageMQL: "mql", platform.StageDisqualified: "disqualify"}[to])}
-		_, err := sc.CRM.UpdateContactTx(ctx, tx, sys, contactID, crm.ContactInput{LifecycleStage: &to}, cause)
+		if _, err := sc.CRM.UpdateContactTx(ctx, tx, sys, contactID, crm.ContactInput{LifecycleStage: &to}, cause); err != nil {
+			return err
+		}
+		if to != platform.StageMQL || ct.OwnerID != 0 {
+			return nil
+		}
+		// A new MQL without an owner is routed in the same transaction, so
+		// a crash never leaves it MQL and unassigned, or assigned twice.
+		f.Fit, f.FitGrade, f.Engagement = s.Fit, s.FitGrade, s.Engagement
+		as, err := sc.Lead.route(ctx, tx, ws, ct, company, f)
+		if err != nil || as.OwnerID == 0 {
+			return err
+		}
+		if _, err := sc.CRM.UpdateContactTx(ctx, tx, sys, contactID, crm.ContactInput{OwnerID: &as.OwnerID}, platform.Cause{}); err != nil {
+			return err
+		}
+		_, err = platform.AppendTimeline(ctx, tx, sys, platform.TimelineEntry{At: now, Kind: "lead.assigned", ContactID: contactID, CompanyID: ct.CompanyID},
+			map[string]any{"owner_id": as.OwnerID, "reason": as.Reason})
 		return err
 	})
 	return s, err

@@ -2,6 +2,8 @@ package lead_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
+	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/platform"
 )
@@ -165,6 +168,83 @@ func TestScorer_AChangedRecordIsRescored(t *testing.T) {
 		}
 		if n, _ := sc.ScoreNewEvents(ctx, 1); n != 0 {
 			t.Fatalf("rescored %d again with nothing new", n)
+		}
+	})
+}
+
+func TestRouting_NewMQLsGoToTheAccountOwnerOrByRuleRoundRobinWithinCapacity(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		fc := clock.NewFake(t0)
+		ls, p := setup(t, d)
+		ls.Clock = fc
+		cs := crm.New(d, fc)
+		sc := &lead.Scorer{Lead: ls, CRM: cs}
+		admin := platform.Actor{WorkspaceID: 1, Role: platform.RoleAdmin, Kind: platform.ActorCLI}
+		osaka, err := platform.SaveTeam(ctx, d, platform.CLI(1), 0, platform.NewTeam{Name: "大阪営業", Function: "sales"}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reps []int64
+		for _, e := range []string{"r1@example.com", "r2@example.com"} {
+			u, err := platform.CreateUser(ctx, d, platform.CLI(1), platform.NewUser{Email: e, Name: e, Role: platform.RoleSales, TeamID: osaka.ID}, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reps = append(reps, u.ID)
+		}
+		if _, err := ls.SaveRoutingRule(ctx, admin, lead.RoutingRule{Name: "関西", Condition: `prefecture == "大阪府"`, TeamID: osaka.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ls.SetTeamRouting(ctx, admin, lead.TeamRouting{TeamID: osaka.ID, Method: "round_robin", Capacity: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ls.SaveRoutingRule(ctx, admin, lead.RoutingRule{Name: "bad", Condition: "prefecture ==", TeamID: osaka.ID}); !errs.Is(err, errs.Unprocessable) {
+			t.Fatalf("bad condition: %v", err)
+		}
+		s := func(v string) *string { return &v }
+		co, err := cs.CreateCompany(ctx, platform.System(1), crm.CompanyInput{Name: s("大阪データ株式会社"), Address: &crm.Address{Prefecture: "大阪府"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		owned, err := cs.CreateCompany(ctx, platform.System(1), crm.CompanyInput{Name: s("担当つき株式会社"), OwnerID: &p.rep.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sc.ScoreNewEvents(ctx, 1); err != nil { // initialise the marks
+			t.Fatal(err)
+		}
+		var ids []int64
+		for i, company := range []int64{co.ID, co.ID, co.ID, owned.ID} {
+			email := fmt.Sprintf("l%d@example.jp", i)
+			c, err := cs.CreateContact(ctx, platform.System(1), crm.ContactInput{Email: &email, CompanyID: &company, OwnerID: new(int64)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, c.ID)
+			if _, err := platform.IngestEvents(ctx, d, platform.System(1), []platform.EventInput{{ID: email, Kind: "form_submit", ContactID: c.ID}}, fc.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := sc.Drain(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		owner := func(id int64) int64 {
+			c, _ := cs.GetContact(ctx, d.Reader(), platform.System(1), id)
+			return c.OwnerID
+		}
+		if owner(ids[0]) != reps[0] || owner(ids[1]) != reps[1] {
+			t.Fatalf("round-robin: %d, %d; reps %v", owner(ids[0]), owner(ids[1]), reps)
+		}
+		if owner(ids[2]) != 0 {
+			t.Fatalf("both reps at capacity 1, yet the third lead went to %d", owner(ids[2]))
+		}
+		if owner(ids[3]) != p.rep.UserID {
+			t.Fatalf("account owner rule: %d, want %d", owner(ids[3]), p.rep.UserID)
+		}
+		tl, _ := platform.ListTimeline(ctx, d.Reader(), 1, platform.TimelineQuery{Subject: "contact", ID: ids[0], Kinds: []string{"lead.assigned"}})
+		if len(tl) != 1 || !strings.Contains(string(tl[0].Data), "rule: 関西") {
+			t.Fatalf("assignment on the timeline: %+v", tl)
 		}
 	})
 }
