@@ -26,6 +26,8 @@ func (s *Server) leadRoutes() []op {
 		{Method: "GET", Path: "/api/v1/lead-definitions", ID: "listLeadDefinitions", Summary: "List lead definition versions, newest first", Tag: "Lead management", Resp: []lead.Definition{}, H: s.listDefinitions},
 		{Method: "POST", Path: "/api/v1/lead-definitions", ID: "createLeadDefinition", Summary: "Propose a new lead definition (a draft)", Tag: "Lead management", Body: DraftRequest{}, Resp: lead.Definition{}, Status: http.StatusCreated, Idempotent: true, H: s.createDefinition},
 		{Method: "GET", Path: "/api/v1/lead-definitions/{id}", ID: "getLeadDefinition", Summary: "Get a lead definition version", Tag: "Lead management", Resp: lead.Definition{}, H: s.getDefinition},
+		{Method: "POST", Path: "/api/v1/routing-rules", ID: "createRoutingRule", Summary: "Add a lead routing rule (condition → team)", Tag: "Lead management", Body: lead.RoutingRule{}, Resp: lead.RoutingRule{}, Status: http.StatusCreated, Roles: adminOrMgr, Idempotent: true, H: s.createRoutingRule},
+		{Method: "PUT", Path: "/api/v1/routing-teams", ID: "setTeamRouting", Summary: "Set how a team shares leads (round-robin or least-loaded, capacity)", Tag: "Lead management", Body: lead.TeamRouting{}, Resp: lead.TeamRouting{}, Roles: adminOrMgr, H: s.setTeamRouting},
 		{Method: "GET", Path: "/api/v1/feedback-reasons", ID: "listFeedbackReasons", Summary: "The reasons sales may reject a lead with", Tag: "Lead management", Resp: []lead.Reason{}, H: s.listReasons},
 		{Method: "POST", Path: "/api/v1/contacts/{id}/feedback", ID: "giveLeadFeedback", Summary: "Accept a lead (→ SQL) or reject it with a reason", Tag: "Lead management", Body: lead.FeedbackInput{}, Resp: lead.Feedback{}, Status: http.StatusCreated, Idempotent: true, H: s.giveFeedback},
 		{Method: "POST", Path: "/api/v1/lead-definitions/{id}/approve", ID: "approveLeadDefinition", Summary: "Approve a draft for your side (marketing or sales)", Tag: "Lead management", Body: ApproveRequest{}, Resp: lead.Definition{}, H: s.approveDefinition},
@@ -78,4 +80,23 @@ func (s *Server) giveFeedback(w http.ResponseWriter, r *http.Request, a platform
 		return nil, err
 	}
 	return s.Lead.GiveFeedback(r.Context(), s.CRM, a, id, in)
+}
+
+func (s *Server) createRoutingRule(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	var in lead.RoutingRule
+	if err := decode(w, r, &in); err != nil {
+		return nil, err
+	}
+	return s.Lead.SaveRoutingRule(r.Context(), a, in)
+}
+
+func (s *Server) setTeamRouting(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	var in lead.TeamRouting
+	if err := decode(w, r, &in); err != nil {
+		return nil, err
+	}
+	if err := s.Lead.SetTeamRouting(r.Context(), a, in); err != nil {
+		return nil, err
+	}
+	return in, nil
 }
