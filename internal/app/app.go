@@ -111,7 +111,7 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	if err := a.Lead.EnsureReasons(ctx, platform.DefaultWorkspace); err != nil {
 		return nil, fmt.Errorf("app: feedback reasons: %w", err)
 	}
-	a.Scorer = &lead.Scorer{Lead: a.Lead, CRM: a.CRM}
+	a.Scorer = &lead.Scorer{Lead: a.Lead, CRM: a.CRM, Notify: a.Notifier}
 	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
 		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/i18n"
 	"github.com/ryorin/ryorin/internal/lead/rules"
 	"github.com/ryorin/ryorin/internal/platform"
 )
@@ -23,6 +24,9 @@ const scoreHistory = 180 * 24 * time.Hour
 type Scorer struct {
 	Lead *Service
 	CRM  *crm.Service
+	// Notify, when set, tells a lead's new owner in the app (and by email,
+	// by their preferences).
+	Notify *platform.Notifier
 
 	mu       sync.Mutex
 	compiled *Compiled
@@ -272,8 +276,25 @@ func (sc *Scorer) Rescore(ctx context.Context, ws, contactID int64) (Score, erro
 		if _, err := sc.CRM.UpdateContactTx(ctx, tx, sys, contactID, crm.ContactInput{OwnerID: &as.OwnerID}, platform.Cause{}); err != nil {
 			return err
 		}
-		_, err = platform.AppendTimeline(ctx, tx, sys, platform.TimelineEntry{At: now, Kind: "lead.assigned", ContactID: contactID, CompanyID: ct.CompanyID},
-			map[string]any{"owner_id": as.OwnerID, "reason": as.Reason})
+		if _, err := platform.AppendTimeline(ctx, tx, sys, platform.TimelineEntry{At: now, Kind: "lead.assigned", ContactID: contactID, CompanyID: ct.CompanyID},
+			map[string]any{"owner_id": as.OwnerID, "reason": as.Reason}); err != nil {
+			return err
+		}
+		if sc.Notify == nil {
+			return nil
+		}
+		owner, err := platform.GetUser(ctx, tx, ws, as.OwnerID)
+		if err != nil {
+			return err
+		}
+		lang, _ := i18n.Parse(owner.Locale)
+		name := i18n.PersonName(lang, ct.FamilyName, ct.GivenName)
+		if name == "" {
+			name = ct.Email
+		}
+		_, _, err = sc.Notify.Notify(ctx, tx, ws, as.OwnerID, platform.Notification{Kind: "lead.assigned",
+			Title: i18n.T(lang, "notify.lead_assigned", "name", name), Body: i18n.T(lang, "notify.lead_assigned_body", "reason", as.Reason),
+			Link: fmt.Sprintf("/contacts/%d", contactID), DedupeKey: fmt.Sprintf("lead.assigned:%d:%d", contactID, as.OwnerID)})
 		return err
 	})
 	return s, err

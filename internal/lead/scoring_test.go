@@ -179,7 +179,7 @@ func TestRouting_NewMQLsGoToTheAccountOwnerOrByRuleRoundRobinWithinCapacity(t *t
 		ls, p := setup(t, d)
 		ls.Clock = fc
 		cs := crm.New(d, fc)
-		sc := &lead.Scorer{Lead: ls, CRM: cs}
+		sc := &lead.Scorer{Lead: ls, CRM: cs, Notify: &platform.Notifier{DB: d, Clock: fc, Jobs: platform.NewJobs(d, fc, nil)}}
 		admin := platform.Actor{WorkspaceID: 1, Role: platform.RoleAdmin, Kind: platform.ActorCLI}
 		osaka, err := platform.SaveTeam(ctx, d, platform.CLI(1), 0, platform.NewTeam{Name: "大阪営業", Function: "sales"}, t0)
 		if err != nil {
@@ -241,6 +241,10 @@ func TestRouting_NewMQLsGoToTheAccountOwnerOrByRuleRoundRobinWithinCapacity(t *t
 		}
 		if owner(ids[3]) != p.rep.UserID {
 			t.Fatalf("account owner rule: %d, want %d", owner(ids[3]), p.rep.UserID)
+		}
+		ns, err := platform.ListNotifications(ctx, d.Reader(), 1, reps[0], false, 0, 10)
+		if err != nil || len(ns) != 1 || !strings.Contains(ns[0].Title, "新しいリードが割り当てられました") || ns[0].Link != fmt.Sprintf("/contacts/%d", ids[0]) {
+			t.Fatalf("owner's notification: %+v, %v", ns, err)
 		}
 		tl, _ := platform.ListTimeline(ctx, d.Reader(), 1, platform.TimelineQuery{Subject: "contact", ID: ids[0], Kinds: []string{"lead.assigned"}})
 		if len(tl) != 1 || !strings.Contains(string(tl[0].Data), "rule: 関西") {

@@ -64,9 +64,13 @@ type NotificationPref struct {
 	Chat  bool   `json:"chat"`
 }
 
+// emailByDefault are the kinds a user gets by email unless they turn it off:
+// a lead assigned to them must not wait for the next time they open Ryorin.
+var emailByDefault = map[string]bool{"lead.assigned": true}
+
 // DefaultNotificationPref is the preference of a kind the user never set.
 func DefaultNotificationPref(kind string) NotificationPref {
-	return NotificationPref{Kind: kind, InApp: true, Email: false, Chat: true}
+	return NotificationPref{Kind: kind, InApp: true, Email: emailByDefault[kind], Chat: true}
 }
 
 // Notifier creates notifications and delivers them.
