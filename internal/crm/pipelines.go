@@ -211,32 +211,47 @@ func (s *Service) stages(ctx context.Context, q db.Querier, ws, pipelineID int64
 	return out, rows.Err()
 }
 
-// Pipelines lists every pipeline with its stages.
+// Pipelines lists every pipeline with its stages, in two queries (pages
+// call it on every view, so no query per pipeline).
 func (s *Service) Pipelines(ctx context.Context, q db.Querier, ws int64) ([]Pipeline, error) {
 	rows, err := q.QueryContext(ctx, `-- crm.Pipelines
-		SELECT id FROM pipelines WHERE workspace_id = ? ORDER BY position, id`, ws)
+		SELECT id, name, position, is_default FROM pipelines WHERE workspace_id = ? ORDER BY position, id`, ws)
 	if err != nil {
 		return nil, fmt.Errorf("crm.Pipelines: %w", err)
 	}
-	var ids []int64
+	out := []Pipeline{}
+	at := map[int64]int{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var p Pipeline
+		if err := rows.Scan(&p.ID, &p.Name, &p.Position, &p.IsDefault); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	out := []Pipeline{}
-	for _, id := range ids {
-		p, err := s.GetPipeline(ctx, q, ws, id)
-		if err != nil {
-			return nil, err
-		}
+		p.Stages = []PipelineStage{}
+		at[p.ID] = len(out)
 		out = append(out, p)
 	}
-	return out, nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q.QueryContext(ctx, `-- crm.Pipelines stages
+		SELECT pipeline_id, id, name, position, probability, kind FROM pipeline_stages WHERE workspace_id = ? ORDER BY position, id`, ws)
+	if err != nil {
+		return nil, fmt.Errorf("crm.Pipelines: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid int64
+		var st PipelineStage
+		if err := rows.Scan(&pid, &st.ID, &st.Name, &st.Position, &st.Probability, &st.Kind); err != nil {
+			return nil, err
+		}
+		if i, ok := at[pid]; ok {
+			out[i].Stages = append(out[i].Stages, st)
+		}
+	}
+	return out, rows.Err()
 }
 
 // DefaultPipeline returns the workspace's default pipeline.

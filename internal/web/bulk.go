@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/ryorin/ryorin/internal/i18n"
 	"net/http"
 
 	"github.com/ryorin/ryorin/internal/crm"
@@ -44,7 +45,7 @@ func (s *Server) bulkRecords(object string) page {
 		if action == "delete" {
 			key = "common.deleted"
 		}
-		flash(w, fmt.Sprintf("%s (%d)", s.base(c, c.Lang, "", "").T(key), len(ids)))
+		flash(w, fmt.Sprintf("%s (%d)", i18n.T(c.Lang, key), len(ids)))
 		http.Redirect(w, r, localPath(r.PostFormValue("back")), http.StatusSeeOther)
 		return nil
 	}

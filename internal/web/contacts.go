@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ryorin/ryorin/internal/i18n"
 	"net/http"
 	"strings"
 
@@ -157,7 +158,7 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, c *rctx) 
 	if err != nil {
 		return err
 	}
-	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	flash(w, i18n.T(c.Lang, "common.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/contacts/%d", ct.ID), http.StatusSeeOther)
 	return nil
 }
@@ -272,7 +273,7 @@ func (s *Server) contactFeedback(w http.ResponseWriter, r *http.Request, c *rctx
 	if err != nil {
 		return err
 	}
-	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	flash(w, i18n.T(c.Lang, "common.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/contacts/%d", id), http.StatusSeeOther)
 	return nil
 }
@@ -314,7 +315,7 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, c *rctx) 
 	if err != nil {
 		return err
 	}
-	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	flash(w, i18n.T(c.Lang, "common.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/contacts/%d", id), http.StatusSeeOther)
 	return nil
 }
@@ -379,7 +380,7 @@ func (s *Server) logContactActivity(w http.ResponseWriter, r *http.Request, c *r
 	if err != nil {
 		return err
 	}
-	flash(w, s.base(c, c.Lang, "", "").T("activity.logged"))
+	flash(w, i18n.T(c.Lang, "activity.logged"))
 	http.Redirect(w, r, fmt.Sprintf("/contacts/%d", id), http.StatusSeeOther)
 	return nil
 }
@@ -420,9 +421,9 @@ func (s *Server) bulkContacts(w http.ResponseWriter, r *http.Request, c *rctx) e
 		}
 		n++
 	}
-	msg := s.base(c, c.Lang, "", "").T("common.saved")
+	msg := i18n.T(c.Lang, "common.saved")
 	if action == "delete" {
-		msg = s.base(c, c.Lang, "", "").T("common.deleted")
+		msg = i18n.T(c.Lang, "common.deleted")
 	}
 	flash(w, fmt.Sprintf("%s (%d)", msg, n))
 	http.Redirect(w, r, localPath(r.PostFormValue("back")), http.StatusSeeOther)

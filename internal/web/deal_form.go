@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/ryorin/ryorin/internal/i18n"
 	"net/http"
 	"strconv"
 	"strings"
@@ -178,7 +179,7 @@ func (s *Server) createCompany(w http.ResponseWriter, r *http.Request, c *rctx) 
 	if err != nil {
 		return err
 	}
-	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	flash(w, i18n.T(c.Lang, "common.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/companies/%d", co.ID), http.StatusSeeOther)
 	return nil
 }
@@ -197,7 +198,7 @@ func (s *Server) updateCompany(w http.ResponseWriter, r *http.Request, c *rctx) 
 	if err != nil {
 		return err
 	}
-	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	flash(w, i18n.T(c.Lang, "common.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/companies/%d", id), http.StatusSeeOther)
 	return nil
 }

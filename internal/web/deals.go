@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/ryorin/ryorin/internal/i18n"
 	"net/http"
 	"strconv"
 	"strings"
@@ -136,7 +137,7 @@ func (s *Server) moveDeal(w http.ResponseWriter, r *http.Request, c *rctx) error
 	if err != nil {
 		return err
 	}
-	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	flash(w, i18n.T(c.Lang, "common.saved"))
 	back := localPath(r.PostFormValue("back"))
 	if back == "/" {
 		back = fmt.Sprintf("/deals/%d", id)
@@ -301,7 +302,7 @@ func (s *Server) logDealActivity(w http.ResponseWriter, r *http.Request, c *rctx
 	if _, err := s.CRM.LogActivity(r.Context(), c.Actor, in); err != nil {
 		return err
 	}
-	flash(w, s.base(c, c.Lang, "", "").T("activity.logged"))
+	flash(w, i18n.T(c.Lang, "activity.logged"))
 	http.Redirect(w, r, fmt.Sprintf("/deals/%d", id), http.StatusSeeOther)
 	return nil
 }
@@ -348,7 +349,7 @@ func (s *Server) updateDeal(w http.ResponseWriter, r *http.Request, c *rctx) err
 	if err != nil {
 		return err
 	}
-	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	flash(w, i18n.T(c.Lang, "common.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/deals/%d", id), http.StatusSeeOther)
 	return nil
 }

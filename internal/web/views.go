@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/ryorin/ryorin/internal/i18n"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -45,7 +46,7 @@ func (s *Server) saveView(w http.ResponseWriter, r *http.Request, c *rctx) error
 		return err
 	}
 	path := map[string]string{"contact": "/contacts", "company": "/companies", "deal": "/deals"}[object]
-	flash(w, s.base(c, c.Lang, "", "").T("common.saved"))
+	flash(w, i18n.T(c.Lang, "common.saved"))
 	http.Redirect(w, r, localPath(path+"?"+v.Query), http.StatusSeeOther)
 	return nil
 }
