@@ -154,7 +154,7 @@ func ActorForToken(ctx context.Context, d *db.DB, token string, now time.Time) (
 	if rev != nil || (exp != nil && *exp <= db.Millis(now)) {
 		return Actor{}, fail
 	}
-	a, err := actorForUser(ctx, d.Reader(), ws, uid, ActorToken)
+	a, _, _, err := actorForUser(ctx, d.Reader(), ws, uid, ActorToken)
 	if err != nil {
 		return Actor{}, fail
 	}
@@ -168,21 +168,21 @@ func ActorForToken(ctx context.Context, d *db.DB, token string, now time.Time) (
 	return a, nil
 }
 
-func actorForUser(ctx context.Context, q db.Querier, ws, uid int64, kind ActorKind) (Actor, error) {
+func actorForUser(ctx context.Context, q db.Querier, ws, uid int64, kind ActorKind) (Actor, User, Workspace, error) {
 	u, err := GetUser(ctx, q, ws, uid)
 	if err != nil {
-		return Actor{}, err
+		return Actor{}, u, Workspace{}, err
 	}
 	if !u.Active {
-		return Actor{}, errs.E(errs.Unauthenticated, "", "user is inactive")
+		return Actor{}, u, Workspace{}, errs.E(errs.Unauthenticated, "", "user is inactive")
 	}
 	w, err := GetWorkspace(ctx, q, ws)
 	if err != nil {
-		return Actor{}, err
+		return Actor{}, u, w, err
 	}
 	a := u.Actor(ws, kind)
 	a.OwnRecordsOnly = w.SalesOwnRecordsOnly && u.Role == RoleSales
-	return a, nil
+	return a, u, w, nil
 }
 
 // Session is a signed-in browser. MFAPending sessions have passed the password
@@ -191,6 +191,10 @@ type Session struct {
 	UserID     int64
 	MFAPending bool
 	ExpiresAt  time.Time
+	// User and Workspace were loaded to authenticate the session; pages use
+	// them instead of reading them again.
+	User      User
+	Workspace Workspace
 }
 
 // CreateSession starts a session for a user and returns its secret id for
@@ -234,10 +238,11 @@ func ActorForSession(ctx context.Context, d *db.DB, id string, now time.Time) (A
 		return Actor{}, s, fmt.Errorf("platform.ActorForSession: %w", err)
 	}
 	s.ExpiresAt = db.Time(exp)
-	a, err := actorForUser(ctx, d.Reader(), ws, s.UserID, ActorUser)
+	a, u, w, err := actorForUser(ctx, d.Reader(), ws, s.UserID, ActorUser)
 	if err != nil {
 		return Actor{}, s, fail
 	}
+	s.User, s.Workspace = u, w
 	// Sliding expiry, written at most every ten minutes.
 	if db.Millis(now)-seen > 10*60_000 {
 		_ = d.Write(ctx, "platform.SessionSeen", func(tx *db.Tx) error {

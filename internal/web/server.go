@@ -176,14 +176,7 @@ func (s *Server) load(r *http.Request) (*rctx, error) {
 		return nil, errs.E(errs.Unauthenticated, "", "two-factor code required")
 	}
 	ctx, q := r.Context(), s.DB.Reader()
-	u, err := platform.GetUser(ctx, q, a.WorkspaceID, a.UserID)
-	if err != nil {
-		return nil, err
-	}
-	ws, err := platform.GetWorkspace(ctx, q, a.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
+	u, ws := sess.User, sess.Workspace
 	a.IP = httpx.ClientIP(r, ws.TrustedProxies)
 	c := &rctx{User: u, Actor: a, WS: ws, Now: now, Lang: s.langFor(r, u, ws), Loc: ws.Location()}
 	if u.TimeZone != "" {
