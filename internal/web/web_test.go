@@ -468,15 +468,30 @@ func TestDealsAndCompanies_BulkActionsAndPropertyFilters(t *testing.T) {
 }
 
 func TestLists_ShowTheChosenColumns(t *testing.T) {
-	e := start(t, dbtest.Open(t, db.SQLite), true)
+	d := dbtest.Open(t, db.SQLite)
+	e := start(t, d, true)
 	e.login()
-	for _, c := range []struct{ path, on, label string }{
-		{"/contacts?col=phone", `value="phone" checked`, "電話"},
-		{"/companies?col=corporate_number", `value="corporate_number" checked`, "法人番号"},
-		{"/deals?col=recurring", `value="recurring" checked`, "継続収益"},
+	ctx := context.Background()
+	a := platform.Actor{WorkspaceID: 1, UserID: 1, Role: platform.RoleAdmin, Kind: platform.ActorUser}
+	s := func(v string) *string { return &v }
+	co, err := e.crm.CreateCompany(ctx, a, crm.CompanyInput{Name: s("株式会社列"), CorporateNumber: s("7000012050002")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.crm.CreateContact(ctx, a, crm.ContactInput{Email: s("col@example.com"), Phone: s("03-1111-2222"), CompanyID: &co.ID}); err != nil {
+		t.Fatal(err)
+	}
+	rec, iv := 50000.0, "month"
+	if _, err := e.crm.CreateDeal(ctx, a, crm.DealInput{Name: s("列の案件"), RecurringAmount: &rec, RecurringInterval: &iv}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, on, cell string }{
+		{"/contacts?col=phone", `value="phone" checked`, "03-1111-2222"},
+		{"/companies?col=corporate_number", `value="corporate_number" checked`, "7000012050002"},
+		{"/deals?col=recurring", `value="recurring" checked`, "¥50,000"},
 	} {
 		code, body := e.get(c.path)
-		if code != 200 || !strings.Contains(body, c.on) || !strings.Contains(body, c.label) {
+		if code != 200 || !strings.Contains(body, c.on) || !strings.Contains(body, c.cell) {
 			t.Errorf("%s: column not chosen or not shown (%d)", c.path, code)
 		}
 		if strings.Contains(body, `value="email" checked`) {
