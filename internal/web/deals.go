@@ -244,23 +244,25 @@ func (p *DealPage) Log() map[string]any {
 }
 
 func (s *Server) dealPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
-	ctx, q := r.Context(), s.DB.Reader()
-	id := formInt(r.PathValue("id"))
-	d, err := s.CRM.GetDeal(ctx, q, c.Actor, id)
+	data, err := s.loadDealPage(r, c, formInt(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
-	data := &DealPage{Page: s.base(c, c.Lang, "deal.singular", "deals"), D: d, Lose: formInt(r.URL.Query().Get("lose")),
-		Kinds: crm.ActivityKinds, Outcomes: crm.CallOutcomes, Edit: r.URL.Query().Get("edit") == "1", Errors: map[string]string{}}
-	if f, err := r.Cookie("ryorin_field"); err == nil {
-		// The field a failed save was about, so its error shows next to it.
-		data.Errors[f.Value] = data.Flash
-		data.Flash = ""
-		http.SetCookie(w, &http.Cookie{Name: "ryorin_field", Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	data.Edit = r.URL.Query().Get("edit") == "1"
+	return s.show(w, c, "deal", data)
+}
+
+func (s *Server) loadDealPage(r *http.Request, c *rctx, id int64) (*DealPage, error) {
+	ctx, q := r.Context(), s.DB.Reader()
+	d, err := s.CRM.GetDeal(ctx, q, c.Actor, id)
+	if err != nil {
+		return nil, err
 	}
+	data := &DealPage{Page: s.base(c, c.Lang, "deal.singular", "deals"), D: d, Lose: formInt(r.URL.Query().Get("lose")),
+		Kinds: crm.ActivityKinds, Outcomes: crm.CallOutcomes, Errors: map[string]string{}}
 	data.Title = d.Name
 	if data.P, err = s.CRM.GetPipeline(ctx, q, c.Actor.WorkspaceID, d.PipelineID); err != nil {
-		return err
+		return nil, err
 	}
 	for _, st := range data.P.Stages {
 		if st.ID == d.StageID {
@@ -279,13 +281,10 @@ func (s *Server) dealPage(w http.ResponseWriter, r *http.Request, c *rctx) error
 		ids = append(ids, dc.ContactID)
 	}
 	if data.Contacts, err = s.CRM.ContactsByIDs(ctx, q, c.Actor.WorkspaceID, ids); err != nil {
-		return err
+		return nil, err
 	}
 	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "deal", id, "", r.URL.Query().Get("cursor"), fmt.Sprintf("/deals/%d?", id))
-	if err != nil {
-		return err
-	}
-	return s.show(w, c, "deal", data)
+	return data, err
 }
 
 func (s *Server) logDealActivity(w http.ResponseWriter, r *http.Request, c *rctx) error {
@@ -354,9 +353,14 @@ func (s *Server) updateDeal(w http.ResponseWriter, r *http.Request, c *rctx) err
 	return nil
 }
 
+// dealFormError shows the edit form again with the message next to the
+// field, as the contact and company forms do.
 func (s *Server) dealFormError(w http.ResponseWriter, r *http.Request, c *rctx, id int64, field, msg string) error {
-	flash(w, msg)
-	http.SetCookie(w, &http.Cookie{Name: "ryorin_field", Value: field, Path: "/", MaxAge: 30, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, fmt.Sprintf("/deals/%d?edit=1", id), http.StatusSeeOther)
-	return nil
+	data, err := s.loadDealPage(r, c, id)
+	if err != nil {
+		return err
+	}
+	data.Edit, data.Errors[field] = true, msg
+	w.WriteHeader(http.StatusUnprocessableEntity)
+	return s.show(w, c, "deal", data)
 }

@@ -414,7 +414,7 @@ func TestDealPage_EditFieldsAndShowErrorsNextToThem(t *testing.T) {
 			t.Fatalf("deal after save = %+v", got)
 		}
 		code, body, at := e.post(path, url.Values{"close_date": {"30/06/2026"}})
-		if code != 200 || !strings.HasSuffix(at, path) || !strings.Contains(body, `class="field bad"`) || !strings.Contains(body, "日付（YYYY-MM-DD）") {
+		if code != http.StatusUnprocessableEntity || !strings.HasSuffix(at, path) || !strings.Contains(body, `class="field bad"`) || !strings.Contains(body, "日付（YYYY-MM-DD）") {
 			t.Fatalf("bad date: %d at %s, error not next to the field", code, at)
 		}
 	})
