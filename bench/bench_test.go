@@ -32,12 +32,17 @@ func TestBench_ExtraSmallRunsEveryScenario(t *testing.T) {
 		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM events`).Scan(&n); err != nil || n != sz.Events {
 			t.Fatalf("events = %d, %v", n, err)
 		}
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM activities`).Scan(&n); err != nil || n != sz.Activities {
+			t.Fatalf("activities = %d, %v", n, err)
+		}
 		a, err := app.OpenOn(ctx, app.Config{}, d)
 		if err != nil {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(a.Handler())
 		defer srv.Close()
+		workers := a.StartWorkers(ctx) // the live scorer routes the MQL scenario's leads
+		defer workers.Stop()
 		_, tok, err := platform.CreateToken(ctx, d, platform.CLI(1), 1, "bench", nil, bench.Epoch)
 		if err != nil {
 			t.Fatal(err)
@@ -50,8 +55,41 @@ func TestBench_ExtraSmallRunsEveryScenario(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rs) != 17 {
+		mql, err := bench.MQLLatency(ctx, &bench.Client{Base: srv.URL, Token: tok, HTTP: http.DefaultClient}, sz, 2, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, mql)
+		if len(rs) != 20 {
 			t.Fatalf("%d results", len(rs))
+		}
+		tr, err := bench.TrackIngest(ctx, &bench.Client{Base: srv.URL, Token: tok, HTTP: http.DefaultClient}, 400, 4, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, tr)
+		t.Log("\n" + bench.Markdown(rs))
+	})
+}
+
+// TestBench_LeadBatchWorkRunsOnTheExtraSmallSet runs the lead batch
+// measurements once on XS, on both engines, so CI proves they work.
+func TestBench_LeadBatchWorkRunsOnTheExtraSmallSet(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := bench.Generate(ctx, d, bench.Sizes["XS"], nil); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := bench.LeadRun(ctx, d, 1, func(s string) { t.Log(s) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var scored int
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts WHERE scored_at IS NOT NULL`).Scan(&scored); err != nil || scored != bench.Sizes["XS"].Contacts {
+			t.Fatalf("the full rescore scored %d of %d contacts (%v)", scored, bench.Sizes["XS"].Contacts, err)
+		}
+		if len(rs) != 2 || rs[0].P50 <= 0 || rs[1].P50 <= 0 {
+			t.Fatalf("results: %+v", rs)
 		}
 		t.Log("\n" + bench.Markdown(rs))
 	})

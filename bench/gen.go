@@ -26,15 +26,16 @@ type Size struct {
 	Events             int
 	TimelineContacts   int // contacts given TimelinePerContact entries each
 	TimelinePerContact int
+	Activities         int // calls, emails, meetings and tasks spread over the users
 }
 
 // Sizes are the named data sets: S for CI, M for quick local runs, L for the
 // issue's targets (1M contacts, 100k companies, 10M events, 200k deals).
 var Sizes = map[string]Size{
-	"XS": {"XS", 8, 50, 500, 100, 5_000, 3, 1000},
-	"S":  {"S", 20, 1_000, 10_000, 2_000, 100_000, 20, 1000},
-	"M":  {"M", 20, 10_000, 100_000, 20_000, 1_000_000, 50, 1000},
-	"L":  {"L", 50, 100_000, 1_000_000, 200_000, 10_000_000, 100, 1000},
+	"XS": {"XS", 8, 50, 500, 100, 5_000, 3, 1000, 5_000},
+	"S":  {"S", 20, 1_000, 10_000, 2_000, 100_000, 20, 1000, 100_000},
+	"M":  {"M", 20, 10_000, 100_000, 20_000, 1_000_000, 50, 1000, 1_000_000},
+	"L":  {"L", 50, 100_000, 1_000_000, 200_000, 10_000_000, 100, 1000, 5_000_000},
 }
 
 // Epoch is the generator's "now": every generated time lies in the six months before it.
@@ -183,6 +184,38 @@ func Generate(ctx context.Context, d *db.DB, sz Size, progress func(string)) err
 		return err
 	}
 	progress(fmt.Sprintf("deals: %d", sz.Deals))
+
+	// Activities: calls (with outcomes), emails, meetings and tasks, some
+	// tasks open and due around the generator's now, for the today page and
+	// the daily report.
+	outcomes := append([]string{""}, crm.CallOutcomes...)
+	err = batches(ctx, d, "bench.activities", sz.Activities, 1000, func(i int, b *batch) {
+		kind := []string{"call", "call", "call", "email", "meeting", "task"}[r.IntN(6)]
+		at := ago()
+		var due, done any
+		outcome := ""
+		switch kind {
+		case "call":
+			outcome = outcomes[r.IntN(len(outcomes))]
+		case "task":
+			due = at
+			if r.IntN(4) == 0 {
+				due = now.Add(time.Duration(r.Int64N(int64(14 * 24 * time.Hour)))).UnixMilli()
+			} else if r.IntN(3) > 0 {
+				done = at
+			}
+		}
+		var deal any
+		if r.IntN(3) == 0 {
+			deal = 1 + r.Int64N(int64(sz.Deals))
+		}
+		b.row(`INSERT INTO activities (workspace_id, kind, subject, occurred_at, due_at, done_at, call_outcome, owner_id, contact_id, deal_id, created_at, updated_at) VALUES `,
+			"(1, ?, 'フォローアップ', ?, ?, ?, ?, ?, ?, ?, ?, ?)", kind, at, due, done, outcome, owner(), 1+r.Int64N(int64(sz.Contacts)), deal, at, at)
+	})
+	if err != nil {
+		return err
+	}
+	progress(fmt.Sprintf("activities: %d", sz.Activities))
 
 	// Events: 30 % identified.
 	err = batches(ctx, d, "bench.events", sz.Events, 1000, func(i int, b *batch) {

@@ -215,28 +215,39 @@ func pageScenarios(ctx context.Context, c *Client, sz Size, n int, r *rand.Rand)
 		return nil
 	}
 	pages := []struct {
-		name string
-		url  func() string
+		name   string
+		url    func() string
+		target string // default < 150 ms p95
 	}{
-		{"page: home", func() string { return "/" }},
-		{"page: contacts list", func() string { return "/contacts" }},
+		{"page: home", func() string { return "/" }, ""},
+		{"page: contacts list", func() string { return "/contacts" }, ""},
 		{"page: contacts list, filtered by stage and owner", func() string {
 			return fmt.Sprintf("/contacts?stage=lead&owner=%d", 1+r.IntN(sz.Users))
-		}},
+		}, ""},
 		{"page: contacts search (Japanese, 3 characters)", func() string {
 			f := familyNames[r.IntN(len(familyNames))][0]
 			g := []rune(givenNames[r.IntN(len(givenNames))][0])
 			return "/contacts?q=" + url.QueryEscape(f+string(g[0]))
-		}},
-		{"page: contact record with timeline", func() string { return fmt.Sprintf("/contacts/%d", 1+r.IntN(sz.TimelineContacts)) }},
-		{"page: company record", func() string { return fmt.Sprintf("/companies/%d", 1+r.IntN(sz.Companies)) }},
-		{"page: deals list", func() string { return "/deals" }},
-		{"page: deal board (default pipeline)", func() string { return "/deals/board" }},
-		{"page: deal record", func() string { return fmt.Sprintf("/deals/%d", 1+r.IntN(sz.Deals)) }},
+		}, ""},
+		{"page: contact record with timeline", func() string { return fmt.Sprintf("/contacts/%d", 1+r.IntN(sz.TimelineContacts)) }, ""},
+		{"page: company record", func() string { return fmt.Sprintf("/companies/%d", 1+r.IntN(sz.Companies)) }, ""},
+		{"page: deals list", func() string { return "/deals" }, ""},
+		{"page: deal board (default pipeline)", func() string { return "/deals/board" }, ""},
+		{"page: deal record", func() string { return fmt.Sprintf("/deals/%d", 1+r.IntN(sz.Deals)) }, ""},
+		{"page: a rep's today page (leads, tasks, meetings, hot leads, quiet deals)", func() string {
+			return fmt.Sprintf("/today?user=%d", 1+r.IntN(sz.Users))
+		}, "< 100 ms p95"},
+		{"page: a rep's daily report (drafted from the day's log)", func() string {
+			return fmt.Sprintf("/reports/daily?user=%d&date=%s", 1+r.IntN(sz.Users), Epoch.AddDate(0, 0, -r.IntN(30)).Format(time.DateOnly))
+		}, "< 150 ms p95"},
 	}
 	var out []Result
 	for _, p := range pages {
-		res, err := latency(ctx, p.name, "< 150 ms p95", n, func(int) (string, error) { return p.url(), nil }, isHTML, c)
+		target := p.target
+		if target == "" {
+			target = "< 150 ms p95"
+		}
+		res, err := latency(ctx, p.name, target, n, func(int) (string, error) { return p.url(), nil }, isHTML, c)
 		if err != nil {
 			return out, err
 		}

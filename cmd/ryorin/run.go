@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -45,7 +46,7 @@ type cmdIO struct {
 
 // commonFlags are the flags every command takes: where the data lives.
 type commonFlags struct {
-	data, databaseURL, logLevel string
+	data, databaseURL, logLevel, logFormat, configFile string
 }
 
 func envDefault(e env, name, def string) string {
@@ -68,13 +69,19 @@ func (c *commonFlags) register(fs *flag.FlagSet, e env) {
 	stringFlag(fs, e, &c.data, "data", "RYORIN_DATA", "ryorin-data", "directory for the embedded SQLite database")
 	stringFlag(fs, e, &c.databaseURL, "database-url", "RYORIN_DATABASE_URL", "", "postgres://… to use PostgreSQL instead of SQLite")
 	stringFlag(fs, e, &c.logLevel, "log-level", "RYORIN_LOG_LEVEL", "info", "debug, info, warn or error")
+	stringFlag(fs, e, &c.logFormat, "log-format", "RYORIN_LOG_FORMAT", "text", "text or json (one JSON object per line)")
+	stringFlag(fs, e, &c.configFile, "config", "RYORIN_CONFIG", "", "a file of RYORIN_…=value lines; the environment and flags override it")
 }
 
 func (c *commonFlags) config(stderr io.Writer) app.Config {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.logLevel))
-	return app.Config{DataDir: c.data, DatabaseURL: c.databaseURL, Version: buildVersion(),
-		Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))}
+	opts := &slog.HandlerOptions{Level: lvl}
+	var h slog.Handler = slog.NewTextHandler(stderr, opts)
+	if c.logFormat == "json" {
+		h = slog.NewJSONHandler(stderr, opts)
+	}
+	return app.Config{DataDir: c.data, DatabaseURL: c.databaseURL, Version: buildVersion(), Log: slog.New(h)}
 }
 
 func commands() []command {
@@ -84,6 +91,10 @@ func commands() []command {
 		{"user", "user add --email E --name N --role R [--team T]: add a user (password read from stdin or a prompt)", userCmd},
 		{"token", "token create --email E [--name N]: print a new API token for a user", tokenCmd},
 		{"mail", "mail test --to ADDRESS: send a test message now with the stored SMTP settings", mailCmd},
+		{"backup", "backup FILE: write a consistent copy of the SQLite database while Ryorin runs (PostgreSQL: pg_dump)", backupCmd},
+		{"restore", "restore FILE: replace the SQLite database with a backup (stop ryorin serve first)", restoreCmd},
+		{"import", "import contacts|companies FILE [--map col=field] [--mode update|skip|create]; import list|errors ID|undo ID|resume ID", importCmd},
+		{"export", "export contacts|companies [--q TEXT] [--col C …] > out.csv: a list as CSV (UTF-8 with BOM)", exportCmd},
 		{"version", "print the version", nil},
 		{"help", "list commands, flags and their environment variables", nil},
 	}
@@ -96,6 +107,29 @@ func run(ctx context.Context, args []string, e env, stdin io.Reader, stdout, std
 		args = []string{"help"}
 	}
 	name, rest := args[0], args[1:]
+	// A config file, named by --config or RYORIN_CONFIG, gives defaults the
+	// environment and the flags override.
+	cfgFile := e("RYORIN_CONFIG")
+	for i, a := range rest {
+		if v, ok := strings.CutPrefix(a, "--config="); ok {
+			cfgFile = v
+		} else if (a == "--config" || a == "-config") && i+1 < len(rest) {
+			cfgFile = rest[i+1]
+		}
+	}
+	if cfgFile != "" {
+		vals, err := readConfig(cfgFile)
+		if err != nil {
+			return err
+		}
+		outer := e
+		e = func(k string) string {
+			if v := outer(k); v != "" {
+				return v
+			}
+			return vals[k]
+		}
+	}
 	switch name {
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "ryorin", buildVersion())
@@ -108,7 +142,7 @@ func run(ctx context.Context, args []string, e env, stdin io.Reader, stdout, std
 			continue
 		}
 		sub := ""
-		if (name == "user" || name == "token" || name == "mail") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		if (name == "user" || name == "token" || name == "mail" || name == "import" || name == "export") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 			sub, rest = rest[0], rest[1:]
 		}
 		fs := flag.NewFlagSet(strings.TrimSpace(name+" "+sub), flag.ContinueOnError)
@@ -152,4 +186,31 @@ func help(w io.Writer, e env) error {
 		}
 	}
 	return nil
+}
+
+// readConfig reads a file of NAME=value lines (# comments and blank lines
+// skipped, values optionally quoted). Only RYORIN_ names are allowed, so a
+// typo is an error rather than silently ignored.
+func readConfig(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	out := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		k, v = strings.TrimSpace(strings.TrimPrefix(k, "export ")), strings.TrimSpace(v)
+		if !ok || !strings.HasPrefix(k, "RYORIN_") {
+			return nil, fmt.Errorf("config %s line %d: want RYORIN_NAME=value", path, i+1)
+		}
+		if len(v) >= 2 && (v[0] == '"' && v[len(v)-1] == '"' || v[0] == '\'' && v[len(v)-1] == '\'') {
+			v = v[1 : len(v)-1]
+		}
+		out[k] = v
+	}
+	return out, nil
 }

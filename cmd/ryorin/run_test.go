@@ -148,3 +148,28 @@ func freshPostgres(t *testing.T) string {
 	}
 	return u
 }
+
+func TestRun_BackupThenRestoreOnSQLite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	e := testEnv(map[string]string{"RYORIN_DATA": data})
+	var out, errb bytes.Buffer
+	if err := run(ctx, []string{"migrate"}, e, nil, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "ryorin-backup.db")
+	if err := run(ctx, []string{"backup", file}, e, nil, &out, &errb); err != nil || !strings.Contains(out.String(), "backed up to") {
+		t.Fatalf("backup: %v %s", err, out.String())
+	}
+	if err := run(ctx, []string{"backup"}, e, nil, &out, &errb); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Fatalf("backup without a file: %v", err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"restore", file}, e, nil, &out, &errb); err != nil || !strings.Contains(out.String(), "restored") {
+		t.Fatalf("restore: %v %s", err, out.String())
+	}
+	if err := run(ctx, []string{"restore", "--database-url", "postgres://x@127.0.0.1/none", file}, e, nil, &out, &errb); err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Fatalf("restore on PostgreSQL: %v", err)
+	}
+}

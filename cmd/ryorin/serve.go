@@ -17,10 +17,11 @@ import (
 func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 	var c commonFlags
 	c.register(fs, e)
-	var addr string
+	var addr, metricsToken string
 	var demo, insecure bool
 	stringFlag(fs, e, &addr, "addr", "RYORIN_ADDR", "127.0.0.1:8080", "address to listen on")
 	boolFlag(fs, e, &demo, "demo", "RYORIN_DEMO", "load the demo data set into an empty database")
+	stringFlag(fs, e, &metricsToken, "metrics-token", "RYORIN_METRICS_TOKEN", "", "bearer token a Prometheus scraper sends to /metrics (unset: loopback clients only)")
 	boolFlag(fs, e, &insecure, "insecure-cookies", "RYORIN_INSECURE_COOKIES", "send session cookies without Secure (plain-HTTP development only)")
 	return func(ctx context.Context, cio cmdIO) error {
 		// A small server: keep the Go heap's soft limit low so garbage from
@@ -30,7 +31,7 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 			debug.SetMemoryLimit(160 << 20)
 		}
 		cfg := c.config(cio.stderr)
-		cfg.Addr, cfg.Demo, cfg.InsecureCookies = addr, demo, insecure
+		cfg.Addr, cfg.Demo, cfg.InsecureCookies, cfg.MetricsToken = addr, demo, insecure, metricsToken
 		a, err := app.Open(ctx, cfg)
 		if err != nil {
 			return err

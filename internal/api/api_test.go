@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -442,6 +443,16 @@ func TestAPI_LeadDefinitionDraftIsCheckedAndApproved(t *testing.T) {
 		if r.status != 201 || r.body["status"] != "draft" {
 			t.Fatalf("draft: %d %s", r.status, trunc(r.raw))
 		}
+		id := itoa(int64(r.body["id"].(float64)))
+		if bt := e.do(e.sales, "GET", "/api/v1/lead-definitions/"+id+"/backtest", nil); bt.status != 200 || len(bt.body["weeks"].([]any)) != 26 {
+			t.Fatalf("backtest: %d %s", bt.status, trunc(bt.raw))
+		}
+		if ch := e.do(e.sales, "GET", "/api/v1/lead-definitions/"+id+"/changes", nil); ch.status != 200 || !strings.Contains(ch.raw, "規模") {
+			t.Fatalf("changes: %d %s", ch.status, trunc(ch.raw))
+		}
+		if pr := e.do(e.sales, "GET", "/api/v1/lead-definitions/"+id+"/rescore", nil); pr.status != 200 {
+			t.Fatalf("rescore progress: %d %s", pr.status, trunc(pr.raw))
+		}
 		// The marketer is in no team here, so may not approve.
 		if r2 := e.do(e.mkt, "POST", "/api/v1/lead-definitions/"+itoa(int64(r.body["id"].(float64)))+"/approve", map[string]any{}); r2.status != 403 {
 			t.Fatalf("approval outside a team: %d", r2.status)
@@ -466,4 +477,155 @@ func TestAPI_SalesFeedbackOnALead(t *testing.T) {
 	if got.body["lifecycle_stage"] != "recycled" {
 		t.Fatalf("stage after rejection: %v", got.body["lifecycle_stage"])
 	}
+}
+
+func TestAPI_SLAPoliciesQueueAndReport(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite))
+	if r := e.do(e.sales, "GET", "/api/v1/sla-policies", nil); r.status != 200 || !strings.Contains(r.raw, `"key":"hot"`) {
+		t.Fatalf("policies: %d %s", r.status, trunc(r.raw))
+	}
+	vip := map[string]any{"label_ja": "VIP", "label_en": "VIP", "condition": "employees >= 1000", "first_touch_minutes": 30, "second_action": "reassign", "second_limit_minutes": 60}
+	if r := e.do(e.sales, "PUT", "/api/v1/sla-policies/vip", vip); r.status != 403 {
+		t.Fatalf("a rep changed a policy: %d", r.status)
+	}
+	bad := map[string]any{"label_ja": "VIP", "label_en": "VIP", "condition": "employees >=", "first_touch_minutes": 30}
+	if r := e.do(e.admin, "PUT", "/api/v1/sla-policies/vip", bad); r.status != 400 || r.errField() != "condition" {
+		t.Fatalf("bad condition: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.admin, "PUT", "/api/v1/sla-policies/vip", vip); r.status != 200 || r.body["key"] != "vip" {
+		t.Fatalf("save: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/lead-queue", nil); r.status != 200 || r.raw != "[]\n" && r.raw != "[]" {
+		t.Fatalf("empty queue: %d %q", r.status, r.raw)
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/sla-report?by=mood", nil); r.status != 400 || r.errField() != "by" {
+		t.Fatalf("bad grouping: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/sla-report?from=2026-13-01", nil); r.status != 400 || r.errField() != "from" {
+		t.Fatalf("bad date: %d %s", r.status, trunc(r.raw))
+	}
+	r := e.do(e.sales, "GET", "/api/v1/sla-report?by=team", nil)
+	if r.status != 200 || !strings.Contains(r.raw, `"key":"total"`) {
+		t.Fatalf("report: %d %s", r.status, trunc(r.raw))
+	}
+}
+
+func TestAPI_PersonalDataExportAndErasureAreForAdmins(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite))
+	c := e.do(e.admin, "POST", "/api/v1/contacts", map[string]any{"email": "privacy@example.jp", "family_name": "個人", "consent_email": "granted", "consent_source": "api"})
+	id := itoa(int64(c.body["id"].(float64)))
+	if r := e.do(e.sales, "GET", "/api/v1/contacts/"+id+"/export", nil); r.status != 403 {
+		t.Fatalf("a rep exported personal data: %d", r.status)
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/contacts/"+id+"/consent", nil); r.status != 200 || !strings.Contains(r.raw, `"granted"`) {
+		t.Fatalf("consent records: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.admin, "GET", "/api/v1/contacts/"+id+"/export", nil); r.status != 200 || !strings.Contains(r.raw, "privacy@example.jp") {
+		t.Fatalf("export: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "POST", "/api/v1/contacts/"+id+"/erase", nil); r.status != 403 {
+		t.Fatalf("a rep erased a person: %d", r.status)
+	}
+	if r := e.do(e.admin, "POST", "/api/v1/contacts/"+id+"/erase", nil); r.status != 200 || !strings.Contains(r.raw, `"contacts":1`) {
+		t.Fatalf("erase: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.admin, "GET", "/api/v1/contacts/"+id, nil); r.status != 404 {
+		t.Fatalf("erased contact still answers: %d", r.status)
+	}
+}
+
+func TestAPI_SalesLimitedToOwnRecordsCannotListSegmentMembers(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite))
+	if r := e.do(e.admin, "PATCH", "/api/v1/workspace", map[string]any{"sales_own_records_only": true}); r.status != 200 {
+		t.Fatalf("setting: %d %s", r.status, trunc(r.raw))
+	}
+	l := e.do(e.admin, "POST", "/api/v1/lists", map[string]any{"name": "展示会"})
+	id := itoa(int64(l.body["id"].(float64)))
+	if r := e.do(e.sales, "GET", "/api/v1/lists/"+id+"/members", nil); r.status != 403 {
+		t.Fatalf("a rep limited to own records listed members: %d", r.status)
+	}
+	if r := e.do(e.admin, "GET", "/api/v1/lists/"+id+"/members", nil); r.status != 200 {
+		t.Fatalf("admin: %d %s", r.status, trunc(r.raw))
+	}
+}
+
+func TestAPI_KPIsForAPeriodWithTheirFormulas(t *testing.T) {
+	e := start(t, dbtest.Open(t, db.SQLite))
+	if r := e.do(e.sales, "GET", "/api/v1/kpis?period=quarter", nil); r.status != 200 || !strings.Contains(r.raw, `"key":"win_rate"`) || !strings.Contains(r.raw, `"formula"`) {
+		t.Fatalf("kpis: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/kpis?period=decade", nil); r.status != 400 || r.errField() != "period" {
+		t.Fatalf("bad period: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/funnel?months=3", nil); r.status != 200 || !strings.Contains(r.raw, `"cohorts":[{"month"`) || !strings.Contains(r.raw, `"formula"`) {
+		t.Fatalf("funnel: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/channel-quality?period=year", nil); r.status != 200 || !strings.Contains(r.raw, `"channel":"organic_search"`) || !strings.Contains(r.raw, `"top_reasons":[]`) {
+		t.Fatalf("channel quality: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/attribution?model=linear&period=year", nil); r.status != 200 || !strings.Contains(r.raw, `"model":"linear"`) {
+		t.Fatalf("attribution: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/rep-performance?period=quarter", nil); r.status != 200 || !strings.Contains(r.raw, `"reps":[`) {
+		t.Fatalf("rep performance: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.mkt, "POST", "/api/v1/goal-plans", map[string]any{"name": "来期", "period": "quarter", "offset": 1, "revenue_goal": 30000000, "avg_deal_size": 1000000,
+		"rates": map[string]any{"visit_to_lead": 0.02, "lead_to_mql": 0.5, "mql_to_sql": 0.5, "sql_to_opportunity": 0.5, "opportunity_to_won": 0.25}}); r.status != 201 || !strings.Contains(r.raw, `"counts":[48000,960,480,240,120,30]`) {
+		t.Fatalf("plan: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.mkt, "POST", "/api/v1/goal-plans", map[string]any{"name": "x", "period": "quarter", "revenue_goal": 1, "rates": map[string]any{"lead_to_mql": 2}}); r.status != 400 || r.errField() != "rates.lead_to_mql" {
+		t.Fatalf("bad plan rate: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/goal-plans/1/pacing", nil); r.status != 200 || !strings.Contains(r.raw, `"expected":[`) {
+		t.Fatalf("pacing: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/attribution?model=magic", nil); r.status != 400 || r.errField() != "model" {
+		t.Fatalf("bad model: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/funnel?months=99", nil); r.status != 400 || r.errField() != "months" {
+		t.Fatalf("bad months: %d %s", r.status, trunc(r.raw))
+	}
+}
+
+func TestAPI_CampaignsMembersAndSpend(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d)
+		r := e.do(e.mkt, "POST", "/api/v1/campaigns", map[string]any{"name": "秋のウェビナー", "kind": "webinar", "channel": "email", "utm_campaign": "webinar-autumn"})
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, trunc(r.raw))
+		}
+		id := fmt.Sprint(int64(r.body["id"].(float64)))
+		if r := e.do(e.mkt, "POST", "/api/v1/campaigns", map[string]any{"name": "x", "kind": "billboard"}); r.status != 400 || r.errField() != "kind" {
+			t.Errorf("bad kind: %d %s", r.status, trunc(r.raw))
+		}
+		if r := e.do(e.sales, "POST", "/api/v1/campaigns", map[string]any{"name": "x"}); r.status != 403 {
+			t.Errorf("sales created a campaign: %d", r.status)
+		}
+		c := e.do(e.admin, "POST", "/api/v1/contacts", map[string]any{"email": "m@example.com"})
+		cid := int64(c.body["id"].(float64))
+		if r := e.do(e.mkt, "POST", "/api/v1/campaigns/"+id+"/members", map[string]any{"contact_ids": []int64{cid}, "status": "registered"}); r.status != 200 || r.body["changed"].(float64) != 1 {
+			t.Errorf("members: %d %s", r.status, trunc(r.raw))
+		}
+		if r := e.do(e.sales, "GET", "/api/v1/campaigns/"+id+"/members", nil); r.status != 200 || !strings.Contains(r.raw, `"status":"registered"`) {
+			t.Errorf("list members: %d %s", r.status, trunc(r.raw))
+		}
+		if r := e.do(e.mkt, "PUT", "/api/v1/spend", map[string]any{"month": "2026-03", "campaign_id": json.Number(id), "amount": 250000}); r.status != 200 || r.body["channel"] != "email" {
+			t.Errorf("spend: %d %s", r.status, trunc(r.raw))
+		}
+		if r := e.do(e.mkt, "PUT", "/api/v1/spend", map[string]any{"month": "March", "channel": "email", "amount": 1}); r.status != 400 || r.errField() != "month" {
+			t.Errorf("bad month: %d %s", r.status, trunc(r.raw))
+		}
+		if r := e.do(e.sales, "GET", "/api/v1/campaigns/"+id+"/results", nil); r.status != 200 || r.body["spend"].(float64) != 250000 || r.body["members"].(float64) != 1 {
+			t.Errorf("results: %d %s", r.status, trunc(r.raw))
+		}
+		if r := e.do(e.sales, "GET", "/api/v1/spend?from=2026-01&to=2026-04", nil); r.status != 200 || !strings.Contains(r.raw, `"amount":250000`) {
+			t.Errorf("list spend: %d %s", r.status, trunc(r.raw))
+		}
+		if r := e.do(e.mkt, "PUT", "/api/v1/sales-costs", map[string]any{"month": "2026-03", "amount": 1}); r.status != 403 {
+			t.Errorf("marketing set sales cost: %d", r.status)
+		}
+		if r := e.do(e.admin, "PUT", "/api/v1/sales-costs", map[string]any{"month": "2026-03", "amount": 2000000}); r.status != 200 {
+			t.Errorf("sales cost: %d %s", r.status, trunc(r.raw))
+		}
+	})
 }

@@ -75,7 +75,7 @@ func (s *Server) docs(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if rb, ok := opSpec["requestBody"].(map[string]any); ok {
-			d.Body, d.BodyName = resolve(rb["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any), schemas)
+			d.Body, d.BodyName = resolve(contentSchema(rb["content"].(map[string]any)), schemas)
 		}
 		for code, rv := range opSpec["responses"].(map[string]any) {
 			if code == "default" {
@@ -83,7 +83,7 @@ func (s *Server) docs(w http.ResponseWriter, r *http.Request) {
 			}
 			d.Status = code
 			if c, ok := rv.(map[string]any)["content"].(map[string]any); ok {
-				d.Resp, d.RespName = resolve(c["application/json"].(map[string]any)["schema"].(map[string]any), schemas)
+				d.Resp, d.RespName = resolve(contentSchema(c), schemas)
 			}
 		}
 		if _, ok := byTag[o.Tag]; !ok {
@@ -119,4 +119,20 @@ func resolve(sc map[string]any, schemas map[string]any) (any, string) {
 		}
 	}
 	return sc, "object"
+}
+
+// contentSchema is the JSON schema of a body, or of its first other media
+// type (CSV uploads and downloads).
+func contentSchema(content map[string]any) map[string]any {
+	mt, ok := content["application/json"].(map[string]any)
+	if !ok {
+		types := make([]string, 0, len(content))
+		for t := range content {
+			types = append(types, t)
+		}
+		sort.Strings(types)
+		mt, _ = content[types[0]].(map[string]any)
+	}
+	sc, _ := mt["schema"].(map[string]any)
+	return sc
 }

@@ -76,6 +76,10 @@ func (g *schemaGen) operation(o op) map[string]any {
 	if params != nil {
 		m["parameters"] = params
 	}
+	if o.Consumes != "" {
+		m["requestBody"] = map[string]any{"required": true, "content": map[string]any{o.Consumes: map[string]any{"schema": map[string]any{"type": "object",
+			"properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}}}, "text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}}
+	}
 	if o.Body != nil {
 		m["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(o.Body))}}}
 	}
@@ -84,7 +88,9 @@ func (g *schemaGen) operation(o op) map[string]any {
 		status = 200
 	}
 	resp := map[string]any{}
-	if o.Resp != nil && status != 204 {
+	if o.Produces != "" {
+		resp[itoa(status)] = map[string]any{"description": "OK", "content": map[string]any{o.Produces: map[string]any{"schema": map[string]any{"type": "string"}}}}
+	} else if o.Resp != nil && status != 204 {
 		resp[itoa(status)] = map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(o.Resp))}}}
 	} else {
 		resp[itoa(status)] = map[string]any{"description": "Done"}

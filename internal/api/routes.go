@@ -69,6 +69,8 @@ func (s *Server) routes() []op {
 		{Method: "PATCH", Path: "/api/v1/workspace", ID: "updateWorkspace", Summary: "Change workspace settings", Tag: "Workspace", Body: platform.WorkspacePatch{}, Resp: platform.Workspace{}, Roles: admin, H: s.updateWorkspace},
 		{Method: "GET", Path: "/api/v1/exchange-rates", ID: "listExchangeRates", Summary: "List exchange rates to the base currency", Tag: "Workspace", Resp: []platform.ExchangeRate{}, H: s.listRates},
 		{Method: "PUT", Path: "/api/v1/exchange-rates", ID: "setExchangeRate", Summary: "Set an exchange rate", Tag: "Workspace", Body: platform.ExchangeRate{}, Resp: platform.ExchangeRate{}, Roles: adminOrMgr, H: s.setRate},
+		{Method: "GET", Path: "/api/v1/retention", ID: "getRetention", Summary: "How long raw events are kept (0: for ever); older ones are rolled up per day, kind and channel, then deleted", Tag: "Workspace", Resp: Retention{}, H: s.getRetention},
+		{Method: "PUT", Path: "/api/v1/retention", ID: "setRetention", Summary: "Set how long raw events are kept", Tag: "Workspace", Body: Retention{}, Resp: Retention{}, Roles: admin, H: s.setRetention},
 		{Method: "GET", Path: "/api/v1/channels", ID: "listChannels", Summary: "The channel taxonomy", Tag: "Workspace", Resp: []platform.Channel{}, H: s.listChannels},
 		{Method: "GET", Path: "/api/v1/audit", ID: "listAudit", Summary: "The audit log, newest first", Tag: "Workspace", Resp: AuditPage{}, Roles: admin,
 			Query: []param{{"object_type", "string", "e.g. contact"}, {"object_id", "integer", "record id"}, {"actor_id", "integer", "user id"}, {"cursor", "string", "next_cursor from the previous page"}, {"limit", "integer", "page size"}}, H: s.listAudit},

@@ -19,11 +19,19 @@ import (
 
 	"github.com/ryorin/ryorin/internal/clock"
 	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/dataio"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/httpx"
 	"github.com/ryorin/ryorin/internal/lead"
+	"github.com/ryorin/ryorin/internal/marketing/campaigns"
+	"github.com/ryorin/ryorin/internal/marketing/email"
+	"github.com/ryorin/ryorin/internal/marketing/forms"
+	"github.com/ryorin/ryorin/internal/marketing/journeys"
+	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/track"
 )
 
 // SessionCookie is the name of the browser session cookie.
@@ -35,14 +43,26 @@ type Deps struct {
 	Clock   clock.Clock
 	CRM     *crm.Service
 	Lead    *lead.Service
+	Forms   *forms.Service
+	Sales   *sales.Service // optional: the today page and daily reports
 	Mailer  *platform.Mailer
 	Notify  *platform.Notifier
+	IO      *dataio.Service
 	Log     *slog.Logger
 	Version string
 	// Workspace is the workspace served (one per install for now).
 	Workspace int64
 	// SecureCookies marks cookies Secure; on by default, off only for plain-HTTP development.
 	SecureCookies bool
+	// Tracker is the web-tracking collector (settings cache, counters).
+	Tracker *track.Collector
+	// Segments runs static lists and dynamic segments.
+	Segments *segments.Service
+	Email    *email.Service // optional: email campaigns
+	// Campaigns is made from DB and Clock when not given.
+	Campaigns *campaigns.Service
+	// Journeys runs nurture journeys (optional).
+	Journeys *journeys.Service
 }
 
 // Server is the API's http.Handler.
@@ -68,8 +88,10 @@ type op struct {
 	Query        []param // documented query parameters
 	Public       bool    // no authentication
 	Roles        []platform.Role
-	Idempotent   bool  // honours Idempotency-Key
-	MaxBody      int64 // body limit (httpx.DefaultMaxBody if zero)
+	Idempotent   bool   // honours Idempotency-Key
+	MaxBody      int64  // body limit (httpx.DefaultMaxBody if zero)
+	Consumes     string // request body media type when not JSON (e.g. multipart/form-data)
+	Produces     string // response media type when not JSON (e.g. text/csv)
 	H            handler
 }
 
@@ -85,6 +107,9 @@ func New(d Deps) *Server {
 	}
 	if d.Workspace == 0 {
 		d.Workspace = platform.DefaultWorkspace
+	}
+	if d.Campaigns == nil {
+		d.Campaigns = campaigns.New(d.DB, d.Clock)
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux(),
 		loginIP:    httpx.NewLimiter(6*time.Second, 10),
@@ -155,9 +180,15 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, o op, a platform.Ac
 		httpx.WriteError(w, r, s.Log, err)
 		return
 	}
+	if _, ok := v.(written); ok {
+		return
+	}
 	status := o.Status
 	if status == 0 {
 		status = http.StatusOK
+	}
+	if sc, ok := v.(interface{ HTTPStatus() int }); ok && sc.HTTPStatus() != 0 {
+		status = sc.HTTPStatus() // a value that carries its own status (a form submission with field errors)
 	}
 	if status == http.StatusNoContent {
 		w.WriteHeader(status)

@@ -6,6 +6,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/i18n"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,10 +15,23 @@ import (
 	"github.com/ryorin/ryorin/internal/api"
 	"github.com/ryorin/ryorin/internal/clock"
 	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/dataio"
 	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/httpx"
+	"github.com/ryorin/ryorin/internal/insight"
 	"github.com/ryorin/ryorin/internal/lead"
+	"github.com/ryorin/ryorin/internal/marketing/campaigns"
+	"github.com/ryorin/ryorin/internal/marketing/email"
+	"github.com/ryorin/ryorin/internal/marketing/forms"
+	"github.com/ryorin/ryorin/internal/marketing/journeys"
+	"github.com/ryorin/ryorin/internal/marketing/segments"
+	"github.com/ryorin/ryorin/internal/metrics"
 	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/track"
+	"github.com/ryorin/ryorin/internal/trackhttp"
 	"github.com/ryorin/ryorin/internal/web"
+	"github.com/ryorin/ryorin/internal/webhooks"
 )
 
 // Config is everything Ryorin is started with.
@@ -26,9 +41,12 @@ type Config struct {
 	DatabaseURL     string
 	Demo            bool
 	InsecureCookies bool
-	Version         string
-	Clock           clock.Clock
-	Log             *slog.Logger
+	// MetricsToken, when set, is the bearer token /metrics requires;
+	// unset, /metrics answers loopback clients only.
+	MetricsToken string
+	Version      string
+	Clock        clock.Clock
+	Log          *slog.Logger
 }
 
 // App is a running Ryorin: database, services, HTTP handler.
@@ -42,9 +60,35 @@ type App struct {
 	API    *api.Server
 	Web    *web.Server
 	Jobs   *platform.Jobs
+	// Webhooks sends events to other systems.
+	Webhooks *webhooks.Service
+	// Metrics counts requests and serves /metrics.
+	Metrics *metrics.Registry
 	// Mailer sends outbound mail; Notifier creates and delivers notifications.
 	Mailer   *platform.Mailer
 	Notifier *platform.Notifier
+	// Forms builds forms and takes their submissions.
+	Forms *forms.Service
+	// Email runs email templates, campaigns, their tracking and unsubscribes.
+	Email *email.Service
+	// Campaigns keeps marketing campaigns, their members and spend.
+	Campaigns *campaigns.Service
+	// Planner keeps goal plans and checks their pacing.
+	Planner *insight.Planner
+	// Segments runs lists and segments; SegmentRefresher keeps memberships current.
+	Segments         *segments.Service
+	SegmentRefresher *segments.Refresher
+	// Journeys runs nurture journeys (their periodic job follows triggers
+	// and advances enrolments).
+	Journeys *journeys.Service
+	// Tracker stores web-tracking posts (group commit); TrackHTTP serves
+	// the snippet and the public collect endpoint.
+	Tracker   *track.Collector
+	TrackHTTP *trackhttp.Handler
+	// IO runs CSV imports and exports.
+	IO *dataio.Service
+	// Sales runs the rep's day: today page, calendar feed, daily reports.
+	Sales *sales.Service
 }
 
 // Open opens and migrates the database and builds the services.
@@ -100,6 +144,9 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	a.Mailer = &platform.Mailer{DB: d, Clock: cfg.Clock, Log: cfg.Log, Jobs: a.Jobs}
 	a.Notifier = &platform.Notifier{DB: d, Clock: cfg.Clock, Log: cfg.Log, Jobs: a.Jobs, Mailer: a.Mailer,
 		HTTP: &http.Client{Timeout: 20 * time.Second}}
+	a.Tracker = &track.Collector{DB: d, Clock: cfg.Clock, Log: cfg.Log}
+	a.TrackHTTP = trackhttp.New(trackhttp.Deps{DB: d, Clock: cfg.Clock, Log: cfg.Log, Collector: a.Tracker, Workspace: platform.DefaultWorkspace})
+	a.IO = dataio.New(d, cfg.Clock, a.CRM, cfg.Log)
 	a.registerJobs()
 	if err := a.CRM.EnsureDefaults(ctx, platform.DefaultWorkspace, "ja"); err != nil {
 		return nil, fmt.Errorf("app: default pipeline: %w", err)
@@ -111,23 +158,86 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	if err := a.Lead.EnsureReasons(ctx, platform.DefaultWorkspace); err != nil {
 		return nil, fmt.Errorf("app: feedback reasons: %w", err)
 	}
+	if err := a.Lead.EnsureSLAPolicies(ctx, platform.DefaultWorkspace); err != nil {
+		return nil, fmt.Errorf("app: SLA policies: %w", err)
+	}
 	a.Scorer = &lead.Scorer{Lead: a.Lead, CRM: a.CRM, Notify: a.Notifier}
-	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
-		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version})
+	a.Forms = forms.New(d, cfg.Clock, a.CRM, a.Mailer, cfg.Log)
+	// One limit per client IP shared by the hosted page, the embeds and the
+	// JSON API: a burst of 10 posts, then one every 6 seconds.
+	a.Forms.Limit = httpx.NewLimiter(6*time.Second, 10)
+	// A form submission joins the visitor's earlier page views to the contact.
+	a.Forms.Visitors = track.Linker{DB: d, Clock: cfg.Clock}
+	a.Segments = segments.New(d, cfg.Clock, a.CRM)
+	a.SegmentRefresher = &segments.Refresher{Segments: a.Segments}
+	a.Email = email.New(d, cfg.Clock, a.CRM, a.Mailer, a.Jobs, cfg.Log)
+	a.Email.Register()
+	a.Campaigns = campaigns.New(d, cfg.Clock)
+	a.Jobs.Every("campaigns.attach", time.Minute, func(ctx context.Context, j platform.Job) error {
+		// Catch up in bounded batches, for at most half a minute per slot.
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			n, err := a.Campaigns.Attach(ctx, j.WorkspaceID, 500)
+			if err != nil || n < 500 {
+				return err
+			}
+		}
+		return nil
+	})
+	a.Planner = insight.NewPlanner(d, cfg.Clock)
+	a.Jobs.Every("plan.pacing", time.Hour, func(ctx context.Context, j platform.Job) error {
+		_, err := a.Planner.CheckPacing(ctx, j.WorkspaceID, a.Notifier)
+		return err
+	})
+	a.Journeys = journeys.New(d, cfg.Clock, a.CRM, a.Email, a.Segments, a.Scorer, a.Notifier, a.Jobs, cfg.Log)
+	a.Journeys.Register()
+	a.CRM.ActivityHooks = append(a.CRM.ActivityHooks, a.Lead.TouchFromActivity)
+	a.Lead.Jobs = a.Jobs
+	a.Jobs.Handle(lead.RescoreAllKind, func(ctx context.Context, j platform.Job) error {
+		var p struct {
+			Version int `json:"version"`
+		}
+		if err := j.Decode(&p); err != nil {
+			return platform.Permanent(err)
+		}
+		return a.Scorer.RescoreAll(ctx, j.WorkspaceID, p.Version)
+	})
+	a.Jobs.Every("lead.sla", time.Minute, func(ctx context.Context, j platform.Job) error {
+		_, err := a.Scorer.RunSLATimers(ctx, j.WorkspaceID)
+		return err
+	})
+	a.Jobs.Handle(crm.CompetitorNewsKind, a.tellCompetitorNews)
+	a.Webhooks = &webhooks.Service{DB: d, Clock: cfg.Clock, Jobs: a.Jobs, HTTP: &http.Client{Timeout: 10 * time.Second}}
+	a.Jobs.Handle(webhooks.DeliverKind, a.Webhooks.Deliver)
+	a.Jobs.Every("webhooks.dispatch", 5*time.Second, func(ctx context.Context, j platform.Job) error {
+		_, err := a.Webhooks.Dispatch(ctx, j.WorkspaceID)
+		return err
+	})
+	a.Sales = sales.New(d, cfg.Clock, a.Lead, a.Notifier)
+	a.Sales.CRM = a.CRM
+	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
+		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys})
 	if err != nil {
 		return nil, err
 	}
-	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
-		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies})
+	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
+		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys})
 	return a, nil
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close writes the tracking posts still queued, then closes the database.
+func (a *App) Close() error {
+	a.Tracker.Close()
+	return a.DB.Close()
+}
 
 // Handler is the whole HTTP surface: health checks, the API, and the UI.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
+	if a.Metrics == nil {
+		a.Metrics = metrics.New(a.DB)
+	}
+	mux.Handle("GET /metrics", a.Metrics.Handler(a.MetricsToken))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -135,8 +245,20 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("/api/", a.API)
 	mux.Handle("/", a.Web)
+	mux.Handle("GET /t.js", a.TrackHTTP)
+	mux.Handle("/t/collect", a.TrackHTTP)
 	cop := http.NewCrossOriginProtection()
-	return securityHeaders(cop.Handler(mux))
+	// Public form posts come from other sites by design; spam traps, a rate
+	// limit and a size limit protect them instead.
+	cop.AddInsecureBypassPattern("POST /f/{key}")
+	cop.AddInsecureBypassPattern("POST /api/v1/public/forms/{key}/submissions")
+	// The collect endpoint is public and cookie-less: any site with the
+	// snippet posts to it (it answers with CORS headers instead).
+	cop.AddInsecureBypassPattern("POST /t/collect")
+	// RFC 8058 one-click unsubscribe: the mail provider posts from its own
+	// servers. The signed token is the only authority it needs.
+	cop.AddInsecureBypassPattern("POST /e/u/{token}")
+	return a.Metrics.Middleware(securityHeaders(cop.Handler(mux)))
 }
 
 // ready answers 200 when the database is reachable and fully migrated.
@@ -166,5 +288,41 @@ func securityHeaders(h http.Handler) http.Handler {
 		hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 		h.ServeHTTP(w, r)
+	})
+}
+
+// tellCompetitorNews notifies every rep with an open deal against a
+// competitor of news about it, once each (dedupe keys), in one transaction.
+func (a *App) tellCompetitorNews(ctx context.Context, j platform.Job) error {
+	var p struct {
+		NewsID int64 `json:"news_id"`
+	}
+	if err := j.Decode(&p); err != nil {
+		return platform.Permanent(err)
+	}
+	n, name, owners, err := a.CRM.NewsAudience(ctx, a.DB.Reader(), j.WorkspaceID, p.NewsID)
+	if errs.Is(err, errs.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return a.DB.Write(ctx, "app.tellCompetitorNews", func(tx *db.Tx) error {
+		for owner, deal := range owners {
+			if owner == n.PostedBy {
+				continue
+			}
+			u, err := platform.GetUser(ctx, tx, j.WorkspaceID, owner)
+			if err != nil {
+				return err
+			}
+			lang, _ := i18n.Parse(u.Locale)
+			if _, _, err := a.Notifier.Notify(ctx, tx, j.WorkspaceID, owner, platform.Notification{Kind: "competitor.news",
+				Title: i18n.T(lang, "notify.competitor_news", "name", name, "title", n.Title), Body: n.Body,
+				Link: fmt.Sprintf("/deals/%d", deal), DedupeKey: fmt.Sprintf("competitor.news:%d", n.ID)}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/track"
 )
 
 // Workers are the background loops started by serve.
@@ -19,8 +20,20 @@ type Workers struct {
 func (a *App) registerJobs() {
 	a.Mailer.Register()
 	a.Notifier.Register()
+	a.IO.Register(a.Jobs)
 	a.Jobs.Every("jobs.prune", 24*time.Hour, func(ctx context.Context, j platform.Job) error {
 		_, err := platform.PruneJobs(ctx, a.DB, a.Clock.Now(), 7*24*time.Hour)
+		return err
+	})
+	a.Jobs.Every("track.retention", time.Hour, func(ctx context.Context, j platform.Job) error {
+		return track.ExpireAll(ctx, a.DB, a.Clock.Now())
+	})
+	a.Jobs.Every("events.retention", time.Hour, func(ctx context.Context, j platform.Job) error {
+		w, err := platform.GetWorkspace(ctx, a.DB.Reader(), j.WorkspaceID)
+		if err != nil {
+			return err
+		}
+		_, err = platform.ApplyEventRetention(ctx, a.DB, j.WorkspaceID, a.Clock.Now(), w.Location())
 		return err
 	})
 	a.Jobs.Every("db.optimize", 6*time.Hour, func(ctx context.Context, j platform.Job) error {
@@ -39,14 +52,18 @@ func (a *App) registerJobs() {
 func (a *App) StartWorkers(ctx context.Context) *Workers {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &Workers{cancel: cancel}
-	w.wg.Add(2)
+	w.wg.Add(3)
 	go func() {
 		defer w.wg.Done()
 		a.Jobs.Run(ctx)
 	}()
 	go func() {
 		defer w.wg.Done()
-		a.Scorer.Run(ctx, platform.DefaultWorkspace, time.Second, func(err error) { a.Log.Error("lead scoring", "err", err) })
+		a.Scorer.Run(ctx, platform.DefaultWorkspace, 250*time.Millisecond, func(err error) { a.Log.Error("lead scoring", "err", err) })
+	}()
+	go func() {
+		defer w.wg.Done()
+		a.SegmentRefresher.Run(ctx, platform.DefaultWorkspace, 500*time.Millisecond, func(err error) { a.Log.Error("segment refresh", "err", err) })
 	}()
 	return w
 }

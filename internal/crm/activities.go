@@ -38,6 +38,8 @@ type Activity struct {
 	ContactID       int64      `json:"contact_id,omitempty"`
 	CompanyID       int64      `json:"company_id,omitempty"`
 	DealID          int64      `json:"deal_id,omitempty"`
+	VoiceTopic      string     `json:"voice_topic,omitempty" doc:"customer voice: pricing, feature_request, competitor, objection, praise or other"`
+	VoiceCampaign   string     `json:"voice_campaign,omitempty" doc:"customer voice: the campaign it concerns (e.g. its UTM code)"`
 	CreatedBy       int64      `json:"created_by,omitempty"`
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
@@ -58,7 +60,12 @@ type ActivityInput struct {
 	ContactID       *int64     `json:"contact_id,omitempty"`
 	CompanyID       *int64     `json:"company_id,omitempty"`
 	DealID          *int64     `json:"deal_id,omitempty"`
+	VoiceTopic      *string    `json:"voice_topic,omitempty" doc:"marks the activity as customer voice: pricing, feature_request, competitor, objection, praise or other (empty: not voice)"`
+	VoiceCampaign   *string    `json:"voice_campaign,omitempty"`
 }
+
+// VoiceTopics are what customer voice is about.
+var VoiceTopics = []string{"pricing", "feature_request", "competitor", "objection", "praise", "other"}
 
 func oneOf(v string, list []string) bool {
 	for _, x := range list {
@@ -121,6 +128,21 @@ func (in ActivityInput) apply(x *Activity, now time.Time) error {
 		}
 		x.DurationSeconds = *in.DurationSeconds
 	}
+	if in.VoiceTopic != nil {
+		x.VoiceTopic = strings.TrimSpace(*in.VoiceTopic)
+	}
+	if in.VoiceCampaign != nil {
+		x.VoiceCampaign = strings.TrimSpace(*in.VoiceCampaign)
+		if len(x.VoiceCampaign) > 200 {
+			return errs.Field("voice_campaign", "is longer than 200 bytes")
+		}
+	}
+	if x.VoiceTopic != "" && (!oneOf(x.VoiceTopic, VoiceTopics) || x.Kind == "task") {
+		return errs.Field("voice_topic", "is for calls, emails, meetings, demos and notes, one of %s", strings.Join(VoiceTopics, ", "))
+	}
+	if x.VoiceTopic == "" {
+		x.VoiceCampaign = ""
+	}
 	for _, p := range []struct {
 		dst *int64
 		src *int64
@@ -135,7 +157,7 @@ func (in ActivityInput) apply(x *Activity, now time.Time) error {
 	return nil
 }
 
-const activityCols = `id, kind, subject, body, occurred_at, due_at, done_at, call_outcome, direction, duration_seconds,
+const activityCols = `id, kind, subject, body, occurred_at, due_at, done_at, call_outcome, direction, duration_seconds, voice_topic, voice_campaign,
 	COALESCE(owner_id, 0), COALESCE(contact_id, 0), COALESCE(company_id, 0), COALESCE(deal_id, 0), COALESCE(created_by, 0),
 	created_at, updated_at`
 
@@ -144,7 +166,7 @@ func scanActivity(sc interface{ Scan(...any) error }) (Activity, error) {
 	var occ, cr, up int64
 	var due, done sql.NullInt64
 	err := sc.Scan(&x.ID, &x.Kind, &x.Subject, &x.Body, &occ, &due, &done, &x.CallOutcome, &x.Direction, &x.DurationSeconds,
-		&x.OwnerID, &x.ContactID, &x.CompanyID, &x.DealID, &x.CreatedBy, &cr, &up)
+		&x.VoiceTopic, &x.VoiceCampaign, &x.OwnerID, &x.ContactID, &x.CompanyID, &x.DealID, &x.CreatedBy, &cr, &up)
 	x.OccurredAt, x.CreatedAt, x.UpdatedAt = db.Time(occ), db.Time(cr), db.Time(up)
 	x.DueAt, x.DoneAt = db.TimePtr(due), db.TimePtr(done)
 	return x, err
@@ -183,6 +205,18 @@ func (s *Service) resolveLinks(ctx context.Context, q db.Querier, a platform.Act
 // LogActivity records an activity and, in the same transaction, writes it to
 // the timeline and bumps last_activity_at on its contact, company and deal.
 func (s *Service) LogActivity(ctx context.Context, a platform.Actor, in ActivityInput) (Activity, error) {
+	var x Activity
+	err := s.DB.Write(ctx, "crm.LogActivity", func(tx *db.Tx) error {
+		var err error
+		x, err = s.LogActivityTx(ctx, tx, a, in)
+		return err
+	})
+	return x, err
+}
+
+// LogActivityTx is LogActivity inside a caller's transaction (a journey's
+// task step commits the task with the step's record).
+func (s *Service) LogActivityTx(ctx context.Context, tx *db.Tx, a platform.Actor, in ActivityInput) (Activity, error) {
 	now := s.Clock.Now()
 	x := Activity{OccurredAt: now, OwnerID: a.UserID, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now}
 	if err := in.apply(&x, now); err != nil {
@@ -191,35 +225,46 @@ func (s *Service) LogActivity(ctx context.Context, a platform.Actor, in Activity
 	if x.Kind == "task" && in.OccurredAt == nil && x.DueAt != nil {
 		x.OccurredAt = *x.DueAt
 	}
-	err := s.DB.Write(ctx, "crm.LogActivity", func(tx *db.Tx) error {
-		if err := s.resolveLinks(ctx, tx, a, &x); err != nil {
+	if err := s.resolveLinks(ctx, tx, a, &x); err != nil {
+		return x, err
+	}
+	if err := s.insertActivity(ctx, tx, a, &x, now); err != nil {
+		return x, err
+	}
+	return x, nil
+}
+
+// insertActivity stores a resolved activity with its timeline entry, the
+// last-activity bumps, the activity hooks and the audit entry.
+func (s *Service) insertActivity(ctx context.Context, tx *db.Tx, a platform.Actor, x *Activity, now time.Time) error {
+	err := tx.QueryRowContext(ctx, `-- crm.LogActivity
+		INSERT INTO activities (workspace_id, kind, subject, body, occurred_at, due_at, done_at, call_outcome, direction,
+			duration_seconds, voice_topic, voice_campaign, owner_id, contact_id, company_id, deal_id, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		a.WorkspaceID, x.Kind, x.Subject, x.Body, db.Millis(x.OccurredAt), db.NullMillis(x.DueAt), db.NullMillis(x.DoneAt),
+		x.CallOutcome, x.Direction, x.DurationSeconds, x.VoiceTopic, x.VoiceCampaign, db.NullInt(x.OwnerID), db.NullInt(x.ContactID), db.NullInt(x.CompanyID),
+		db.NullInt(x.DealID), a.UserRef(), db.Millis(now), db.Millis(now)).Scan(&x.ID)
+	if err != nil {
+		return fmt.Errorf("crm.LogActivity: %w", err)
+	}
+	if _, err := platform.AppendTimeline(ctx, tx, a, platform.TimelineEntry{At: x.OccurredAt, Kind: "activity." + x.Kind,
+		ContactID: x.ContactID, CompanyID: x.CompanyID, DealID: x.DealID, RefType: "activity", RefID: x.ID},
+		map[string]any{"subject": x.Subject, "outcome": x.CallOutcome, "direction": x.Direction, "voice_topic": x.VoiceTopic}); err != nil {
+		return err
+	}
+	// Last activity is something that happened: a planned meeting or an
+	// open task does not count until its time has come.
+	if (x.Kind != "task" || x.DoneAt != nil) && !x.OccurredAt.After(now) {
+		if err := s.touch(ctx, tx, a.WorkspaceID, x.ContactID, x.CompanyID, x.DealID, x.OccurredAt); err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, `-- crm.LogActivity
-			INSERT INTO activities (workspace_id, kind, subject, body, occurred_at, due_at, done_at, call_outcome, direction,
-				duration_seconds, owner_id, contact_id, company_id, deal_id, created_by, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			a.WorkspaceID, x.Kind, x.Subject, x.Body, db.Millis(x.OccurredAt), db.NullMillis(x.DueAt), db.NullMillis(x.DoneAt),
-			x.CallOutcome, x.Direction, x.DurationSeconds, db.NullInt(x.OwnerID), db.NullInt(x.ContactID), db.NullInt(x.CompanyID),
-			db.NullInt(x.DealID), a.UserRef(), db.Millis(now), db.Millis(now)).Scan(&x.ID)
-		if err != nil {
-			return fmt.Errorf("crm.LogActivity: %w", err)
-		}
-		if _, err := platform.AppendTimeline(ctx, tx, a, platform.TimelineEntry{At: x.OccurredAt, Kind: "activity." + x.Kind,
-			ContactID: x.ContactID, CompanyID: x.CompanyID, DealID: x.DealID, RefType: "activity", RefID: x.ID},
-			map[string]any{"subject": x.Subject, "outcome": x.CallOutcome, "direction": x.Direction}); err != nil {
+	}
+	for _, h := range s.ActivityHooks {
+		if err := h(ctx, tx, a.WorkspaceID, *x, now); err != nil {
 			return err
 		}
-		// Last activity is something that happened: a planned meeting or an
-		// open task does not count until its time has come.
-		if (x.Kind != "task" || x.DoneAt != nil) && !x.OccurredAt.After(now) {
-			if err := s.touch(ctx, tx, a.WorkspaceID, x.ContactID, x.CompanyID, x.DealID, x.OccurredAt); err != nil {
-				return err
-			}
-		}
-		return platform.Audit(ctx, tx, a, now, "create", "activity", x.ID, map[string]any{"kind": x.Kind, "subject": x.Subject})
-	})
-	return x, err
+	}
+	return platform.Audit(ctx, tx, a, now, "create", "activity", x.ID, map[string]any{"kind": x.Kind, "subject": x.Subject})
 }
 
 // touch moves last_activity_at forward (never back) on the linked records.
@@ -275,9 +320,9 @@ func (s *Service) UpdateActivity(ctx context.Context, a platform.Actor, id int64
 		x.UpdatedAt = now
 		_, err = tx.ExecContext(ctx, `-- crm.UpdateActivity
 			UPDATE activities SET subject = ?, body = ?, occurred_at = ?, due_at = ?, done_at = ?, call_outcome = ?, direction = ?,
-				duration_seconds = ?, owner_id = ?, contact_id = ?, company_id = ?, deal_id = ?, updated_at = ?
+				duration_seconds = ?, voice_topic = ?, voice_campaign = ?, owner_id = ?, contact_id = ?, company_id = ?, deal_id = ?, updated_at = ?
 			WHERE workspace_id = ? AND id = ?`, x.Subject, x.Body, db.Millis(x.OccurredAt), db.NullMillis(x.DueAt),
-			db.NullMillis(x.DoneAt), x.CallOutcome, x.Direction, x.DurationSeconds, db.NullInt(x.OwnerID), db.NullInt(x.ContactID),
+			db.NullMillis(x.DoneAt), x.CallOutcome, x.Direction, x.DurationSeconds, x.VoiceTopic, x.VoiceCampaign, db.NullInt(x.OwnerID), db.NullInt(x.ContactID),
 			db.NullInt(x.CompanyID), db.NullInt(x.DealID), db.Millis(now), a.WorkspaceID, id)
 		if err != nil {
 			return fmt.Errorf("crm.UpdateActivity: %w", err)

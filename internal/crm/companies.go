@@ -153,6 +153,14 @@ func (s *Service) CreateCompany(ctx context.Context, a platform.Actor, in Compan
 		return c, err
 	}
 	err := s.DB.Write(ctx, "crm.CreateCompany", func(tx *db.Tx) error {
+		return s.insertCompany(ctx, tx, a, &c, in, now)
+	})
+	return c, err
+}
+
+// insertCompany stores a new company, already validated, inside tx.
+func (s *Service) insertCompany(ctx context.Context, tx *db.Tx, a platform.Actor, c *Company, in CompanyInput, now time.Time) error {
+	{
 		if err := checkUser(ctx, tx, a.WorkspaceID, c.OwnerID, "owner_id"); err != nil {
 			return err
 		}
@@ -171,7 +179,7 @@ func (s *Service) CreateCompany(ctx context.Context, a platform.Actor, in Compan
 			a.WorkspaceID, c.Name, c.NameNormalized, c.NameKana, db.NullString(c.Domain), db.NullString(c.CorporateNumber),
 			c.Industry, c.Employees, c.AnnualRevenue, c.Phone, c.Website, c.Address.PostalCode, c.Address.Prefecture,
 			c.Address.City, c.Address.Line1, c.Address.Line2, c.Address.Country, db.NullInt(c.OwnerID), marshalProps(c.Props),
-			companySearch(c), db.Millis(now), db.Millis(now)).Scan(&c.ID)
+			companySearch(*c), db.Millis(now), db.Millis(now)).Scan(&c.ID)
 		if db.IsUniqueViolation(err) {
 			e := errs.E(errs.Conflict, "corporate_number", "a company with this corporate number already exists")
 			_ = s.DB.Reader().QueryRowContext(ctx, `SELECT id FROM companies WHERE workspace_id = ? AND corporate_number = ?`,
@@ -186,8 +194,7 @@ func (s *Service) CreateCompany(ctx context.Context, a platform.Actor, in Compan
 			return err
 		}
 		return platform.Audit(ctx, tx, a, now, "create", "company", c.ID, c)
-	})
-	return c, err
+	}
 }
 
 func companySearch(c Company) string {
@@ -288,6 +295,29 @@ type CompanyFilter struct {
 // ListCompanies returns a page of companies.
 func (s *Service) ListCompanies(ctx context.Context, a platform.Actor, f CompanyFilter) (Page[Company], error) {
 	var out Page[Company]
+	w, err := s.companyWhere(ctx, a, f)
+	if err != nil {
+		return out, err
+	}
+	sorts := map[string]sortSpec[Company]{
+		"name":        {"name_norm", false, func(c Company) any { return c.NameNormalized }},
+		"-created_at": {"created_at", true, func(c Company) any { return db.Millis(c.CreatedAt) }},
+		"-updated_at": {"updated_at", true, func(c Company) any { return db.Millis(c.UpdatedAt) }},
+		"updated_at":  {"updated_at", false, func(c Company) any { return db.Millis(c.UpdatedAt) }},
+	}
+	if f.Sort == "" {
+		f.Sort = "name"
+	}
+	sp, ok := sorts[f.Sort]
+	if !ok {
+		return out, errs.Field("sort", "must be one of name, -created_at, -updated_at, updated_at")
+	}
+	return listPage(ctx, s.DB.Reader(), "crm.ListCompanies", "SELECT "+companyCols+" FROM companies", w, sp, f.Cursor, f.Limit, scanCompany, func(c Company) int64 { return c.ID })
+}
+
+// companyWhere turns a filter into SQL conditions, with the actor's
+// visibility rules; lists and exports share it.
+func (s *Service) companyWhere(ctx context.Context, a platform.Actor, f CompanyFilter) (where, error) {
 	w := where{sql: "workspace_id = ?", args: []any{a.WorkspaceID}}
 	if a.OwnRecordsOnly {
 		w.and("owner_id = ?", a.UserID)
@@ -308,24 +338,11 @@ func (s *Service) ListCompanies(ctx context.Context, a platform.Actor, f Company
 	if len(f.Props) > 0 {
 		defs, err := s.Properties(ctx, s.DB.Reader(), a.WorkspaceID, "company")
 		if err != nil {
-			return out, err
+			return w, err
 		}
 		if err := w.props(defs, f.Props); err != nil {
-			return out, err
+			return w, err
 		}
 	}
-	sorts := map[string]sortSpec[Company]{
-		"name":        {"name_norm", false, func(c Company) any { return c.NameNormalized }},
-		"-created_at": {"created_at", true, func(c Company) any { return db.Millis(c.CreatedAt) }},
-		"-updated_at": {"updated_at", true, func(c Company) any { return db.Millis(c.UpdatedAt) }},
-		"updated_at":  {"updated_at", false, func(c Company) any { return db.Millis(c.UpdatedAt) }},
-	}
-	if f.Sort == "" {
-		f.Sort = "name"
-	}
-	sp, ok := sorts[f.Sort]
-	if !ok {
-		return out, errs.Field("sort", "must be one of name, -created_at, -updated_at, updated_at")
-	}
-	return listPage(ctx, s.DB.Reader(), "crm.ListCompanies", "SELECT "+companyCols+" FROM companies", w, sp, f.Cursor, f.Limit, scanCompany, func(c Company) int64 { return c.ID })
+	return w, nil
 }

@@ -396,38 +396,9 @@ type ContactFilter struct {
 // ListContacts returns a page of contacts.
 func (s *Service) ListContacts(ctx context.Context, a platform.Actor, f ContactFilter) (Page[Contact], error) {
 	var out Page[Contact]
-	w := where{sql: "workspace_id = ?", args: []any{a.WorkspaceID}}
-	if a.OwnRecordsOnly {
-		w.and("owner_id = ?", a.UserID)
-	}
-	if f.OwnerID != 0 {
-		w.and("owner_id = ?", f.OwnerID)
-	}
-	if f.Stage != "" {
-		if !f.Stage.Valid() {
-			return out, errs.Field("lifecycle_stage", "unknown lifecycle stage %q", f.Stage)
-		}
-		w.and("lifecycle_stage = ?", string(f.Stage))
-	}
-	if f.CompanyID != 0 {
-		w.and("company_id = ?", f.CompanyID)
-	}
-	if f.Email != "" {
-		e, _ := platform.NormalizeEmail(f.Email)
-		w.and("email = ?", e)
-	}
-	if f.Q != "" {
-		cond, args := searchCond(s.DB.Dialect, "contacts", f.Q)
-		w.and(cond, args...)
-	}
-	if len(f.Props) > 0 {
-		defs, err := s.Properties(ctx, s.DB.Reader(), a.WorkspaceID, "contact")
-		if err != nil {
-			return out, err
-		}
-		if err := w.props(defs, f.Props); err != nil {
-			return out, err
-		}
+	w, err := s.contactWhere(ctx, a, f)
+	if err != nil {
+		return out, err
 	}
 	sorts := map[string]sortSpec[Contact]{
 		"name":              {nameOrder(s.DB.Dialect), false, func(c Contact) any { return contactSearch(c) }},
@@ -451,6 +422,45 @@ func (s *Service) ListContacts(ctx context.Context, a platform.Actor, f ContactF
 	}
 	return listPage(ctx, s.DB.Reader(), "crm.ListContacts", "SELECT "+contactCols+" FROM contacts", w, sp, f.Cursor, f.Limit,
 		scanContact, func(c Contact) int64 { return c.ID })
+}
+
+// contactWhere turns a filter into SQL conditions, with the actor's
+// visibility rules; lists and exports share it.
+func (s *Service) contactWhere(ctx context.Context, a platform.Actor, f ContactFilter) (where, error) {
+	w := where{sql: "workspace_id = ?", args: []any{a.WorkspaceID}}
+	if a.OwnRecordsOnly {
+		w.and("owner_id = ?", a.UserID)
+	}
+	if f.OwnerID != 0 {
+		w.and("owner_id = ?", f.OwnerID)
+	}
+	if f.Stage != "" {
+		if !f.Stage.Valid() {
+			return w, errs.Field("lifecycle_stage", "unknown lifecycle stage %q", f.Stage)
+		}
+		w.and("lifecycle_stage = ?", string(f.Stage))
+	}
+	if f.CompanyID != 0 {
+		w.and("company_id = ?", f.CompanyID)
+	}
+	if f.Email != "" {
+		e, _ := platform.NormalizeEmail(f.Email)
+		w.and("email = ?", e)
+	}
+	if f.Q != "" {
+		cond, args := searchCond(s.DB.Dialect, "contacts", f.Q)
+		w.and(cond, args...)
+	}
+	if len(f.Props) > 0 {
+		defs, err := s.Properties(ctx, s.DB.Reader(), a.WorkspaceID, "contact")
+		if err != nil {
+			return w, err
+		}
+		if err := w.props(defs, f.Props); err != nil {
+			return w, err
+		}
+	}
+	return w, nil
 }
 
 func millisPtr(t *time.Time) int64 {

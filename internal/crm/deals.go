@@ -420,9 +420,22 @@ func (s *Service) GetDeal(ctx context.Context, q db.Querier, a platform.Actor, i
 // its pipeline (a stage of another pipeline is Unprocessable), recorded on the
 // timeline, and closes or reopens the deal by the stage's kind.
 func (s *Service) UpdateDeal(ctx context.Context, a platform.Actor, id int64, in DealInput) (Deal, error) {
-	now := s.Clock.Now()
 	var d Deal
 	err := s.DB.Write(ctx, "crm.UpdateDeal", func(tx *db.Tx) error {
+		var err error
+		d, err = s.UpdateDealTx(ctx, tx, a, id, in)
+		return err
+	})
+	return d, err
+}
+
+// UpdateDealTx is UpdateDeal inside the caller's transaction, for writes that
+// change a deal together with something else (its line items set its
+// amount), so the board's running totals move in the same commit.
+func (s *Service) UpdateDealTx(ctx context.Context, tx *db.Tx, a platform.Actor, id int64, in DealInput) (Deal, error) {
+	now := s.Clock.Now()
+	var d Deal
+	err := func() error {
 		var err error
 		if d, err = s.GetDeal(ctx, tx, a, id); err != nil {
 			return err
@@ -446,6 +459,23 @@ func (s *Service) UpdateDeal(ctx context.Context, a platform.Actor, id int64, in
 		}
 		d.StageID = st.ID
 		moved := d.StageID != before.StageID
+		if moved && st.Kind != "lost" && d.PipelineID == before.PipelineID {
+			// Moving on (to a later stage, or won) needs the exit criteria
+			// of the stage being left; moving back or to lost never does.
+			old, err := s.stageFor(ctx, tx, a.WorkspaceID, before.PipelineID, before.StageID)
+			if err != nil {
+				return err
+			}
+			if st.Kind == "won" || st.Position > old.Position {
+				missing, err := s.unmetCriteria(ctx, tx, a.WorkspaceID, d, before.StageID)
+				if err != nil {
+					return err
+				}
+				if len(missing) > 0 {
+					return criteriaError(missing)
+				}
+			}
+		}
 		if moved || in.LostReason != nil {
 			if err := s.applyStageKind(&d, st, now); err != nil {
 				return err
@@ -508,7 +538,7 @@ func (s *Service) UpdateDeal(ctx context.Context, a platform.Actor, id int64, in
 			}
 		}
 		return platform.Audit(ctx, tx, a, now, "update", "deal", id, platform.Diff(before, d))
-	})
+	}()
 	return d, err
 }
 
@@ -537,14 +567,16 @@ type DealFilter struct {
 	OwnerID    int64
 	CompanyID  int64
 	ContactID  int64
-	TeamID     int64 // deals owned by members of this team
-	Status     string
-	ClosedFrom time.Time // closed deals only from this time on (open deals always pass)
-	Q          string
-	Props      map[string]string
-	Sort       string // "-created_at" (default), "close_date", "-amount", "-updated_at", "updated_at"
-	Cursor     string
-	Limit      int
+	// CompetitorID: deals against this competitor.
+	CompetitorID int64
+	TeamID       int64 // deals owned by members of this team
+	Status       string
+	ClosedFrom   time.Time // closed deals only from this time on (open deals always pass)
+	Q            string
+	Props        map[string]string
+	Sort         string // "-created_at" (default), "close_date", "-amount", "-updated_at", "updated_at"
+	Cursor       string
+	Limit        int
 }
 
 // ListDeals returns a page of deals (without their contact lists).
@@ -557,6 +589,9 @@ func (s *Service) ListDeals(ctx context.Context, a platform.Actor, f DealFilter)
 	w.eq("pipeline_id", f.PipelineID, "stage_id", f.StageID, "owner_id", f.OwnerID, "company_id", f.CompanyID)
 	if f.ContactID != 0 {
 		w.and("id IN (SELECT deal_id FROM deal_contacts WHERE workspace_id = ? AND contact_id = ?)", a.WorkspaceID, f.ContactID)
+	}
+	if f.CompetitorID != 0 {
+		w.and("id IN (SELECT deal_id FROM deal_competitors WHERE workspace_id = ? AND competitor_id = ?)", a.WorkspaceID, f.CompetitorID)
 	}
 	if f.TeamID != 0 {
 		w.and("owner_id IN (SELECT id FROM users WHERE workspace_id = ? AND team_id = ?)", a.WorkspaceID, f.TeamID)

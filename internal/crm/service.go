@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"time"
 
 	"github.com/ryorin/ryorin/internal/clock"
 	"github.com/ryorin/ryorin/internal/db"
@@ -16,7 +17,14 @@ import (
 type Service struct {
 	DB    *db.DB
 	Clock clock.Clock
+	// ActivityHooks run inside the transaction that logs an activity, so
+	// other capabilities (e.g. the lead SLA's first touch) see it at once
+	// and commit or fail with it. Set them while wiring, before serving.
+	ActivityHooks []ActivityHook
 }
+
+// ActivityHook is told of each logged activity inside its transaction.
+type ActivityHook func(ctx context.Context, tx *db.Tx, ws int64, x Activity, now time.Time) error
 
 // New returns a Service.
 func New(d *db.DB, c clock.Clock) *Service { return &Service{DB: d, Clock: clock.Millis(c)} }

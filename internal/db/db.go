@@ -35,6 +35,7 @@ type DB struct {
 	Dialect Dialect
 	w       *sql.DB
 	r       *sql.DB
+	path    string // SQLite: the database file
 	// SlowTx is the write-transaction duration above which a warning is logged
 	// via OnSlowTx; tests use it to prove bulk work commits in small batches.
 	OnSlowTx func(name string, d time.Duration)
@@ -90,7 +91,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{Dialect: SQLite, w: w, r: r}, nil
+	return &DB{Dialect: SQLite, w: w, r: r, path: path}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
@@ -176,6 +177,12 @@ func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 // ExecContext runs a statement in the transaction.
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
+}
+
+// PrepareContext prepares a statement for repeated use in the transaction
+// (closed with the transaction at the latest).
+func (t *Tx) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+	return t.tx.PrepareContext(ctx, rebind(t.dialect, q))
 }
 
 // Dialect returns the engine the transaction runs on.

@@ -24,6 +24,7 @@ import (
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -113,7 +114,7 @@ func LoadWith(ctx context.Context, d *db.DB, log *slog.Logger, o Options) (Summa
 		jst = time.FixedZone("JST", 9*3600)
 	}
 	l := &loader{ctx: ctx, d: d, log: log, rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), clk: fake,
-		crm: crm.New(d, fake), start: end.Add(-History), end: end, jst: jst, scale: o.Scale, sys: platform.System(ws),
+		crm: crm.New(d, fake), lead: lead.New(d, fake), start: end.Add(-History), end: end, jst: jst, scale: o.Scale, sys: platform.System(ws),
 		emails: map[string]bool{}, domains: map[string]bool{}}
 	steps := []struct {
 		name string
@@ -121,7 +122,8 @@ func LoadWith(ctx context.Context, d *db.DB, log *slog.Logger, o Options) (Summa
 	}{
 		{"users and teams", l.setupUsers}, {"settings", l.setupSettings}, {"companies and contacts", l.planCompanies},
 		{"deals", l.planDeals}, {"lifecycle and activities", l.planContacts}, {"history", l.runActions},
-		{"events", l.loadEvents}, {"notifications", l.loadNotifications},
+		{"events", l.loadEvents}, {"notifications", l.loadNotifications}, {"forms", l.loadForms},
+		{"daily reports", l.loadDailyReports}, {"campaigns", l.loadCampaigns}, {"goal plan", l.loadPlan}, {"quotes", l.loadQuotes},
 	}
 	for _, s := range steps {
 		t := wall.Now()
@@ -161,6 +163,7 @@ type loader struct {
 	log   *slog.Logger
 	rng   *rand.Rand
 	clk   *clock.Fake
+	lead  *lead.Service
 	crm   *crm.Service
 	start time.Time
 	end   time.Time
@@ -275,6 +278,23 @@ func (l *loader) workTime(a, b time.Time) time.Time {
 	return l.between(a, b)
 }
 
+// onDuty moves a moment outside office hours (9:00–18:00 JST, weekdays) to
+// the next opening plus a little, as a rep would only call then.
+func (l *loader) onDuty(t time.Time) time.Time {
+	j := t.In(l.jst)
+	for range 7 {
+		wd := j.Weekday()
+		if wd != time.Saturday && wd != time.Sunday && j.Hour() >= 9 && j.Hour() < 18 {
+			return j.UTC()
+		}
+		if j.Hour() >= 9 {
+			j = j.AddDate(0, 0, 1)
+		}
+		j = time.Date(j.Year(), j.Month(), j.Day(), 9, l.intn(0, 59), 0, 0, l.jst)
+	}
+	return j.UTC()
+}
+
 // growthTime is a creation time over the history, more of them recently, as
 // marketing ramps up.
 func (l *loader) growthTime(from time.Time) time.Time {
@@ -372,6 +392,9 @@ func (l *loader) setupSettings() error {
 	l.clk.Set(l.start)
 	admin := l.admin.actor()
 	ctx := l.ctx
+	if err := l.lead.EnsureReasons(ctx, l.sys.WorkspaceID); err != nil {
+		return err
+	}
 	props := []crm.PropertyDefinition{
 		{ObjectType: "contact", Key: "budget", LabelJA: "予算（円）", LabelEN: "Budget (JPY)", Type: crm.PropNumber, Position: 1},
 		{ObjectType: "contact", Key: "product_interest", LabelJA: "関心のある製品", LabelEN: "Product interest", Type: crm.PropMultiChoice, Position: 2,

@@ -91,6 +91,32 @@ func TestLoad(t *testing.T) {
 			t.Errorf("marketing teams with a manager = %d, want 1", n)
 		}
 
+		// Daily reports: submitted on most recent working days, some answered
+		// by the manager, one rep missing each day, with calls in the summary.
+		if n := q(t, d, `SELECT COUNT(*) FROM daily_reports WHERE submitted_at IS NOT NULL`); n != 16 {
+			t.Errorf("submitted daily reports = %d, want 16", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM daily_reports WHERE manager_comment <> ''`); n < 8 {
+			t.Errorf("daily reports with a manager comment = %d", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM sales_quotas`); n != 6 {
+			t.Errorf("quotas = %d, want 4 reps and 2 teams", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM notifications WHERE kind = 'daily_report.comment'`); n < 8 {
+			t.Errorf("rep notifications of comments = %d", n)
+		}
+
+		// Quotes: a price list and a few open deals with lines and an issued quote.
+		if n := q(t, d, `SELECT COUNT(*) FROM products`); n != 5 {
+			t.Errorf("products = %d, want 5", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM quotes`); n != 5 {
+			t.Errorf("quotes = %d, want 5", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM deals WHERE id IN (SELECT deal_id FROM deal_line_items) AND amount <> (SELECT SUM(subtotal) FROM quotes WHERE quotes.deal_id = deals.id)`); n != 0 {
+			t.Errorf("deals whose amount differs from their quote's subtotal: %d", n)
+		}
+
 		// Companies and contacts.
 		minCompanies, minContacts := int(250*scale), int(1800*scale)
 		if sum.Companies < minCompanies || sum.Contacts < minContacts {
@@ -128,6 +154,17 @@ func TestLoad(t *testing.T) {
 			if n := q(t, d, `SELECT COUNT(*) FROM contacts WHERE original_channel = ?`, ch.Key); n == 0 {
 				t.Errorf("no contact from channel %s", ch.Key)
 			}
+		}
+		// Every campaign has members and spend; sales cost covers each month.
+		if n := q(t, d, `SELECT COUNT(*) FROM campaigns c WHERE NOT EXISTS (SELECT 1 FROM campaign_members m WHERE m.workspace_id = c.workspace_id AND m.campaign_id = c.id)
+			OR NOT EXISTS (SELECT 1 FROM spend_entries s WHERE s.workspace_id = c.workspace_id AND s.campaign_id = c.id)`); n != 0 || q(t, d, `SELECT COUNT(*) FROM campaigns`) < 5 {
+			t.Errorf("%d campaigns without members or spend", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM goal_plans WHERE status = 'active'`); n != 1 {
+			t.Errorf("%d active goal plans, want 1", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM sales_costs`); n < 6 {
+			t.Errorf("sales cost for %d months", n)
 		}
 		for _, c := range []string{"granted", "unknown", "revoked"} {
 			if n := q(t, d, `SELECT COUNT(*) FROM contacts WHERE consent_email = ?`, c); n == 0 {

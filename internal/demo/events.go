@@ -2,7 +2,9 @@ package demo
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
@@ -13,6 +15,18 @@ import (
 type eventSink struct {
 	end time.Time
 	evs []platform.EventInput
+	// sessions summarise the visits as the tracker keeps them; a visitor's
+	// sessions belong to the contact they became (stitch), as identifying
+	// a visitor does.
+	sessions []demoSession
+	stitch   map[string]int64
+}
+
+type demoSession struct {
+	uid, visitor, channel, campaign, source, medium, referrer, landing string
+	contact                                                            int64
+	start, last                                                        time.Time
+	views                                                              int
 }
 
 func (s *eventSink) add(e platform.EventInput) {
@@ -30,9 +44,10 @@ func (s *eventSink) add(e platform.EventInput) {
 // newsletter opens and clicks, content views, and visitors who never
 // converted. It runs after the history, when every contact has its id.
 func (l *loader) loadEvents() error {
-	s := &eventSink{end: l.end}
+	s := &eventSink{end: l.end, stitch: map[string]int64{}}
 	for _, p := range l.contacts {
 		p.visitorID = fmt.Sprintf("v-%016x", l.rng.Uint64())
+		s.stitch[p.visitorID] = p.id
 		web := p.channel != "events_offline" && p.channel != "other" && !p.customer
 		if web {
 			for range 1 + l.rng.IntN(2) {
@@ -86,6 +101,9 @@ func (l *loader) loadEvents() error {
 		}
 	}
 	slices.SortStableFunc(s.evs, func(a, b platform.EventInput) int { return a.OccurredAt.Compare(*b.OccurredAt) })
+	if err := l.storeSessions(s.sessions); err != nil {
+		return err
+	}
 	l.clk.Set(l.end)
 	for i := 0; i < len(s.evs); i += platform.MaxEventBatch {
 		batch := s.evs[i:min(i+platform.MaxEventBatch, len(s.evs))]
@@ -121,6 +139,14 @@ func (l *loader) session(s *eventSink, visitor string, contactID int64, at time.
 	page := pick(l.rng, sitePages)
 	prev := ""
 	t := at
+	ds := demoSession{uid: sid, visitor: visitor, channel: channel, referrer: ref, landing: siteURL + page + query, contact: contactID, start: at}
+	if ds.contact == 0 {
+		ds.contact = s.stitch[visitor]
+	}
+	if query != "" {
+		v, _ := url.ParseQuery(strings.TrimPrefix(query, "?"))
+		ds.source, ds.medium, ds.campaign = v.Get("utm_source"), v.Get("utm_medium"), v.Get("utm_campaign")
+	}
 	for i := range 1 + l.rng.IntN(4) {
 		u := siteURL + page
 		r := prev
@@ -132,6 +158,7 @@ func (l *loader) session(s *eventSink, visitor string, contactID int64, at time.
 		s.add(platform.EventInput{Kind: platform.EventPageView, OccurredAt: &tt, ContactID: contactID, VisitorID: visitor,
 			SessionID: sid, URL: u, Referrer: r})
 		prev = siteURL + page
+		ds.last, ds.views = tt, ds.views+1
 		if l.chance(0.3) {
 			page = "/pricing"
 		} else {
@@ -139,6 +166,38 @@ func (l *loader) session(s *eventSink, visitor string, contactID int64, at time.
 		}
 		t = t.Add(time.Duration(20+l.rng.IntN(240)) * time.Second)
 	}
+	if ds.start.Before(s.end) {
+		s.sessions = append(s.sessions, ds)
+	}
+}
+
+// storeSessions writes the visits' summaries in bounded batches.
+func (l *loader) storeSessions(ss []demoSession) error {
+	for i := 0; i < len(ss); i += 500 {
+		part := ss[i:min(i+500, len(ss))]
+		err := l.d.Write(l.ctx, "demo.sessions", func(tx *db.Tx) error {
+			for _, x := range part {
+				var contact any
+				if x.contact != 0 {
+					contact = x.contact
+				}
+				last := x.last
+				if last.After(l.end) {
+					last = l.end
+				}
+				if _, err := tx.ExecContext(l.ctx, `INSERT INTO track_sessions (workspace_id, uid, visitor_id, contact_id, started_at, last_at, channel,
+					utm_source, utm_medium, utm_campaign, referrer, landing_url, page_views, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					ws, x.uid, x.visitor, contact, db.Millis(x.start), db.Millis(last), x.channel, x.source, x.medium, x.campaign, x.referrer, x.landing, x.views, x.views); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sessions: %w", err)
+		}
+	}
+	return nil
 }
 
 // loadNotifications gives every user a few recent notifications, the older

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -774,14 +776,51 @@ func (l *loader) planLifecycle(p *contact) {
 		for j := range calls {
 			at := l.workTime(maxTime(from, p.created), t)
 			if j == calls-1 && stage == platform.StageSQL {
-				at = t.Add(-time.Duration(l.intn(10, 120)) * time.Minute)
+				// Never before the contact exists (a short span since creation).
+				at = maxTime(t.Add(-time.Duration(l.intn(10, 120))*time.Minute), p.created.Add(time.Minute))
 			}
 			l.queueCall(at, caller, p, ja, j == calls-1 && stage == platform.StageSQL)
 		}
+		prev := platform.StageLead
+		if i > 0 {
+			prev = path[i-1]
+		}
 		l.at(t, "lifecycle "+string(stage), func() error {
+			// Sales' verdict on an MQL is feedback (accept, or reject with
+			// a reason), as a rep would give it on the contact's page.
+			if prev == platform.StageMQL && stage != platform.StageMQL {
+				in := lead.FeedbackInput{Decision: "accept", Rating: l.intn(3, 5)}
+				switch stage {
+				case platform.StageRecycled:
+					in = lead.FeedbackInput{Decision: "reject", Reason: pick(l.rng, []string{"not_decision_maker", "no_budget", "bad_timing", "competitor_customer"}),
+						Note: cause.Ref, Rating: l.intn(1, 3)}
+				case platform.StageDisqualified:
+					in = lead.FeedbackInput{Decision: "reject", Reason: pick(l.rng, []string{"bad_data", "not_a_fit"}), Note: cause.Ref, Rating: 1}
+				}
+				_, err := l.lead.GiveFeedback(l.ctx, l.crm, actor, p.id, in)
+				if !errs.Is(err, errs.Unprocessable) {
+					return err
+				} // already moved on (e.g. a deal came first): record the stage only
+			}
 			_, err := l.crm.UpdateContact(l.ctx, actor, p.id, crm.ContactInput{LifecycleStage: &stage}, cause)
 			return err
 		})
+		// Inside sales mostly calls a new MQL soon after the hand-off: most
+		// within the hour, some that day, a few days later, some never.
+		if stage == platform.StageMQL && l.chance(0.8) {
+			var wait time.Duration
+			switch r := l.rng.Float64(); {
+			case r < 0.6:
+				wait = time.Duration(l.intn(5, 55)) * time.Minute
+			case r < 0.9:
+				wait = time.Duration(l.intn(2, 8)) * time.Hour
+			default:
+				wait = time.Duration(l.intn(24, 72)) * time.Hour
+			}
+			if at := l.onDuty(t.Add(wait)); at.Before(until) && at.Before(l.end) {
+				l.queueCall(at, caller, p, ja, false)
+			}
+		}
 	}
 	// Work on leads that have not moved on yet (or are still in play).
 	if len(path) == 0 && p.co != nil && p.dealAt.IsZero() {
@@ -831,6 +870,18 @@ func (l *loader) queueCall(at time.Time, caller *demoUser, p *contact, ja, good 
 		DurationSeconds: ptr(l.intn(dur[0], dur[1])), OccurredAt: ptr(at)}
 	if l.chance(0.08) {
 		in.Direction = ptr("inbound")
+	}
+	// Some conversations carry something marketing should hear.
+	if (outcome == "connected" || outcome == "appointment") && l.chance(0.3) {
+		topic := crm.VoiceTopics[l.weighted([]int{30, 20, 25, 15, 10, 0})]
+		voices := voiceJA[topic]
+		if !ja {
+			voices = voiceEN[topic]
+		}
+		in.VoiceTopic, in.Body = ptr(topic), ptr(pick(l.rng, voices))
+		if l.chance(0.5) {
+			in.VoiceCampaign = ptr(pick(l.rng, []string{"crm_hikaku", "ma_tool", "sfa_brand", "nl_" + at.In(l.jst).Format("2006_01")}))
+		}
 	}
 	actor := caller.actor()
 	l.at(at, "log call", func() error {
@@ -956,4 +1007,21 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// voiceJA and voiceEN are what customers say on the phone, by topic.
+var voiceJA = map[string][]string{
+	"pricing":         {"ユーザー数課金だと全社展開が難しいとのこと。", "年額一括なら予算化できるかもしれないと。", "他社より月額が高いと感じている。"},
+	"feature_request": {"名刺管理アプリとの連携を強く希望。", "LINE公式アカウントからの問い合わせも取り込みたいとのこと。", "日報をスマホから出したい。"},
+	"competitor":      {"HubSpotと比較検討中。", "既存のSFAの更新時期が3月。乗り換えを検討。", "Salesforceは高機能すぎると感じている。"},
+	"objection":       {"情報システム部門のセキュリティ審査が必要。", "今期は予算が確保できていない。", "現場が新しいツールに慣れるか不安。"},
+	"praise":          {"ウェビナーの事例紹介がわかりやすかったとのこと。", "ホワイトペーパーを社内共有してくれた。"},
+}
+
+var voiceEN = map[string][]string{
+	"pricing":         {"Per-seat pricing makes a company-wide rollout hard.", "An annual plan could fit their budget."},
+	"feature_request": {"Wants a Slack integration for lead alerts.", "Asked for a mobile daily report."},
+	"competitor":      {"Comparing with HubSpot.", "Their current CRM renews in March."},
+	"objection":       {"Needs a security review first.", "No budget this quarter."},
+	"praise":          {"Liked the case study in the webinar.", "Shared our white paper internally."},
 }

@@ -27,12 +27,13 @@ type PointsRule struct {
 	Points int    `json:"points"`
 }
 
-// EngagementRule gives points for each event of a kind (and, for page views,
-// a path prefix), decayed by age, with at most DailyCap points a day.
+// EngagementRule gives points for each event of a kind (and path prefix: the
+// page for page views, /f/<key> for a form's submissions), decayed by age,
+// with at most DailyCap points a day.
 type EngagementRule struct {
 	Name     string `json:"name"`
 	Event    string `json:"event" doc:"page_view, form_submit, email_open, email_click, content_view, …"`
-	Path     string `json:"path,omitempty" doc:"page views only: a path prefix such as /pricing"`
+	Path     string `json:"path,omitempty" doc:"a path prefix such as /pricing; for form_submit, /f/<form key> selects one form"`
 	Points   int    `json:"points"`
 	DailyCap int    `json:"daily_cap,omitempty" doc:"at most this many points from this rule per day (0: no cap)"`
 }
@@ -75,6 +76,9 @@ var eventKindRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 type Service struct {
 	DB    *db.DB
 	Clock clock.Clock
+	// Jobs, when set, is woken when a job is enqueued (e.g. the full
+	// rescore after a new definition becomes active).
+	Jobs *platform.Jobs
 }
 
 // New returns a Service.
@@ -222,7 +226,7 @@ func (s *Service) Approve(ctx context.Context, a platform.Actor, id int64, note 
 		if d.Status != "draft" {
 			return errs.Rule("status", "only a draft can be approved; this version is %s", d.Status)
 		}
-		side, err := approverSide(ctx, tx, a)
+		side, err := platform.ApproverSide(ctx, tx, a, "lead definitions")
 		if err != nil {
 			return err
 		}
@@ -248,29 +252,16 @@ func (s *Service) Approve(ctx context.Context, a platform.Actor, id int64, note 
 		if _, err := tx.ExecContext(ctx, `UPDATE lead_definitions SET status = 'archived' WHERE workspace_id = ? AND status = 'active'`, a.WorkspaceID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE lead_definitions SET status = 'active', activated_at = ? WHERE workspace_id = ? AND id = ?`,
-			db.Millis(now), a.WorkspaceID, id)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE lead_definitions SET status = 'active', activated_at = ? WHERE workspace_id = ? AND id = ?`,
+			db.Millis(now), a.WorkspaceID, id); err != nil {
+			return err
+		}
+		return s.enqueueRescore(ctx, tx, a.WorkspaceID, d.Version, now)
 	})
 	if err != nil {
 		return Definition{}, err
 	}
 	return s.Get(ctx, s.DB.Reader(), a.WorkspaceID, id)
-}
-
-// approverSide is the side a user approves for, from their team's function.
-func approverSide(ctx context.Context, q db.Querier, a platform.Actor) (string, error) {
-	if a.UserID == 0 || a.TeamID == 0 {
-		return "", errs.E(errs.Forbidden, "", "only members of a marketing or a sales team approve lead definitions")
-	}
-	t, err := platform.GetTeam(ctx, q, a.WorkspaceID, a.TeamID)
-	if err != nil {
-		return "", err
-	}
-	if t.Function != "marketing" && t.Function != "sales" {
-		return "", errs.E(errs.Forbidden, "", "only members of a marketing or a sales team approve lead definitions")
-	}
-	return t.Function, nil
 }
 
 // Get loads one version with its approvals.
@@ -344,4 +335,26 @@ func (s *Service) List(ctx context.Context, ws int64) ([]Definition, error) {
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// Previous returns the version a definition is compared with: the one active
+// when it was proposed (for a draft, the active one now), else the version
+// before it. ok is false for the first version.
+func (s *Service) Previous(ctx context.Context, q db.Querier, ws int64, d Definition) (Definition, bool, error) {
+	var id int64
+	var err error
+	if d.Status == "draft" {
+		err = q.QueryRowContext(ctx, `SELECT id FROM lead_definitions WHERE workspace_id = ? AND status = 'active'`, ws).Scan(&id)
+	} else {
+		err = q.QueryRowContext(ctx, `SELECT id FROM lead_definitions WHERE workspace_id = ? AND version < ? AND status <> 'draft'
+			ORDER BY version DESC LIMIT 1`, ws, d.Version).Scan(&id)
+	}
+	if db.NoRows(err) || id == d.ID {
+		return Definition{}, false, nil
+	}
+	if err != nil {
+		return Definition{}, false, err
+	}
+	p, err := s.Get(ctx, q, ws, id)
+	return p, err == nil, err
 }

@@ -20,6 +20,14 @@ type Reason struct {
 	Outcome string `json:"outcome" doc:"recycle (back to nurture) or disqualify"`
 }
 
+// Label returns the reason's name in a language.
+func (r Reason) Label(lang string) string {
+	if lang == "ja" {
+		return r.LabelJA
+	}
+	return r.LabelEN
+}
+
 // DefaultReasons is the reject list a new workspace starts with.
 var DefaultReasons = []Reason{
 	{"not_decision_maker", "決裁者ではない", "Not the decision maker", "recycle"},
@@ -138,6 +146,9 @@ func (s *Service) GiveFeedback(ctx context.Context, cs *crm.Service, a platform.
 		}
 		if _, err := platform.AppendTimeline(ctx, tx, a, platform.TimelineEntry{At: now, Kind: "lead." + fb.Decision + "ed", ContactID: contactID,
 			CompanyID: ct.CompanyID, RefType: "feedback", RefID: fb.ID}, map[string]any{"reason": fb.Reason, "note": fb.Note, "rating": fb.Rating}); err != nil {
+			return err
+		}
+		if err := s.TouchSLA(ctx, tx, a.WorkspaceID, contactID, fb.Decision, now); err != nil {
 			return err
 		}
 		if ct.LifecycleStage != to {

@@ -124,7 +124,7 @@ func (s *Service) route(ctx context.Context, tx *db.Tx, ws int64, ct crm.Contact
 		if err != nil || !ok {
 			continue
 		}
-		owner, err := s.pickRep(ctx, tx, ws, r.team)
+		owner, err := s.pickRep(ctx, tx, ws, r.team, 0)
 		if err != nil {
 			return Assignment{}, err
 		}
@@ -135,8 +135,9 @@ func (s *Service) route(ctx context.Context, tx *db.Tx, ws int64, ct crm.Contact
 	return Assignment{}, nil
 }
 
-// pickRep chooses the next rep of a team for a lead.
-func (s *Service) pickRep(ctx context.Context, tx *db.Tx, ws, team int64) (int64, error) {
+// pickRep chooses the next rep of a team for a lead, never the one excluded
+// (the rep a lead is being taken from).
+func (s *Service) pickRep(ctx context.Context, tx *db.Tx, ws, team, exclude int64) (int64, error) {
 	method, capacity := "round_robin", 0
 	err := tx.QueryRowContext(ctx, `SELECT method, capacity FROM routing_teams WHERE workspace_id = ? AND team_id = ?`, ws, team).Scan(&method, &capacity)
 	if err != nil && !db.NoRows(err) {
@@ -156,7 +157,7 @@ func (s *Service) pickRep(ctx context.Context, tx *db.Tx, ws, team int64) (int64
 			rows.Close()
 			return 0, err
 		}
-		if capacity == 0 || r.load < int64(capacity) {
+		if r.id != exclude && (capacity == 0 || r.load < int64(capacity)) {
 			reps = append(reps, r)
 		}
 	}
@@ -189,4 +190,58 @@ func (s *Service) pickRep(ctx context.Context, tx *db.Tx, ws, team int64) (int64
 	_, err = tx.ExecContext(ctx, `INSERT INTO work_marks (workspace_id, name, value) VALUES (?, ?, ?)
 		ON CONFLICT (workspace_id, name) DO UPDATE SET value = excluded.value`, ws, mark, next.id)
 	return next.id, err
+}
+
+// RoutingRules lists the rules in the order they are tried.
+func (s *Service) RoutingRules(ctx context.Context, q db.Querier, ws int64) ([]RoutingRule, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, position, name, condition, team_id FROM routing_rules WHERE workspace_id = ? ORDER BY position, id`, ws)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []RoutingRule{}
+	for rows.Next() {
+		var r RoutingRule
+		if err := rows.Scan(&r.ID, &r.Position, &r.Name, &r.Condition, &r.TeamID); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// DeleteRoutingRule removes a rule (admins and managers).
+func (s *Service) DeleteRoutingRule(ctx context.Context, a platform.Actor, id int64) error {
+	if !a.Is(platform.RoleAdmin, platform.RoleManager) {
+		return errs.E(errs.Forbidden, "", "only admins and managers change lead routing")
+	}
+	return s.DB.Write(ctx, "lead.DeleteRoutingRule", func(tx *db.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM routing_rules WHERE workspace_id = ? AND id = ?`, a.WorkspaceID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.NotFoundf("routing rule %d not found", id)
+		}
+		return platform.Audit(ctx, tx, a, s.Clock.Now(), "delete", "routing_rule", id, nil)
+	})
+}
+
+// TeamRoutings returns each team's lead-sharing settings (teams without
+// any share round-robin with no capacity limit).
+func (s *Service) TeamRoutings(ctx context.Context, q db.Querier, ws int64) (map[int64]TeamRouting, error) {
+	rows, err := q.QueryContext(ctx, `SELECT team_id, method, capacity FROM routing_teams WHERE workspace_id = ?`, ws)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]TeamRouting{}
+	for rows.Next() {
+		var t TeamRouting
+		if err := rows.Scan(&t.TeamID, &t.Method, &t.Capacity); err != nil {
+			return nil, err
+		}
+		out[t.TeamID] = t
+	}
+	return out, rows.Err()
 }

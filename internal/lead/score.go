@@ -35,6 +35,13 @@ type Compiled struct {
 	fit        []*rules.Rule
 	mql        *rules.Rule
 	disqualify *rules.Rule
+	fitStatic  bool // no fit rule reads events or the time
+}
+
+// readsBehaviour reports whether a rule may depend on events or the time
+// (conservatively, by the helpers' names).
+func readsBehaviour(src string) bool {
+	return strings.Contains(src, "visits") || strings.Contains(src, "count") || strings.Contains(src, "submitted")
 }
 
 // Compile compiles a definition's rules.
@@ -42,8 +49,11 @@ func (b Body) Compile() (*Compiled, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Compiled{Body: b}
+	c := &Compiled{Body: b, fitStatic: true}
 	for _, r := range b.FitRules {
+		if readsBehaviour(r.When) {
+			c.fitStatic = false
+		}
 		p, err := rules.Compile(r.When, rules.Condition)
 		if err != nil {
 			return nil, err
@@ -66,31 +76,72 @@ func (b Body) Compile() (*Compiled, error) {
 // by the half-life (no nightly batch: the same events give a lower score
 // later), and each rule earns at most its daily cap per calendar day.
 func (c *Compiled) Score(f rules.Facts) (Score, error) {
-	var s Score
+	x := rules.NewEnv(f)
+	fp, err := c.fitOf(x)
+	if err != nil {
+		return Score{}, err
+	}
+	return c.scoreFrom(fp, x, true)
+}
+
+// fitPart is the fit half of a score. When no fit rule reads behaviour
+// (fitStatic), it does not change with time, and a replay computes it once.
+type fitPart struct {
+	fit   float64
+	grade string
+	lines []Line
+}
+
+func (c *Compiled) fitOf(x *rules.Env) (fitPart, error) { return c.fitMemo(x, nil) }
+
+// fitMemo is fitOf with the results of rule sources already evaluated for
+// this contact (by another definition with the same rule, in a backtest).
+// Only valid while no fit rule reads behaviour (fitStatic).
+func (c *Compiled) fitMemo(x *rules.Env, memo map[string]bool) (fitPart, error) {
+	var fp fitPart
+	x.F.Fit, x.F.FitGrade, x.F.Engagement = 0, "", 0 // fit rules never see a score
 	for i, r := range c.Body.FitRules {
-		ok, err := c.fit[i].Bool(f)
-		if err != nil {
-			return s, fmt.Errorf("fit rule %q: %w", r.Name, err)
+		ok, seen := memo[r.When]
+		if !seen {
+			var err error
+			if ok, err = c.fit[i].BoolIn(x); err != nil {
+				return fp, fmt.Errorf("fit rule %q: %w", r.Name, err)
+			}
+			if memo != nil {
+				memo[r.When] = ok
+			}
 		}
 		if ok {
-			s.Fit += float64(r.Points)
-			s.Lines = append(s.Lines, Line{Rule: r.Name, Points: float64(r.Points)})
+			fp.fit += float64(r.Points)
+			fp.lines = append(fp.lines, Line{Rule: r.Name, Points: float64(r.Points)})
 		}
 	}
-	s.FitGrade = "D"
+	fp.grade = "D"
 	for _, g := range []string{"A", "B", "C"} {
-		if s.Fit >= float64(c.Body.FitGrades[g]) {
-			s.FitGrade = g
+		if fp.fit >= float64(c.Body.FitGrades[g]) {
+			fp.grade = g
 			break
 		}
 	}
+	return fp, nil
+}
+
+// scoreFrom adds engagement and the criteria to a fit part. Without dq the
+// disqualification criteria are left unevaluated (a replay needs them only
+// for the final moment).
+func (c *Compiled) scoreFrom(fp fitPart, x *rules.Env, dq bool) (Score, error) {
+	f := &x.F
+	s := Score{Fit: fp.fit, FitGrade: fp.grade, Lines: append([]Line(nil), fp.lines...)}
 	half := float64(c.Body.HalfLifeDays) * 24
+	events := f.Events
+	if !sort.SliceIsSorted(events, func(i, j int) bool { return events[i].At.Before(events[j].At) }) {
+		events = append([]rules.Event(nil), f.Events...)
+		sort.SliceStable(events, func(i, j int) bool { return events[i].At.Before(events[j].At) })
+	}
 	for _, r := range c.Body.EngagementRules {
 		perDay := map[string]float64{}
 		var pts float64
 		n := 0
-		events := append([]rules.Event(nil), f.Events...)
-		sort.Slice(events, func(i, j int) bool { return events[i].At.Before(events[j].At) })
 		for _, e := range events {
 			if e.Kind != r.Event || e.At.After(f.Now) || (r.Path != "" && !strings.HasPrefix(e.Path, r.Path)) {
 				continue
@@ -117,11 +168,11 @@ func (c *Compiled) Score(f rules.Facts) (Score, error) {
 	s.Engagement = math.Round(s.Engagement*10) / 10
 	f.Fit, f.FitGrade, f.Engagement = s.Fit, s.FitGrade, s.Engagement
 	var err error
-	if s.MQL, err = c.mql.Bool(f); err != nil {
+	if s.MQL, err = c.mql.BoolIn(x); err != nil {
 		return s, fmt.Errorf("mql: %w", err)
 	}
-	if c.disqualify != nil {
-		if s.Disqualified, err = c.disqualify.Bool(f); err != nil {
+	if dq && c.disqualify != nil {
+		if s.Disqualified, err = c.disqualify.BoolIn(x); err != nil {
 			return s, fmt.Errorf("disqualify: %w", err)
 		}
 	}

@@ -9,8 +9,6 @@ import (
 
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
-	"github.com/ryorin/ryorin/internal/i18n"
-	"github.com/ryorin/ryorin/internal/lead/rules"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -68,64 +66,102 @@ func (sc *Scorer) ScoreNewEvents(ctx context.Context, ws int64) (int, error) {
 		return n, err
 	}
 	m, err := sc.scoreUpdated(ctx, ws)
-	return n + m, err
+	if err != nil {
+		return n + m, err
+	}
+	k, err := sc.scoreCompanies(ctx, ws)
+	return n + m + k, err
 }
 
-// scoreUpdated rescores contacts updated since its mark, kept as the
-// (updated_at, id) of the last one read.
-func (sc *Scorer) scoreUpdated(ctx context.Context, ws int64) (int, error) {
+// changedSince reads up to limit rows of table updated since the mark named
+// mark (the (updated_at, id) of the last row read), in that order. On the
+// first run it sets the mark to now and returns nothing: changes count from
+// then on. commit moves the mark past the rows returned.
+func (sc *Scorer) changedSince(ctx context.Context, ws int64, table, mark string, limit int) (ids []int64, commit func() error, err error) {
 	d := sc.Lead.DB
 	var at, id int64
-	err := d.Reader().QueryRowContext(ctx, `SELECT value FROM work_marks WHERE workspace_id = ? AND name = 'lead.updated_at'`, ws).Scan(&at)
+	err = d.Reader().QueryRowContext(ctx, `SELECT value FROM work_marks WHERE workspace_id = ? AND name = ?`, ws, mark+"_at").Scan(&at)
 	if db.NoRows(err) {
-		// First run: contacts changed from now on.
-		return 0, sc.setMarks(ctx, ws, map[string]int64{"lead.updated_at": db.Millis(sc.Lead.Clock.Now()), "lead.updated_id": 0})
+		return nil, nil, sc.setMarks(ctx, ws, map[string]int64{mark + "_at": db.Millis(sc.Lead.Clock.Now()), mark + "_id": 0})
 	}
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	if err := d.Reader().QueryRowContext(ctx, `SELECT COALESCE(MAX(value), 0) FROM work_marks WHERE workspace_id = ? AND name = 'lead.updated_id'`, ws).Scan(&id); err != nil {
-		return 0, err
+	if err := d.Reader().QueryRowContext(ctx, `SELECT COALESCE(MAX(value), 0) FROM work_marks WHERE workspace_id = ? AND name = ?`, ws, mark+"_id").Scan(&id); err != nil {
+		return nil, nil, err
 	}
-	rows, err := d.Reader().QueryContext(ctx, `-- lead.scoreUpdated
-		SELECT id, updated_at FROM contacts WHERE workspace_id = ? AND (updated_at > ? OR (updated_at = ? AND id > ?))
-		ORDER BY updated_at, id LIMIT 500`, ws, at, at, id)
+	rows, err := d.Reader().QueryContext(ctx, `-- lead.changedSince
+		SELECT id, updated_at FROM `+table+` WHERE workspace_id = ? AND (updated_at > ? OR (updated_at = ? AND id > ?))
+		ORDER BY updated_at, id LIMIT ?`, ws, at, at, id, limit)
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	var ids []int64
+	defer rows.Close()
 	lastAt, lastID := at, id
 	for rows.Next() {
-		var cid, u int64
-		if err := rows.Scan(&cid, &u); err != nil {
-			rows.Close()
-			return 0, err
+		var rid, u int64
+		if err := rows.Scan(&rid, &u); err != nil {
+			return nil, nil, err
 		}
-		ids = append(ids, cid)
-		lastAt, lastID = u, cid
+		ids = append(ids, rid)
+		lastAt, lastID = u, rid
 	}
-	rows.Close()
+	commit = func() error {
+		return sc.setMarks(ctx, ws, map[string]int64{mark + "_at": lastAt, mark + "_id": lastID})
+	}
+	return ids, commit, rows.Err()
+}
+
+// scoreCompanies rescores the contacts of companies updated since its mark
+// (industry, size, prefecture feed fit rules), a bounded number of
+// companies per run.
+func (sc *Scorer) scoreCompanies(ctx context.Context, ws int64) (int, error) {
+	companies, commit, err := sc.changedSince(ctx, ws, "companies", "lead.company_updated", 50)
+	if err != nil || len(companies) == 0 {
+		return 0, err
+	}
+	n := 0
+	for _, co := range companies {
+		crow, err := sc.Lead.DB.Reader().QueryContext(ctx, `SELECT id FROM contacts WHERE workspace_id = ? AND company_id = ? ORDER BY id`, ws, co)
+		if err != nil {
+			return n, err
+		}
+		var ids []int64
+		for crow.Next() {
+			var cid int64
+			if err := crow.Scan(&cid); err != nil {
+				crow.Close()
+				return n, err
+			}
+			ids = append(ids, cid)
+		}
+		crow.Close()
+		for _, cid := range ids {
+			if _, err := sc.Rescore(ctx, ws, cid); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, commit()
+}
+
+// scoreUpdated rescores contacts updated since its mark.
+func (sc *Scorer) scoreUpdated(ctx context.Context, ws int64) (int, error) {
+	ids, commit, err := sc.changedSince(ctx, ws, "contacts", "lead.updated", 500)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
 	for _, cid := range ids {
 		if _, err := sc.Rescore(ctx, ws, cid); err != nil {
 			return 0, err
 		}
 	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	return len(ids), sc.setMarks(ctx, ws, map[string]int64{"lead.updated_at": lastAt, "lead.updated_id": lastID})
+	return len(ids), commit()
 }
 
 func (sc *Scorer) setMarks(ctx context.Context, ws int64, marks map[string]int64) error {
-	return sc.Lead.DB.Write(ctx, "lead.setMarks", func(tx *db.Tx) error {
-		for name, v := range marks {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO work_marks (workspace_id, name, value) VALUES (?, ?, ?)
-				ON CONFLICT (workspace_id, name) DO UPDATE SET value = excluded.value`, ws, name, v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return sc.Lead.DB.Write(ctx, "lead.setMarks", func(tx *db.Tx) error { return setMarksTx(ctx, tx, ws, marks) })
 }
 
 func (sc *Scorer) scoreEvents(ctx context.Context, ws int64) (int, error) {
@@ -208,36 +244,12 @@ func (sc *Scorer) Rescore(ctx context.Context, ws, contactID int64) (Score, erro
 		return Score{}, err
 	}
 	sys := platform.System(ws)
-	q := sc.Lead.DB.Reader()
-	ct, err := sc.CRM.GetContact(ctx, q, sys, contactID)
-	if err != nil {
-		return Score{}, err
-	}
 	now := sc.Lead.Clock.Now()
-	f := rules.Facts{Title: ct.Title, Department: ct.Department, Email: ct.Email, Stage: string(ct.LifecycleStage),
-		Channel: ct.OriginalChannel, Props: ct.Props, Now: now}
-	var company *crm.Company
-	if ct.CompanyID != 0 {
-		if co, err := sc.CRM.GetCompany(ctx, q, sys, ct.CompanyID); err == nil {
-			company = &co
-			f.Industry, f.Prefecture = co.Industry, co.Address.Prefecture
-			if co.Employees != nil {
-				f.Employees = int(*co.Employees)
-			}
-			if co.AnnualRevenue != nil {
-				f.AnnualRevenue = float64(*co.AnnualRevenue)
-			}
-		}
-	}
-	evs, err := platform.ListContactEvents(ctx, q, ws, contactID, 0, 0, 200)
+	f, ct, company, err := ContactFacts(ctx, sc.Lead.DB.Reader(), sc.CRM, ws, contactID, now)
 	if err != nil {
 		return Score{}, err
 	}
-	for _, e := range evs {
-		if now.Sub(e.OccurredAt) <= scoreHistory {
-			f.Events = append(f.Events, rules.Event{Kind: e.Kind, Path: e.Path, At: e.OccurredAt})
-		}
-	}
+	f.Fit, f.FitGrade, f.Engagement = 0, "", 0 // being computed
 	s, err := c.Score(f)
 	if err != nil {
 		return s, err
@@ -263,38 +275,11 @@ func (sc *Scorer) Rescore(ctx context.Context, ws, contactID int64) (Score, erro
 		if _, err := sc.CRM.UpdateContactTx(ctx, tx, sys, contactID, crm.ContactInput{LifecycleStage: &to}, cause); err != nil {
 			return err
 		}
-		if to != platform.StageMQL || ct.OwnerID != 0 {
+		if to != platform.StageMQL {
 			return nil
 		}
-		// A new MQL without an owner is routed in the same transaction, so
-		// a crash never leaves it MQL and unassigned, or assigned twice.
 		f.Fit, f.FitGrade, f.Engagement = s.Fit, s.FitGrade, s.Engagement
-		as, err := sc.Lead.route(ctx, tx, ws, ct, company, f)
-		if err != nil || as.OwnerID == 0 {
-			return err
-		}
-		if _, err := sc.CRM.UpdateContactTx(ctx, tx, sys, contactID, crm.ContactInput{OwnerID: &as.OwnerID}, platform.Cause{}); err != nil {
-			return err
-		}
-		if _, err := platform.AppendTimeline(ctx, tx, sys, platform.TimelineEntry{At: now, Kind: "lead.assigned", ContactID: contactID, CompanyID: ct.CompanyID},
-			map[string]any{"owner_id": as.OwnerID, "reason": as.Reason}); err != nil {
-			return err
-		}
-		if sc.Notify == nil {
-			return nil
-		}
-		owner, err := platform.GetUser(ctx, tx, ws, as.OwnerID)
-		if err != nil {
-			return err
-		}
-		lang, _ := i18n.Parse(owner.Locale)
-		name := i18n.PersonName(lang, ct.FamilyName, ct.GivenName)
-		if name == "" {
-			name = ct.Email
-		}
-		_, _, err = sc.Notify.Notify(ctx, tx, ws, as.OwnerID, platform.Notification{Kind: "lead.assigned",
-			Title: i18n.T(lang, "notify.lead_assigned", "name", name), Body: i18n.T(lang, "notify.lead_assigned_body", "reason", as.Reason),
-			Link: fmt.Sprintf("/contacts/%d", contactID), DedupeKey: fmt.Sprintf("lead.assigned:%d:%d", contactID, as.OwnerID)})
+		_, err := sc.assignMQL(ctx, tx, ws, ct, company, f, now)
 		return err
 	})
 	return s, err

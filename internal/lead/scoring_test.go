@@ -169,6 +169,26 @@ func TestScorer_AChangedRecordIsRescored(t *testing.T) {
 		if n, _ := sc.ScoreNewEvents(ctx, 1); n != 0 {
 			t.Fatalf("rescored %d again with nothing new", n)
 		}
+		// The company grows past 100 employees: its contacts are rescored.
+		co, err := cs.CreateCompany(ctx, platform.System(1), crm.CompanyInput{Name: new("成長株式会社")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.UpdateContact(ctx, platform.System(1), c.ID, crm.ContactInput{CompanyID: &co.ID}, platform.Cause{}); err != nil {
+			t.Fatal(err)
+		}
+		sc.ScoreNewEvents(ctx, 1)
+		fc.Advance(time.Second)
+		if _, err := cs.UpdateCompany(ctx, platform.System(1), co.ID, crm.CompanyInput{Employees: new(int64(250))}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := sc.ScoreNewEvents(ctx, 1); err != nil || n != 1 {
+			t.Fatalf("after the company change rescored %d, %v", n, err)
+		}
+		got, _ = cs.GetContact(ctx, d.Reader(), platform.System(1), c.ID)
+		if got.Score.Fit != 50 {
+			t.Fatalf("fit after the company grew: %v", got.Score.Fit)
+		}
 	})
 }
 

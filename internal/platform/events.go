@@ -393,3 +393,47 @@ func ListContactEvents(ctx context.Context, q db.Querier, ws, contactID int64, b
 	}
 	return out, rows.Err()
 }
+
+// StoreEvents stores events inside the caller's transaction, so a caller that
+// groups many requests into one commit (the tracking collector) shares the
+// event store's rules: the same validation, idempotency by event id, contact
+// resolution and timeline entries as IngestEvents. stored[i] says whether
+// in[i] was newly stored; rejected events are listed by index and not stored.
+func StoreEvents(ctx context.Context, tx *db.Tx, ws int64, in []EventInput, now time.Time) (stored []bool, rejected []EventError, err error) {
+	stored = make([]bool, len(in))
+	var ok []preparedEvent
+	for i, e := range in {
+		p, perr := prepareEvent(e, now)
+		if perr != nil {
+			perr.Index = i
+			rejected = append(rejected, *perr)
+			continue
+		}
+		p.index = i
+		ok = append(ok, p)
+	}
+	for start := 0; start < len(ok); start += ingestChunk {
+		chunk := ok[start:min(start+ingestChunk, len(ok))]
+		if err := resolveEventContacts(ctx, tx, ws, chunk); err != nil {
+			return nil, nil, fmt.Errorf("platform.StoreEvents: %w", err)
+		}
+		kept := chunk[:0:0]
+		for _, p := range chunk {
+			if p.contact == -1 {
+				rejected = append(rejected, EventError{Index: p.index, Field: "contact_id", Message: fmt.Sprintf("contact %d does not exist", p.in.ContactID)})
+				continue
+			}
+			kept = append(kept, p)
+		}
+		if len(kept) == 0 {
+			continue
+		}
+		if err := insertEvents(ctx, tx, ws, kept, db.Millis(now)); err != nil {
+			return nil, nil, fmt.Errorf("platform.StoreEvents: %w", err)
+		}
+		for _, p := range kept {
+			stored[p.index] = p.inserted
+		}
+	}
+	return stored, rejected, nil
+}

@@ -118,3 +118,6 @@ func ToBase(ctx context.Context, q db.Querier, w Workspace, minor int64, currenc
 	}
 	return ToMinor(FromMinor(minor, currency)*rate, w.BaseCurrency), nil
 }
+
+// MinorDigits is the number of minor-unit digits of currency (0 for yen).
+func MinorDigits(currency string) int { return currencyExponent[currency] }

@@ -369,3 +369,20 @@ func TeamByName(ctx context.Context, q db.Querier, ws int64, name string) (Team,
 	}
 	return GetTeam(ctx, q, ws, id)
 }
+
+// ApproverSide is the side — "marketing" or "sales" — a user signs for when
+// both teams must agree on something (what names it in the refusal): the
+// function of the user's team. Users outside such a team may not approve.
+func ApproverSide(ctx context.Context, q db.Querier, a Actor, what string) (string, error) {
+	if a.UserID == 0 || a.TeamID == 0 {
+		return "", errs.E(errs.Forbidden, "", "only members of a marketing or a sales team approve %s", what)
+	}
+	t, err := GetTeam(ctx, q, a.WorkspaceID, a.TeamID)
+	if err != nil {
+		return "", err
+	}
+	if t.Function != "marketing" && t.Function != "sales" {
+		return "", errs.E(errs.Forbidden, "", "only members of a marketing or a sales team approve %s", what)
+	}
+	return t.Function, nil
+}

@@ -21,6 +21,7 @@ type CompaniesPage struct {
 	PropFilter PropFilter
 	Cols       []string
 	AllCols    []string
+	ExportURL  string // this list as CSV: its filters and columns
 }
 
 // companyColumns are the columns a user may show on the companies list.
@@ -41,7 +42,7 @@ func (p CompaniesPage) ColLabel(c string) string {
 func (s *Server) companies(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	q := r.URL.Query()
 	data := &CompaniesPage{Page: s.base(c, c.Lang, "nav.companies", "companies"), Q: q.Get("q"), Owner: formInt(q.Get("owner")),
-		URL: r.URL.RequestURI(), Paged: q.Get("cursor") != "", Cols: q["col"], AllCols: companyColumns}
+		URL: r.URL.RequestURI(), Paged: q.Get("cursor") != "", Cols: q["col"], AllCols: companyColumns, ExportURL: exportURL("/companies", q)}
 	if len(data.Cols) == 0 {
 		data.Cols = defaultCompanyColumns
 	}
@@ -71,36 +72,45 @@ type CompanyPage struct {
 	StageNames map[int64]string
 	Timeline   TimelineView
 	Edit       bool
+	Errors     map[string]string // field → message, when a save was refused
 }
 
 func (s *Server) companyPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
-	ctx := r.Context()
-	id := formInt(r.PathValue("id"))
-	co, err := s.CRM.GetCompany(ctx, s.DB.Reader(), c.Actor, id)
+	data, err := s.loadCompanyPage(r, c, formInt(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
-	data := &CompanyPage{Page: s.base(c, c.Lang, "company.singular", "companies"), Co: co, StageNames: map[int64]string{},
-		Edit: r.URL.Query().Get("edit") == "1"}
+	data.Edit = r.URL.Query().Get("edit") == "1"
+	return s.show(w, c, "company", data)
+}
+
+// loadCompanyPage reads everything the company page shows.
+func (s *Server) loadCompanyPage(r *http.Request, c *rctx, id int64) (*CompanyPage, error) {
+	ctx := r.Context()
+	co, err := s.CRM.GetCompany(ctx, s.DB.Reader(), c.Actor, id)
+	if err != nil {
+		return nil, err
+	}
+	data := &CompanyPage{Page: s.base(c, c.Lang, "company.singular", "companies"), Co: co, StageNames: map[int64]string{}, Errors: map[string]string{}}
 	data.Title = co.Name
 	cs, err := s.CRM.ListContacts(ctx, c.Actor, crm.ContactFilter{CompanyID: id, Limit: 50})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	data.Contacts = cs.Items
 	ds, err := s.CRM.ListDeals(ctx, c.Actor, crm.DealFilter{CompanyID: id, Limit: 50})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	data.Deals = ds.Items
 	if err := s.stageNames(r, c, data.StageNames); err != nil {
-		return err
+		return nil, err
 	}
 	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "company", id, "", r.URL.Query().Get("cursor"), fmt.Sprintf("/companies/%d?", id))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.show(w, c, "company", data)
+	return data, nil
 }
 
 // SearchPage is the data of the global search results.

@@ -10,7 +10,9 @@ import (
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/lead"
+	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/privacy"
 )
 
 // contactColumns are the columns a user may show on the contacts list, in order.
@@ -34,6 +36,9 @@ type ContactsPage struct {
 	Paged      bool
 	Views      ViewsBar
 	PropFilter PropFilter
+	ExportURL  string // this list as CSV: its filters and columns
+	// ListOptions are the static lists the bulk bar can add contacts to.
+	ListOptions []segments.List
 }
 
 // Picker is the data of the columns dropdown.
@@ -49,7 +54,7 @@ func (p ContactsPage) ColLabel(c string) string {
 func (s *Server) contacts(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	q := r.URL.Query()
 	data := &ContactsPage{Page: s.base(c, c.Lang, "nav.contacts", "contacts"), Q: q.Get("q"), StageF: q.Get("stage"),
-		Owner: formInt(q.Get("owner")), Sort: q.Get("sort"), AllCols: contactColumns, URL: r.URL.RequestURI()}
+		Owner: formInt(q.Get("owner")), Sort: q.Get("sort"), AllCols: contactColumns, URL: r.URL.RequestURI(), ExportURL: exportURL("/contacts", q)}
 	data.Cols = q["col"]
 	if len(data.Cols) == 0 {
 		data.Cols = defaultContactColumns
@@ -74,6 +79,11 @@ func (s *Server) contacts(w http.ResponseWriter, r *http.Request, c *rctx) error
 	}
 	if data.Companies, err = s.CRM.CompanyNames(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID, ids); err != nil {
 		return err
+	}
+	if s.Segments != nil {
+		if data.ListOptions, err = s.Segments.Lists(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID); err != nil {
+			return err
+		}
 	}
 	return s.show(w, c, "contacts", data)
 }
@@ -178,6 +188,11 @@ type ContactPage struct {
 	Outcomes   []string
 	LogError   string
 	Reasons    []lead.Reason // offered when the contact awaits sales' verdict
+	SLA        *lead.SLA     // the follow-up timer waiting for a first touch
+	Consent    []privacy.ConsentRecord
+	IsAdmin    bool
+	// Memberships are the contact's lists and segments.
+	Memberships *Memberships
 }
 
 // AwaitsFeedback reports whether sales can accept or reject this contact now.
@@ -186,12 +201,7 @@ func (p *ContactPage) AwaitsFeedback() bool {
 }
 
 // ReasonLabel is a reject reason's label in the page's language.
-func (p *ContactPage) ReasonLabel(r lead.Reason) string {
-	if p.Lang == "ja" {
-		return r.LabelJA
-	}
-	return r.LabelEN
-}
+func (p *ContactPage) ReasonLabel(r lead.Reason) string { return r.Label(string(p.Lang)) }
 
 // ScoreLine is one line of a contact's score explanation.
 type ScoreLine struct {
@@ -209,7 +219,7 @@ func (p *ContactPage) ScoreLines() []ScoreLine {
 
 // Log is the data the activity logger partial needs.
 func (p *ContactPage) Log() map[string]any {
-	return map[string]any{"Page": p.Page, "Action": fmt.Sprintf("/contacts/%d/activities", p.C.ID), "Kinds": p.Kinds, "Outcomes": p.Outcomes, "Error": p.LogError}
+	return map[string]any{"Page": p.Page, "Action": fmt.Sprintf("/contacts/%d/activities", p.C.ID), "Kinds": p.Kinds, "Outcomes": p.Outcomes, "Error": p.LogError, "Topics": crm.VoiceTopics}
 }
 
 func (s *Server) contactPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
@@ -252,6 +262,20 @@ func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPa
 		if data.Reasons, err = s.Lead.Reasons(ctx, c.Actor.WorkspaceID); err != nil {
 			return nil, err
 		}
+		slas, err := s.Lead.ContactSLAs(ctx, s.DB.Reader(), c.Actor.WorkspaceID, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(slas) > 0 && slas[0].Waiting() {
+			data.SLA = &slas[0]
+		}
+	}
+	if data.Consent, err = s.privacy().ConsentRecords(ctx, c.Actor, id); err != nil {
+		return nil, err
+	}
+	data.IsAdmin = c.Actor.Is(platform.RoleAdmin)
+	if data.Memberships, err = s.memberships(r, c, data.Page, id); err != nil {
+		return nil, err
 	}
 	return data, nil
 }
@@ -274,7 +298,11 @@ func (s *Server) contactFeedback(w http.ResponseWriter, r *http.Request, c *rctx
 		return err
 	}
 	flash(w, i18n.T(c.Lang, "common.saved"))
-	http.Redirect(w, r, fmt.Sprintf("/contacts/%d", id), http.StatusSeeOther)
+	back := fmt.Sprintf("/contacts/%d", id)
+	if b := r.PostFormValue("back"); b != "" {
+		back = localPath(b)
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }
 
@@ -360,6 +388,10 @@ func activityInput(r *http.Request, c *rctx) crm.ActivityInput {
 	if kind == "task" {
 		in.DueAt = formTime(r.PostFormValue("due_at"), c.Loc)
 	}
+	if v := r.PostFormValue("voice_topic"); v != "" {
+		campaign := r.PostFormValue("voice_campaign")
+		in.VoiceTopic, in.VoiceCampaign = &v, &campaign
+	}
 	return in
 }
 
@@ -381,7 +413,7 @@ func (s *Server) logContactActivity(w http.ResponseWriter, r *http.Request, c *r
 		return err
 	}
 	flash(w, i18n.T(c.Lang, "activity.logged"))
-	http.Redirect(w, r, fmt.Sprintf("/contacts/%d", id), http.StatusSeeOther)
+	http.Redirect(w, r, backOr(r, fmt.Sprintf("/contacts/%d", id)), http.StatusSeeOther)
 	return nil
 }
 
@@ -413,6 +445,11 @@ func (s *Server) bulkContacts(w http.ResponseWriter, r *http.Request, c *rctx) e
 			}
 		case "delete":
 			err = s.CRM.DeleteContact(r.Context(), c.Actor, id)
+		case "list":
+			if s.Segments == nil {
+				return notFound()
+			}
+			_, err = s.Segments.AddToList(r.Context(), c.Actor, formInt(r.PostFormValue("list_id")), []int64{id})
 		default:
 			return errs.Field("action", "unknown bulk action")
 		}
@@ -427,5 +464,43 @@ func (s *Server) bulkContacts(w http.ResponseWriter, r *http.Request, c *rctx) e
 	}
 	flash(w, fmt.Sprintf("%s (%d)", msg, n))
 	http.Redirect(w, r, localPath(r.PostFormValue("back")), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) privacy() *privacy.Service {
+	return &privacy.Service{DB: s.DB, CRM: s.CRM, Clock: s.Clock}
+}
+
+// exportPersonal downloads everything held about a contact as JSON (admins).
+func (s *Server) exportPersonal(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	id := formInt(r.PathValue("id"))
+	ex, err := s.privacy().ExportContact(r.Context(), c.Actor, id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="ryorin-contact-%d.json"`, id))
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(ex)
+}
+
+// erasePersonal erases a contact after the admin typed their email.
+func (s *Server) erasePersonal(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	id := formInt(r.PathValue("id"))
+	ct, err := s.CRM.GetContact(r.Context(), s.DB.Reader(), c.Actor, id)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(strings.TrimSpace(r.PostFormValue("confirm")), ct.Email) {
+		flash(w, i18n.T(c.Lang, "privacy.erase_mismatch"))
+		http.Redirect(w, r, fmt.Sprintf("/contacts/%d", id), http.StatusSeeOther)
+		return nil
+	}
+	if _, err := s.privacy().EraseContact(r.Context(), c.Actor, id); err != nil {
+		return err
+	}
+	flash(w, i18n.T(c.Lang, "privacy.erased"))
+	http.Redirect(w, r, "/contacts", http.StatusSeeOther)
 	return nil
 }

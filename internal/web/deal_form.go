@@ -190,10 +190,29 @@ func (s *Server) updateCompany(w http.ResponseWriter, r *http.Request, c *rctx) 
 		return errs.Field("", "bad form")
 	}
 	_, err := s.CRM.UpdateCompany(r.Context(), c.Actor, id, companyInput(r, false))
-	if _, msg, ok := formError(err); ok {
-		flash(w, localize(c.Lang, msg))
-		http.Redirect(w, r, fmt.Sprintf("/companies/%d?edit=1", id), http.StatusSeeOther)
-		return nil
+	if field, msg, ok := formError(err); ok {
+		// The form again, with what was typed and the message by its field.
+		data, lerr := s.loadCompanyPage(r, c, id)
+		if lerr != nil {
+			return lerr
+		}
+		data.Edit = true
+		co := &data.Co
+		for k, dst := range map[string]*string{"name": &co.Name, "name_kana": &co.NameKana, "domain": &co.Domain, "corporate_number": &co.CorporateNumber,
+			"industry": &co.Industry, "postal_code": &co.Address.PostalCode, "prefecture": &co.Address.Prefecture, "city": &co.Address.City,
+			"line1": &co.Address.Line1, "line2": &co.Address.Line2} {
+			if v, ok := r.PostForm[k]; ok {
+				*dst = v[0]
+			}
+		}
+		switch field {
+		case "name", "domain", "corporate_number", "industry", "employees", "postal_code":
+		default:
+			field = "" // shown above the form
+		}
+		data.Errors[field] = localize(c.Lang, msg)
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return s.show(w, c, "company", data)
 	}
 	if err != nil {
 		return err

@@ -37,7 +37,21 @@ type BoardPage struct {
 	Currency  string
 	Total     float64
 	Weighted  float64
+	Guides    map[int64]crm.StageGuide
 }
+
+// Rot reports whether a card's deal is rotting, and days since its last
+// activity (or stage change).
+func (p *BoardPage) Rot(d crm.Deal) (int, bool) {
+	rot, days := crm.Rotting(d, p.Guides[d.StageID], p.Now)
+	return days, rot
+}
+
+// IsRotting is Rot for templates' if.
+func (p *BoardPage) IsRotting(d crm.Deal) bool { _, rot := p.Rot(d); return rot }
+
+// IdleDays is how long the deal has been without activity.
+func (p *BoardPage) IdleDays(d crm.Deal) int { days, _ := p.Rot(d); return days }
 
 // boardCards is how many cards a column shows; totals count every deal.
 const boardCards = 50
@@ -104,6 +118,9 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	if data.Companies, err = s.CRM.CompanyNames(ctx, q, c.Actor.WorkspaceID, companyIDs); err != nil {
 		return err
 	}
+	if data.Guides, err = s.CRM.StageGuides(ctx, q, c.Actor.WorkspaceID); err != nil {
+		return err
+	}
 	return s.show(w, c, "board", data)
 }
 
@@ -134,14 +151,20 @@ func (s *Server) moveDeal(w http.ResponseWriter, r *http.Request, c *rctx) error
 		http.Redirect(w, r, fmt.Sprintf("/deals/%d?lose=%d", id, stage), http.StatusSeeOther)
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	flash(w, i18n.T(c.Lang, "common.saved"))
 	back := localPath(r.PostFormValue("back"))
 	if back == "/" {
 		back = fmt.Sprintf("/deals/%d", id)
 	}
+	if _, msg, ok := formError(err); ok {
+		// Refused (e.g. the stage's exit criteria): say why where the rep was.
+		flash(w, localize(c.Lang, msg))
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	flash(w, i18n.T(c.Lang, "common.saved"))
 	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }
@@ -236,11 +259,14 @@ type DealPage struct {
 	InStage  string
 	Edit     bool
 	Errors   map[string]string
+	Guide    crm.StageGuide
+	Missing  map[string]bool // exit criteria of the current stage not met yet
+	Q        *DealQuotes     // line items and quotes (nil without the sales service)
 }
 
 // Log is the data the activity logger partial needs.
 func (p *DealPage) Log() map[string]any {
-	return map[string]any{"Page": p.Page, "Action": fmt.Sprintf("/deals/%d/activities", p.D.ID), "Kinds": p.Kinds, "Outcomes": p.Outcomes}
+	return map[string]any{"Page": p.Page, "Action": fmt.Sprintf("/deals/%d/activities", p.D.ID), "Kinds": p.Kinds, "Outcomes": p.Outcomes, "Topics": crm.VoiceTopics}
 }
 
 func (s *Server) dealPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
@@ -271,6 +297,18 @@ func (s *Server) loadDealPage(r *http.Request, c *rctx, id int64) (*DealPage, er
 	}
 	days := int(c.Now.Sub(d.StageChangedAt).Hours() / 24)
 	data.InStage = data.T("time.days_ago", "count", days)
+	guides, err := s.CRM.StageGuides(ctx, q, c.Actor.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	data.Guide, data.Missing = guides[d.StageID], map[string]bool{}
+	missing, err := s.CRM.UnmetCriteria(ctx, q, c.Actor.WorkspaceID, d)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range missing {
+		data.Missing[m] = true
+	}
 	if d.CompanyID != 0 {
 		if co, err := s.CRM.GetCompany(ctx, q, platform.System(c.Actor.WorkspaceID), d.CompanyID); err == nil {
 			data.Company = &co
@@ -282,6 +320,11 @@ func (s *Server) loadDealPage(r *http.Request, c *rctx, id int64) (*DealPage, er
 	}
 	if data.Contacts, err = s.CRM.ContactsByIDs(ctx, q, c.Actor.WorkspaceID, ids); err != nil {
 		return nil, err
+	}
+	if s.Sales != nil {
+		if data.Q, err = s.loadDealQuotes(r, c, d); err != nil {
+			return nil, err
+		}
 	}
 	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "deal", id, "", r.URL.Query().Get("cursor"), fmt.Sprintf("/deals/%d?", id))
 	return data, err
@@ -302,7 +345,7 @@ func (s *Server) logDealActivity(w http.ResponseWriter, r *http.Request, c *rctx
 		return err
 	}
 	flash(w, i18n.T(c.Lang, "activity.logged"))
-	http.Redirect(w, r, fmt.Sprintf("/deals/%d", id), http.StatusSeeOther)
+	http.Redirect(w, r, backOr(r, fmt.Sprintf("/deals/%d", id)), http.StatusSeeOther)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/ryorin/ryorin/internal/i18n"
@@ -15,6 +16,16 @@ func localize(lang i18n.Lang, msg string) string {
 	if t := i18n.T(lang, "errmsg."+msg); t != "errmsg."+msg {
 		return t
 	}
+	if rest, ok := strings.CutPrefix(msg, "exit criteria not met: "); ok {
+		var names []string
+		for _, k := range strings.Split(rest, ", ") {
+			names = append(names, i18n.T(lang, "guide.c."+k))
+		}
+		return i18n.T(lang, "guide.unmet", "list", strings.Join(names, i18n.T(lang, "guide.sep")))
+	}
+	if m := ruleAt.FindStringSubmatch(msg); m != nil {
+		return i18n.T(lang, "errmsg.rule_at", "line", m[1], "column", m[2], "msg", localize(lang, m[3]))
+	}
 	for prefix, key := range map[string]string{"is longer than": "errmsg.is too long", "unknown property": "err.unknown_property"} {
 		if strings.HasPrefix(msg, prefix) {
 			return i18n.T(lang, key)
@@ -22,3 +33,6 @@ func localize(lang i18n.Lang, msg string) string {
 	}
 	return msg
 }
+
+// ruleAt is a rule-language error with its position.
+var ruleAt = regexp.MustCompile(`^line (\d+), column (\d+): (.*)$`)

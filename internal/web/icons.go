@@ -25,7 +25,10 @@ var icons = map[string]string{
 	"event":    `<path d="M12 3v3M12 18v3M3 12h3M18 12h3"/><circle cx="12" cy="12" r="4"/>`,
 	"stage":    `<path d="M4 12h16M14 6l6 6-6 6"/>`,
 	"api":      `<path d="M8 6l-5 6 5 6M16 6l5 6-5 6M14 4l-4 16"/>`,
+	"import":   `<path d="M12 3v12M7 10l5 5 5-5"/><path d="M4 17v3h16v-3"/>`,
 	"plus":     `<path d="M12 5v14M5 12h14"/>`,
+	"flag":     `<path d="M5 21V4"/><path d="M5 4h11l-2 4 2 4H5"/>`,
+	"form":     `<rect x="4" y="3" width="16" height="18" rx="2"/><path d="M8 8h8M8 12h8M8 16h4"/>`,
 }
 
 // icon returns an inline SVG icon; unknown names give an empty string.

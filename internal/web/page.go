@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/url"
 	"path"
 	"strings"
@@ -22,6 +23,7 @@ type Page struct {
 	Lang    i18n.Lang
 	Title   string
 	Section string // highlights the navigation entry
+	Tab     string // highlights a tab within the section
 	User    platform.User
 	Loc     *time.Location
 	Now     time.Time
@@ -206,8 +208,21 @@ var funcs = template.FuncMap{
 		u.RawQuery = q.Encode()
 		return u.String()
 	},
-	"icon":   icon,
-	"slice3": func(a, b, c string) []string { return []string{a, b, c} },
+	"icon": icon,
+	// dict2 pairs a page with one item for a partial: {{template "who" (dict2 $.Page .)}}.
+	"dict2":   func(p Page, item any) map[string]any { return map[string]any{"P": p, "I": item} },
+	"min100":  func(n int) int { return min(max(n, 0), 100) },
+	"min100f": func(x float64) float64 { return min(max(x, 0), 100) },
+	"slice3":  func(a, b, c string) []string { return []string{a, b, c} },
+	"list":    func(v ...string) []string { return v },
+	"list2":   func(a, b any) []any { return []any{a, b} },
+	"sub":     func(a, b int) int { return a - b },
+	"add":     func(a, b int) int { return a + b },
+	"mod":     func(a, b int) int { return a % b },
+	// roundf rounds a float to the nearest whole number.
+	"roundf": func(x float64) int64 { return int64(math.Round(x)) },
+	// mul100 turns a share (0–1) into a percentage.
+	"mul100": func(x float64) float64 { return 100 * x },
 	// bulk builds the data of the bulk-action bar partial.
 	"bulk": func(p Page, action, back string) map[string]any {
 		return map[string]any{"Page": p, "Action": action, "Back": back}
@@ -235,6 +250,12 @@ func (s *Server) parse() error {
 		layout := "templates/_layout.html"
 		if strings.HasSuffix(name, "_public") || strings.HasPrefix(name, "login") || name == "setup" {
 			layout = "templates/_auth.html"
+		}
+		if strings.HasPrefix(name, "quote_doc") {
+			layout = "templates/_print.html" // a document to print: no app shell
+		}
+		if strings.HasPrefix(name, "form_hosted") || strings.HasPrefix(name, "email_hosted") {
+			layout = "templates/_hosted.html" // a visitor's page: no app shell, no script
 		}
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, layout, "templates/_partials.html", n)
 		if err != nil {

@@ -21,12 +21,20 @@ import (
 
 	"github.com/ryorin/ryorin/internal/clock"
 	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/dataio"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/httpx"
 	"github.com/ryorin/ryorin/internal/i18n"
 	"github.com/ryorin/ryorin/internal/lead"
+	"github.com/ryorin/ryorin/internal/marketing/campaigns"
+	"github.com/ryorin/ryorin/internal/marketing/email"
+	"github.com/ryorin/ryorin/internal/marketing/forms"
+	"github.com/ryorin/ryorin/internal/marketing/journeys"
+	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/track"
 )
 
 //go:embed all:templates static
@@ -37,7 +45,14 @@ type Deps struct {
 	DB            *db.DB
 	Clock         clock.Clock
 	CRM           *crm.Service
-	Lead          *lead.Service // optional: lead feedback on contact pages
+	Lead          *lead.Service  // optional: lead feedback on contact pages
+	Sales         *sales.Service // optional: the today page, calendar feed and daily reports
+	Forms         *forms.Service
+	IO            *dataio.Service
+	Segments      *segments.Service
+	Email         *email.Service     // optional: email campaigns and their public links
+	Campaigns     *campaigns.Service // made from DB and Clock when not given
+	Journeys      *journeys.Service  // optional: nurture journeys
 	Log           *slog.Logger
 	Workspace     int64
 	SecureCookies bool
@@ -45,6 +60,9 @@ type Deps struct {
 	// OnRender, when set, is told the name of every template rendered (tests
 	// use it to prove each template is rendered by some test).
 	OnRender func(name string)
+	// Tracker, when set, gives the tracking settings page its counters and
+	// is told when the settings change.
+	Tracker *track.Collector
 }
 
 // Server is the UI's http.Handler.
@@ -56,6 +74,7 @@ type Server struct {
 	staticHash string
 	loginIP    *httpx.Limiter
 	loginEmail *httpx.Limiter
+	emailLinks *httpx.Limiter // per IP, for the public email links
 }
 
 // New builds the UI, parsing every template once so a broken one fails at start.
@@ -66,8 +85,12 @@ func New(d Deps) (*Server, error) {
 	if d.Workspace == 0 {
 		d.Workspace = platform.DefaultWorkspace
 	}
+	if d.Campaigns == nil {
+		d.Campaigns = campaigns.New(d.DB, d.Clock)
+	}
 	s := &Server{Deps: d, mux: http.NewServeMux(), static: map[string][]byte{},
-		loginIP: httpx.NewLimiter(6*time.Second, 10), loginEmail: httpx.NewLimiter(12*time.Second, 5)}
+		loginIP: httpx.NewLimiter(6*time.Second, 10), loginEmail: httpx.NewLimiter(12*time.Second, 5),
+		emailLinks: httpx.NewLimiter(50*time.Millisecond, 300)}
 	if err := s.loadStatic(); err != nil {
 		return nil, err
 	}

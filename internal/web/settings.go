@@ -40,6 +40,7 @@ func (s *Server) settingsRoutes() {
 	m.HandleFunc("GET /settings/pipelines/{id}", s.signedIn(s.pipelineForm))
 	m.HandleFunc("POST /settings/pipelines", s.signedIn(s.savePipeline))
 	m.HandleFunc("POST /settings/pipelines/{id}", s.signedIn(s.savePipeline))
+	m.HandleFunc("POST /settings/pipelines/{id}/stages/{stage}/guide", s.signedIn(s.saveStageGuide))
 
 	m.HandleFunc("GET /settings/properties", s.signedIn(s.propertiesPage))
 	m.HandleFunc("POST /settings/properties", s.signedIn(s.saveProperty))
@@ -49,6 +50,7 @@ func (s *Server) settingsRoutes() {
 	m.HandleFunc("GET /settings/workspace", s.signedIn(s.workspacePage))
 	m.HandleFunc("POST /settings/workspace", s.signedIn(s.saveWorkspace))
 	m.HandleFunc("POST /settings/workspace/rates", s.signedIn(s.saveRate))
+	m.HandleFunc("POST /settings/workspace/retention", s.signedIn(s.saveRetention))
 	m.HandleFunc("POST /settings/workspace/smtp", s.signedIn(s.saveSMTP))
 	m.HandleFunc("POST /settings/workspace/smtp/test", s.signedIn(s.testSMTP))
 
@@ -57,6 +59,13 @@ func (s *Server) settingsRoutes() {
 	m.HandleFunc("POST /settings/notifications/{id}/delete", s.signedIn(s.deleteChannel))
 
 	m.HandleFunc("GET /settings/audit", s.signedIn(s.auditPage))
+	m.HandleFunc("GET /settings/webhooks", s.signedIn(s.webhooksPage))
+	m.HandleFunc("POST /settings/webhooks", s.signedIn(s.createWebhook))
+	m.HandleFunc("POST /settings/webhooks/{id}/active", s.signedIn(s.toggleWebhook))
+	m.HandleFunc("POST /settings/webhooks/{id}/delete", s.signedIn(s.deleteWebhook))
+	m.HandleFunc("POST /settings/webhooks/deliveries/{id}/replay", s.signedIn(s.replayWebhook))
+	m.HandleFunc("GET /settings/tracking", s.signedIn(s.trackingPage))
+	m.HandleFunc("POST /settings/tracking", s.signedIn(s.saveTracking))
 }
 
 // IsAdmin reports whether the signed-in user is an admin (templates hide
@@ -141,7 +150,10 @@ var settingsCards = []SettingsCard{
 	{"/settings/properties", "note", "settings.properties.title", "settings.properties.desc", true},
 	{"/settings/workspace", "settings", "settings.workspace.title", "settings.workspace.desc", true},
 	{"/settings/notifications", "bell", "settings.channels.title", "settings.channels.desc", true},
+	{"/settings/tracking", "event", "settings.tracking.title", "settings.tracking.desc", true},
 	{"/settings/audit", "report", "settings.audit.title", "settings.audit.desc", true},
+	{"/settings/webhooks", "api", "settings.webhooks.title", "settings.webhooks.desc", true},
+	{"/settings/quotes", "deal", "settings.quotes.title", "settings.quotes.desc", false},
 }
 
 // SettingsPage is the data of the settings index.

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -218,6 +219,14 @@ type PipelineFormPage struct {
 	Rows      []StageRow
 	Kinds     []string
 	Errors    FormErrors
+	Stages    []crm.PipelineStage      // saved stages, for the playbook forms
+	Guides    map[int64]crm.StageGuide // by stage id
+	Criteria  []string
+}
+
+// HasCriterion reports whether a stage's guide requires a criterion.
+func (p *PipelineFormPage) HasCriterion(stage int64, c string) bool {
+	return slices.Contains(p.Guides[stage].Criteria, c)
 }
 
 // blankStages is how many empty rows the form offers for new stages.
@@ -236,7 +245,14 @@ func (s *Server) pipelineForm(w http.ResponseWriter, r *http.Request, c *rctx) e
 		data.Title, data.ID, data.Name, data.IsDefault = p.Name, p.ID, p.Name, p.IsDefault
 		for i, st := range p.Stages {
 			data.Rows = append(data.Rows, StageRow{ID: st.ID, Name: st.Name, Probability: strconv.Itoa(st.Probability), Kind: st.Kind, Pos: strconv.Itoa(i + 1)})
+			if st.Kind == "open" {
+				data.Stages = append(data.Stages, st)
+			}
 		}
+		if data.Guides, err = s.CRM.StageGuides(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID); err != nil {
+			return err
+		}
+		data.Criteria = crm.ExitCriteria
 	} else {
 		for _, k := range []string{"open", "open", "won", "lost"} {
 			data.Rows = append(data.Rows, StageRow{Kind: k, Pos: strconv.Itoa(len(data.Rows) + 1)})
@@ -465,4 +481,24 @@ func (s *Server) deleteProperty(w http.ResponseWriter, r *http.Request, c *rctx)
 		return err
 	}
 	return s.saved(w, r, c, "common.deleted", "/settings/properties")
+}
+
+// saveStageGuide stores one stage's playbook from the pipeline page.
+func (s *Server) saveStageGuide(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	pid := formInt(r.PathValue("id"))
+	rot, _ := strconv.Atoi(strings.TrimSpace(r.PostFormValue("rot_days")))
+	_, err := s.CRM.SetStageGuide(r.Context(), c.Actor, crm.StageGuide{StageID: formInt(r.PathValue("stage")), Guidance: r.PostFormValue("guidance"),
+		Criteria: r.PostForm["criteria"], RotDays: rot})
+	if _, msg, ok := formError(err); ok {
+		flash(w, localize(c.Lang, msg))
+		http.Redirect(w, r, fmt.Sprintf("/settings/pipelines/%d", pid), http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.saved(w, r, c, "common.saved", fmt.Sprintf("/settings/pipelines/%d", pid))
 }

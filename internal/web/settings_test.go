@@ -53,7 +53,7 @@ func TestSettings_EveryPageRendersInBothLanguages(t *testing.T) {
 		e.mustPost("/settings/tokens", url.Values{"name": {"script"}}, "/settings/tokens")
 		pages := []string{"/settings", "/settings/profile", "/settings/users", "/settings/users?edit=1", "/settings/teams", "/settings/teams?edit=1",
 			"/settings/pipelines", "/settings/pipelines/1", "/settings/pipelines/new", "/settings/properties", "/settings/properties?edit=1",
-			"/settings/workspace", "/settings/tokens", "/settings/notifications", "/settings/audit", "/settings/audit?type=team&user=1"}
+			"/settings/workspace", "/settings/tokens", "/settings/notifications", "/settings/audit", "/settings/audit?type=team&user=1", "/settings/tracking", "/settings/webhooks", "/settings/quotes"}
 		for _, lang := range []string{"ja", "en"} {
 			if code, _, _ := e.post("/settings/language", url.Values{"lang": {lang}}); code != 200 {
 				t.Fatalf("set language %s: %d", lang, code)
@@ -357,4 +357,39 @@ func TestSettings_ProfilePasswordAndTwoFactor(t *testing.T) {
 	if len(prefs) != 2 || prefs[0].Kind != "deal.won" || !prefs[0].Email || prefs[0].InApp || prefs[1].Chat || !prefs[1].InApp {
 		t.Errorf("prefs stored as %+v", prefs)
 	}
+}
+
+func TestSettings_WebhookIsAddedWithItsSecretShownOnceAndErrorsInPlace(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, true)
+		e.login()
+		code, body, _ := e.post("/settings/webhooks", url.Values{"url": {"ftp://nope"}, "event_type": {"contact.created"}})
+		if code != 422 || !strings.Contains(body, `value="ftp://nope"`) || !strings.Contains(body, "checked") {
+			t.Fatalf("bad URL: %d %.2000s", code, body)
+		}
+		code, body, _ = e.post("/settings/webhooks", url.Values{"url": {"https://hooks.example.jp/ryorin"}, "event_type": {"contact.created", "deal.won"}})
+		if code != 200 || !strings.Contains(body, `data-testid="webhook-secret"`) || !strings.Contains(body, "whsec_") {
+			t.Fatalf("create: %d %.2000s", code, body)
+		}
+		if _, again := e.get("/settings/webhooks"); strings.Contains(again, "whsec_") || !strings.Contains(again, "hooks.example.jp") {
+			t.Fatal("the secret is shown again, or the webhook is missing")
+		}
+	})
+}
+
+func TestSettings_RetentionRefusesTooShortAPeriodAndSavesAValidOne(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, true)
+		e.login()
+		code, body, _ := e.post("/settings/workspace/retention", url.Values{"event_days": {"30"}})
+		if code != 422 || !strings.Contains(body, `value="30"`) {
+			t.Fatalf("30 days: %d", code)
+		}
+		if code, _, _ := e.post("/settings/workspace/retention", url.Values{"event_days": {"730"}}); code != 200 {
+			t.Fatalf("730 days: %d", code)
+		}
+		if days, _ := platform.EventRetention(context.Background(), d.Reader(), 1); days != 730 {
+			t.Fatalf("stored %d", days)
+		}
+	})
 }

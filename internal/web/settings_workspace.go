@@ -28,11 +28,14 @@ type WorkspacePage struct {
 	SMTPErrors FormErrors
 	TestTo     string
 	TestErrors FormErrors
-	Currencies []string
-	TimeZones  []string
-	Months     []int
-	Weekdays   []int
-	TLSModes   []string
+	// RetentionDays is how long raw events are kept (0: for ever).
+	RetentionDays string
+	RetentionErr  string
+	Currencies    []string
+	TimeZones     []string
+	Months        []int
+	Weekdays      []int
+	TLSModes      []string
 }
 
 // Weekday is the name of a day of the week, 0 Sunday.
@@ -64,6 +67,11 @@ func (s *Server) loadWorkspace(r *http.Request, c *rctx) (*WorkspacePage, error)
 	if data.Rates, err = platform.ListExchangeRates(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID); err != nil {
 		return nil, err
 	}
+	days, err := platform.EventRetention(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	data.RetentionDays = strconv.Itoa(days)
 	return data, nil
 }
 
@@ -397,4 +405,25 @@ func (p Page) ActionLabel(a string) string {
 		return v
 	}
 	return a
+}
+
+func (s *Server) saveRetention(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	if err := adminOnly(c); err != nil {
+		return err
+	}
+	v := strings.TrimSpace(r.PostFormValue("event_days"))
+	days, perr := strconv.Atoi(v)
+	err := platform.SetEventRetention(r.Context(), s.DB, c.Actor, days, s.Clock.Now())
+	if perr != nil {
+		err = errs.Field("event_days", "must be a whole number of days")
+	}
+	if _, msg, ok := formError(err); ok {
+		return s.workspaceAgain(w, r, c, func(d *WorkspacePage) {
+			d.RetentionDays, d.RetentionErr = v, localize(c.Lang, msg)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return s.saved(w, r, c, "common.saved", "/settings/workspace#retention")
 }

@@ -35,8 +35,9 @@ type TimelineView struct {
 var timelineFilters = map[string][]string{
 	"sales": {"activity.call", "activity.email", "activity.meeting", "activity.demo", "activity.note", "activity.task", "task.done",
 		"deal.created", "deal.stage_changed", "deal.won", "deal.lost"},
-	"marketing": {"event.page_view", "event.form_submit", "event.email_open", "event.email_click", "event.content_view", "event.outbound_click"},
-	"changes":   {"lifecycle.changed", "contact.created", "company.created"},
+	"marketing": {"campaign.member", "form.submitted", "form.confirmed", "event.page_view", "event.form_submit", "event.email_open", "event.email_click", "event.content_view", "event.outbound_click", "event.visitor_identified", "event.segment_entered", "event.segment_left",
+		"journey.enrolled", "journey.step", "journey.ended"},
+	"changes": {"lifecycle.changed", "contact.created", "company.created"},
 }
 
 // timelineView loads a page of a record's timeline and describes each entry
@@ -93,6 +94,13 @@ func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) Tim
 		if o := str("outcome"); o != "" {
 			it.Detail = p.T("outcome." + o)
 		}
+		if v := str("voice_topic"); v != "" {
+			voice := p.T("voice.mark") + ": " + p.T("voice.topic."+v)
+			if it.Detail != "" {
+				voice = it.Detail + " · " + voice
+			}
+			it.Detail = voice
+		}
 		if a, ok := acts[e.RefID]; ok {
 			it.Body = a.Body
 			if a.Kind == "task" && a.DueAt != nil {
@@ -140,8 +148,55 @@ func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) Tim
 			it.Title = p.T("timeline.lifecycle.changed", "from", p.Stage(platform.Stage(from)), "to", p.Stage(platform.Stage(to)))
 		}
 		switch cause := str("cause"); cause {
-		case "deal", "rule", "import", "form":
+		case "deal", "rule", "import", "form", "journey":
 			it.Detail = p.T("timeline.cause." + cause)
+		}
+	case "form":
+		it.Group, it.Icon = "event", "form"
+		it.Title = p.T("timeline.form."+sub, "form", str("form"))
+		it.Detail = str("url")
+		if c := str("channel"); c != "" {
+			it.Detail = strings.TrimSpace(it.Detail + " · " + p.Channel(c))
+		}
+		if consent, _ := d["consent"].(bool); consent {
+			key := "timeline.form.consent"
+			if str("status") == "pending" {
+				key = "timeline.form.consent_pending"
+			}
+			it.Detail = strings.TrimPrefix(it.Detail+" · "+p.T(key), " · ")
+		}
+		if id, ok := d["form_id"].(float64); ok {
+			it.Link, it.LinkText = fmt.Sprintf("/forms/%d", int64(id)), p.T("nav.forms")
+		}
+	case "campaign":
+		it.Group, it.Icon, it.Title = "event", "event", p.T("timeline."+e.Kind)
+		if st := str("status"); st != "" {
+			it.Detail = p.T("camp.ms." + st)
+		}
+		if e.RefID != 0 {
+			it.Link, it.LinkText = fmt.Sprintf("/campaigns/%d", e.RefID), p.T("camp.title")
+		}
+	case "quote":
+		it.Group, it.Icon = "deal", "deal"
+		ver, _ := d["version"].(float64)
+		it.Title = p.T("timeline."+e.Kind, "number", str("number"), "version", int(ver), "pct", str("pct"))
+		if n := str("note"); n != "" {
+			it.Detail = n
+		}
+		if e.DealID != 0 && ver > 0 {
+			it.Link, it.LinkText = fmt.Sprintf("/deals/%d/quotes/%d", e.DealID, int(ver)), p.T("quotes.title")
+		}
+	case "journey":
+		it.Group, it.Icon = "event", "mkt"
+		it.Title = p.T("timeline.journey."+sub, "journey", str("journey"), "step", str("step"))
+		switch sub {
+		case "step":
+			it.Detail = p.T("journeys.step."+str("type")) + " · " + str("outcome")
+		case "ended":
+			it.Detail = p.T("journeys.enrol." + str("status"))
+		}
+		if id, ok := d["journey_id"].(float64); ok {
+			it.Link, it.LinkText = fmt.Sprintf("/journeys/%d", int64(id)), p.T("nav.journeys")
 		}
 	case "task":
 		it.Group, it.Icon, it.Title = "activity", "task", p.T("timeline.task.done")

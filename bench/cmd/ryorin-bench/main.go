@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,15 @@ func run() error {
 	bin := flag.String("bin", "", "ryorin binary (default: built into a temp dir)")
 	n := flag.Int("n", 200, "requests per latency scenario")
 	events := flag.Int("events", 200_000, "events to ingest in the throughput scenario")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the in-process work (-lead) to this file")
+	tracked := flag.Int("track", 100_000, "events to post to the tracking endpoint (0: skip)")
+	trackPer := flag.Int("track-per-post", 1, "events per tracking post")
+	trackClients := flag.Int("track-clients", 64, "concurrent tracking clients")
+	mqlN := flag.Int("mql", 0, "after the HTTP scenarios, time this many new MQLs from form submit to routed owner, with 1,000 events/s arriving")
+	leadRuns := flag.Int("lead", 0, "instead of the HTTP scenarios, run the lead batch work (backtest, full rescore) in process this many times")
+	segRuns := flag.Int("segments", 0, "instead of the HTTP scenarios, time segment counts and a full recompute in process this many times")
+	reportRuns := flag.Int("reports", 0, "instead of the HTTP scenarios, time the shared reports (KPIs, funnel, channels, attribution, reps) in process this many times")
+	segLive := flag.Int("segment-live", 0, "instead of the other HTTP scenarios, time this many new events until they show in a segment's membership, with 1,000 events/s arriving")
 	flag.Parse()
 	sz, ok := bench.Sizes[*size]
 	if !ok {
@@ -66,6 +76,53 @@ func run() error {
 		fmt.Fprintf(os.Stderr, "generated %s in %s\n", sz.Name, time.Since(start).Round(time.Second))
 	} else if contacts != sz.Contacts {
 		return fmt.Errorf("the database holds %d contacts, not size %s; use an empty one", contacts, sz.Name)
+	}
+	if *reportRuns > 0 {
+		defer d.Close()
+		if err := bench.EnrichForReports(ctx, d, func(s string) { fmt.Fprintln(os.Stderr, "  "+s) }); err != nil {
+			return err
+		}
+		rs, err := bench.ReportRun(ctx, d, *reportRuns, func(s string) { fmt.Fprintln(os.Stderr, "  "+s) })
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n### Shared reports, %s, size %s\n\n", engineName(*dbURL), sz.Name)
+		fmt.Print(bench.Markdown(rs))
+		return nil
+	}
+	if *segRuns > 0 {
+		defer d.Close()
+		rs, err := bench.SegmentRun(ctx, d, *segRuns, func(s string) { fmt.Fprintln(os.Stderr, "  "+s) })
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n### Segments, %s, size %s\n\n", engineName(*dbURL), sz.Name)
+		fmt.Print(bench.Markdown(rs))
+		return nil
+	}
+	if *leadRuns > 0 {
+		defer d.Close()
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
+		rs, err := bench.LeadRun(ctx, d, *leadRuns, func(s string) { fmt.Fprintln(os.Stderr, "  "+s) })
+		if err != nil {
+			return err
+		}
+		engine := "SQLite"
+		if *dbURL != "" {
+			engine = "PostgreSQL"
+		}
+		fmt.Printf("\n### Lead batch work, %s, size %s\n\n", engine, sz.Name)
+		fmt.Print(bench.Markdown(rs))
+		return nil
 	}
 	// A browser session for the page scenarios, as if user 1 had signed in.
 	session, err := platform.CreateSession(ctx, d, 1, 1, false, "127.0.0.1", "ryorin-bench", time.Now())
@@ -121,9 +178,34 @@ func run() error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	c := &bench.Client{Base: base, Token: strings.TrimSpace(string(tok)), Session: session, HTTP: &http.Client{Timeout: 60 * time.Second}}
+	if *segLive > 0 {
+		r, err := bench.SegmentLatency(ctx, c, sz, *segLive, 1000)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n### Segment membership latency, %s, size %s\n\n", engineName(*dbURL), sz.Name)
+		fmt.Print(bench.Markdown([]bench.Result{r}))
+		hwm, rss := memOf(srv.Process.Pid)
+		fmt.Printf("\n`ryorin serve` memory after the run: peak RSS (VmHWM) %s, current RSS %s\n", hwm, rss)
+		return nil
+	}
 	rs, err := bench.Run(ctx, c, sz, *n, *events)
 	if err != nil {
 		return err
+	}
+	if *mqlN > 0 {
+		r, err := bench.MQLLatency(ctx, c, sz, *mqlN, 1000)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	if *tracked > 0 {
+		res, err := bench.TrackIngest(ctx, c, *tracked, *trackPer, *trackClients)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, res)
 	}
 	engine := "SQLite"
 	if *dbURL != "" {
@@ -197,4 +279,11 @@ func memOf(pid int) (hwm, rss string) {
 		}
 	}
 	return hwm, rss
+}
+
+func engineName(dbURL string) string {
+	if dbURL != "" {
+		return "PostgreSQL"
+	}
+	return "SQLite"
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -157,7 +158,7 @@ func (v *propsVisitor) Visit(node *ast.Node) {
 
 // Bool evaluates a condition rule on a contact's facts.
 func (r *Rule) Bool(f Facts) (bool, error) {
-	out, err := expr.Run(r.prog, newEnv(f))
+	out, err := run(r.prog, newEnv(f))
 	if err != nil {
 		return false, fmt.Errorf("rules: %w", err)
 	}
@@ -167,7 +168,7 @@ func (r *Rule) Bool(f Facts) (bool, error) {
 
 // Float evaluates a number rule on a contact's facts.
 func (r *Rule) Float(f Facts) (float64, error) {
-	out, err := expr.Run(r.prog, newEnv(f))
+	out, err := run(r.prog, newEnv(f))
 	if err != nil {
 		return 0, fmt.Errorf("rules: %w", err)
 	}
@@ -175,26 +176,59 @@ func (r *Rule) Float(f Facts) (float64, error) {
 	return n, nil
 }
 
+// vms reuses expression VMs: a run allocates far less than expr.Run, which
+// builds a new VM each time.
+var vms = sync.Pool{New: func() any { return new(vm.VM) }}
+
+func run(p *vm.Program, e any) (any, error) {
+	v := vms.Get().(*vm.VM)
+	defer vms.Put(v)
+	return v.Run(p, e)
+}
+
 func newEnv(f Facts) env {
+	x := &Env{F: f}
+	x.build()
+	return x.e
+}
+
+// Env is a contact's facts prepared for many evaluations (a replay scores
+// one contact dozens of times): the email domain and the behaviour helpers
+// are set up once, and Now, Events and the scores in F may change between
+// evaluations.
+type Env struct {
+	F Facts
+	e env
+}
+
+// NewEnv prepares f for BoolIn.
+func NewEnv(f Facts) *Env {
+	x := &Env{F: f}
+	x.build()
+	return x
+}
+
+func (x *Env) build() {
 	domain := ""
-	if i := strings.LastIndexByte(f.Email, '@'); i >= 0 {
-		domain = strings.ToLower(f.Email[i+1:])
+	if i := strings.LastIndexByte(x.F.Email, '@'); i >= 0 {
+		domain = strings.ToLower(x.F.Email[i+1:])
 	}
-	props := f.Props
+	props := x.F.Props
 	if props == nil {
 		props = map[string]any{}
 	}
 	since := func(window string) time.Time {
 		d, err := ParseWindow(window)
 		if err != nil {
-			return f.Now.Add(time.Nanosecond) // a bad window matches nothing
+			return x.F.Now.Add(time.Nanosecond) // a bad window matches nothing
 		}
-		return f.Now.Add(-d)
+		return x.F.Now.Add(-d)
 	}
-	return env{
+	f := &x.F
+	x.e = env{
 		Title: f.Title, Department: f.Department, Email: f.Email, EmailDomain: domain, FreeMail: freeMail[domain],
 		Stage: f.Stage, Channel: f.Channel, Industry: f.Industry, Prefecture: f.Prefecture, Employees: f.Employees,
-		AnnualRevenue: f.AnnualRevenue, Props: props, Fit: f.Fit, FitGrade: f.FitGrade, Engagement: f.Engagement,
+		AnnualRevenue: f.AnnualRevenue, Props: props,
 		Visits: func(path, window string) int {
 			from, n := since(window), 0
 			for _, e := range f.Events {
@@ -223,6 +257,19 @@ func newEnv(f Facts) env {
 			return false
 		},
 	}
+	x.e.Fit, x.e.FitGrade, x.e.Engagement = f.Fit, f.FitGrade, f.Engagement
+}
+
+// BoolIn evaluates a condition rule in a prepared Env, with its current
+// F.Now, F.Events and scores.
+func (r *Rule) BoolIn(x *Env) (bool, error) {
+	x.e.Fit, x.e.FitGrade, x.e.Engagement = x.F.Fit, x.F.FitGrade, x.F.Engagement
+	out, err := run(r.prog, &x.e)
+	if err != nil {
+		return false, fmt.Errorf("rules: %w", err)
+	}
+	b, _ := out.(bool)
+	return b, nil
 }
 
 // ParseWindow reads a time window: a number and a unit, h (hours), d (days)

@@ -141,3 +141,36 @@ func FuzzCompile(f *testing.F) {
 		_, _ = r.Bool(fx)
 	})
 }
+
+func TestEnv_APreparedEnvFollowsChangesToNowEventsAndScores(t *testing.T) {
+	r, err := Compile(`visits("/pricing", "7d") >= 2 && engagement >= 10 && email_domain == "hikari.example.jp"`, Condition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	evs := []Event{{Kind: "page_view", Path: "/pricing", At: t0}, {Kind: "page_view", Path: "/pricing/plans", At: t0.Add(time.Hour)}}
+	x := NewEnv(Facts{Email: "a@HIKARI.example.jp", Now: t0.Add(2 * time.Hour), Events: evs[:1], Engagement: 20})
+	for _, c := range []struct {
+		name   string
+		now    time.Time
+		events []Event
+		eng    float64
+		want   bool
+	}{
+		{"one visit", t0.Add(2 * time.Hour), evs[:1], 20, false},
+		{"two visits", t0.Add(2 * time.Hour), evs, 20, true},
+		{"too little engagement", t0.Add(2 * time.Hour), evs, 5, false},
+		{"visits out of the window", t0.Add(8 * 24 * time.Hour), evs, 20, false},
+		{"second visit not yet happened", t0.Add(30 * time.Minute), evs, 20, false},
+	} {
+		x.F.Now, x.F.Events, x.F.Engagement = c.now, c.events, c.eng
+		got, err := r.BoolIn(x)
+		if err != nil || got != c.want {
+			t.Errorf("%s: %v, %v; want %v", c.name, got, err, c.want)
+		}
+		// The one-shot path agrees.
+		if one, _ := r.Bool(x.F); one != got {
+			t.Errorf("%s: Bool %v, BoolIn %v", c.name, one, got)
+		}
+	}
+}

@@ -113,16 +113,7 @@ func TestBrowser_MainFlows(t *testing.T) {
 	f.url = srv.URL
 	dir := shots(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "ja-JP"), chromedp.WindowSize(1360, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := browser(t, bin, 90*time.Second, chromedp.Flag("lang", "ja-JP"))
 
 	type act = chromedp.Action[chromedp.Void]
 	shot := func(name string) act {
@@ -291,14 +282,7 @@ func TestBrowser_DemoScreenshots(t *testing.T) {
 	}
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("no-first-run", true), chromedp.WindowSize(1360, 860))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
+	ctx := browser(t, bin, 120*time.Second)
 	type act = chromedp.Action[chromedp.Void]
 	shot := func(name string) act {
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
@@ -332,9 +316,26 @@ func TestBrowser_DemoScreenshots(t *testing.T) {
 			chromedp.Navigate(fmt.Sprintf("%s/contacts/%d", srv.URL, contactID)), chromedp.WaitVisible(chromedp.CSS("[data-testid=timeline]")), shot("contact-"+lang),
 			chromedp.Navigate(srv.URL+"/deals/board"), chromedp.WaitVisible(chromedp.CSS("[data-testid=board]")), shot("board-"+lang),
 			chromedp.Navigate(srv.URL+"/settings/pipelines"), chromedp.WaitVisible(chromedp.CSS("main")), shot("settings-pipelines-"+lang),
+			chromedp.Navigate(srv.URL+"/leads"), chromedp.WaitVisible(chromedp.CSS("[data-testid=lead-queue]")), shot("lead-queue-"+lang),
+			chromedp.Navigate(srv.URL+"/leads/definitions/2"), chromedp.WaitVisible(chromedp.CSS("[data-testid=backtest]")), shot("lead-definition-"+lang),
+			chromedp.Navigate(srv.URL+"/leads/feedback"), chromedp.WaitVisible(chromedp.CSS("[data-testid=feed]")), shot("lead-feedback-"+lang),
 		)
 	}
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// browser starts Chromium for a test with the usual flags plus extra, and
+// returns a context for chromedp that ends after timeout or with the test.
+func browser(t *testing.T, bin string, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.WindowSize(1360, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() { cancel(); cancelTab(); cancelAlloc() })
+	return ctx
 }

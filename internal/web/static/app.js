@@ -21,6 +21,11 @@
     }
   });
 
+  // The printable quote's print button.
+  $$("[data-print]").forEach(function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
+
   // Confirm destructive actions.
   $$("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {
@@ -106,5 +111,30 @@
   // Without drag-and-drop (phones, keyboards): choosing a stage submits.
   $$("form.move select").forEach(function (s) {
     s.addEventListener("change", function () { s.form.submit(); });
+  });
+  // Segment editor: a changed field re-renders its row (operators and value
+  // input depend on it); any other change refreshes the live count.
+  $$("form[data-segment-editor]").forEach(function (f) {
+    var out = $("[data-live-count]", f), bad = $("[data-live-error]", f), timer = null;
+    var preview = $("button[name=do][value=preview]", f);
+    function count() {
+      var body = new URLSearchParams(new FormData(f));
+      body.delete("do");
+      fetch(f.getAttribute("data-count-url"), { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (j) {
+          if (out) { out.textContent = j.error ? "—" : j.display; }
+          if (bad) { bad.textContent = j.error || ""; }
+        })
+        .catch(function () {});
+    }
+    f.addEventListener("change", function (e) {
+      if (e.target.hasAttribute("data-field") || e.target.name.slice(-3) === ".op") { f.requestSubmit(preview); return; }
+      clearTimeout(timer); timer = setTimeout(count, 250);
+    });
+    f.addEventListener("input", function (e) {
+      if (e.target.tagName !== "INPUT" || e.target.name.indexOf("c.") !== 0) { return; }
+      clearTimeout(timer); timer = setTimeout(count, 400);
+    });
   });
 })();

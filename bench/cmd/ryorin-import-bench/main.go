@@ -1,0 +1,178 @@
+// Command ryorin-import-bench measures CSV import and export end to end with
+// the real `ryorin` binary: it seeds existing contacts, writes a generated
+// contacts CSV (10 % duplicates of existing contacts, 1 % bad rows), runs
+// `ryorin import contacts FILE`, checks the counts are exactly what the file
+// holds, then times `ryorin export contacts`. See docs/benchmarks.md.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/ryorin/ryorin/bench"
+	"github.com/ryorin/ryorin/internal/db"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "ryorin-import-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	rows := flag.Int("rows", 100_000, "rows in the CSV file")
+	existing := flag.Int("existing", 100_000, "contacts in the database before the import")
+	url := flag.String("database-url", "", "an empty PostgreSQL database (default: a new SQLite database in -dir)")
+	dir := flag.String("dir", "", "work directory (default: a new temporary one, removed at the end)")
+	bin := flag.String("bin", "", "ryorin binary (default: go build ./cmd/ryorin)")
+	killAt := flag.Float64("kill-at", 0, "kill -9 the import when this fraction of rows is committed, then resume it (0: no kill)")
+	flag.Parse()
+	ctx := context.Background()
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "ryorin-import-bench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	if *bin == "" {
+		*bin = filepath.Join(*dir, "ryorin")
+		if out, err := exec.Command("go", "build", "-o", *bin, "./cmd/ryorin").CombinedOutput(); err != nil {
+			return fmt.Errorf("build: %v\n%s", err, out)
+		}
+	}
+	common := []string{"--data", filepath.Join(*dir, "data")}
+	if *url != "" {
+		common = []string{"--database-url", *url}
+	}
+	// Migrate with the binary, then seed the existing contacts directly.
+	if out, err := exec.Command(*bin, append([]string{"migrate"}, common...)...).CombinedOutput(); err != nil {
+		return fmt.Errorf("migrate: %v\n%s", err, out)
+	}
+	d, err := db.Open(ctx, *url, filepath.Join(*dir, "data"))
+	if err != nil {
+		return err
+	}
+	t := time.Now()
+	if err := bench.SeedContacts(ctx, d, *existing); err != nil {
+		return err
+	}
+	if err := d.Optimize(ctx, true); err != nil {
+		return err
+	}
+	fmt.Printf("seeded %d existing contacts in %s\n", *existing, time.Since(t).Round(time.Millisecond))
+	path := filepath.Join(*dir, "contacts.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	exp, err := bench.WriteImportCSV(bw, *rows, *existing, 1)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		return err
+	}
+	st, _ := os.Stat(path)
+	fmt.Printf("CSV: %d rows, %.1f MB; expect created %d, updated %d, failed %d, companies %d\n", exp.Rows,
+		float64(st.Size())/1e6, exp.Created, exp.Updated, exp.Failed, exp.Companies)
+
+	imp := exec.Command(*bin, append([]string{"import", "contacts", path, "--log-level", "warn"}, common...)...)
+	imp.Stdout, imp.Stderr = os.Stdout, os.Stderr
+	t = time.Now()
+	var took time.Duration
+	if *killAt > 0 {
+		if took, err = killAndResume(ctx, d, imp, *bin, common, int64(*killAt*float64(exp.Rows))); err != nil {
+			return err
+		}
+	} else {
+		if err := imp.Run(); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		took = time.Since(t)
+	}
+	fmt.Printf("\nimport: %d rows in %s = %.0f rows/s end to end (upload into the database, row count, mapping, import); peak RSS %s\n",
+		exp.Rows, took.Round(10*time.Millisecond), float64(exp.Rows)/took.Seconds(), maxRSS(imp))
+
+	var created, updated, failed, companies, contacts int
+	err = d.Reader().QueryRowContext(ctx, `SELECT created_count, updated_count, failed_count, companies_created FROM imports ORDER BY id DESC LIMIT 1`).
+		Scan(&created, &updated, &failed, &companies)
+	if err != nil {
+		return err
+	}
+	if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts`).Scan(&contacts); err != nil {
+		return err
+	}
+	ok := created == exp.Created && updated == exp.Updated && failed == exp.Failed && companies == exp.Companies &&
+		contacts == *existing+exp.Created
+	fmt.Printf("counts: created %d, updated %d, failed %d, companies %d, contacts now %d — exact: %v\n", created, updated, failed,
+		companies, contacts, ok)
+	d.Close()
+	if !ok {
+		return fmt.Errorf("counts differ from the file's")
+	}
+
+	ex := exec.Command(*bin, append([]string{"export", "contacts", "--col", "email,company,stage,owner,phone,title,created"}, common...)...)
+	out, err := os.Create(filepath.Join(*dir, "export.csv"))
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	ex.Stdout, ex.Stderr = out, os.Stderr
+	t = time.Now()
+	if err := ex.Run(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	took = time.Since(t)
+	fmt.Printf("export: %d rows in %s = %.0f rows/s; peak RSS %s\n", contacts, took.Round(10*time.Millisecond),
+		float64(contacts)/took.Seconds(), maxRSS(ex))
+	return nil
+}
+
+func maxRSS(c *exec.Cmd) string {
+	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		return fmt.Sprintf("%.0f MB", float64(ru.Maxrss)/1024)
+	}
+	return "?"
+}
+
+// killAndResume starts the import, kills it with SIGKILL once at least
+// `at` rows are committed, then runs `ryorin import resume`, and returns the
+// wall time of both (which includes the wait for the killed run's lease).
+func killAndResume(ctx context.Context, d *db.DB, imp *exec.Cmd, bin string, common []string, at int64) (time.Duration, error) {
+	start := time.Now()
+	if err := imp.Start(); err != nil {
+		return 0, err
+	}
+	var id, done int64
+	for done < at {
+		time.Sleep(100 * time.Millisecond)
+		_ = d.Reader().QueryRowContext(ctx, `SELECT id, rows_done FROM imports ORDER BY id DESC LIMIT 1`).Scan(&id, &done)
+	}
+	_ = imp.Process.Signal(syscall.SIGKILL)
+	_ = imp.Wait()
+	first := time.Since(start)
+	_ = d.Reader().QueryRowContext(ctx, `SELECT rows_done FROM imports WHERE id = ?`, id).Scan(&done)
+	fmt.Printf("\nkilled (SIGKILL) after %s with %d rows committed; resuming (waits for the dead run's lease, 2 minutes)\n", first.Round(10*time.Millisecond), done)
+	res := exec.Command(bin, append([]string{"import", "resume", fmt.Sprint(id), "--log-level", "warn"}, common...)...)
+	res.Stdout, res.Stderr = os.Stdout, os.Stderr
+	rs := time.Now()
+	if err := res.Run(); err != nil {
+		return 0, fmt.Errorf("resume: %w", err)
+	}
+	fmt.Printf("resume: %s wall time, including the wait for the lease\n", time.Since(rs).Round(10*time.Millisecond))
+	return time.Since(start), nil
+}

@@ -1,0 +1,62 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/dbtest"
+	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/smtptest"
+)
+
+func TestEmailAPI_CreatePreviewSendReport(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d)
+		ctx := context.Background()
+		srv := smtptest.Start(t)
+		if _, err := platform.SetSMTP(ctx, d, platform.CLI(1), platform.SMTPSettings{Host: srv.Host(), Port: srv.Port(), TLS: "none",
+			FromAddress: "news@example.jp", FromName: "両輪"}, e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		r := e.do(e.admin, "POST", "/api/v1/contacts", map[string]any{"email": "kato@example.jp", "family_name": "加藤", "consent_email": "granted"})
+		if r.status != 201 {
+			t.Fatalf("contact: %d %s", r.status, r.raw)
+		}
+		cid := int64(r.body["id"].(float64))
+		r = e.do(e.mkt, "POST", "/api/v1/lists", map[string]any{"name": "顧客"})
+		lid := int64(r.body["id"].(float64))
+		e.do(e.mkt, "POST", fmt.Sprintf("/api/v1/lists/%d/members", lid), map[string]any{"contact_ids": []int64{cid}})
+		in := map[string]any{"name": "ご案内", "audience_kind": "list", "audience_id": lid,
+			"template": map[string]any{"subject": "{{.Salutation}}", "text": "本文\n{{.Oops}}"}}
+		if r := e.do(e.mkt, "POST", "/api/v1/email/campaigns", in); r.status != 400 || r.errField() != "text" || !strings.Contains(r.raw, "line 2") {
+			t.Errorf("broken template: %d %s", r.status, r.raw)
+		}
+		in["template"] = map[string]any{"subject": "{{.Salutation}}", "text": "{{.Salutation}}\n本文"}
+		if r := e.do(e.sales, "POST", "/api/v1/email/campaigns", in); r.status != 403 {
+			t.Errorf("a rep created a campaign: %d", r.status)
+		}
+		r = e.do(e.mkt, "POST", "/api/v1/email/campaigns", in)
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.raw)
+		}
+		id := int64(r.body["id"].(float64))
+		if r := e.do(e.mkt, "GET", fmt.Sprintf("/api/v1/email/campaigns/%d/preview?contact=%d", id, cid), nil); r.status != 200 || r.body["subject"] != "加藤様" {
+			t.Errorf("preview: %d %s", r.status, r.raw)
+		}
+		if r := e.do(e.mkt, "POST", fmt.Sprintf("/api/v1/email/campaigns/%d/send", id), nil); r.status != 200 || r.body["status"] != "sending" {
+			t.Fatalf("send: %d %s", r.status, r.raw)
+		}
+		for i := 0; i < 5; i++ {
+			if _, err := e.app.Jobs.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r = e.do(e.mkt, "GET", fmt.Sprintf("/api/v1/email/campaigns/%d/report", id), nil)
+		if r.status != 200 || r.body["sent"] != float64(1) || r.body["recipients"] != float64(1) || len(srv.Messages()) != 1 {
+			t.Errorf("report: %d %s (sink %d)", r.status, r.raw, len(srv.Messages()))
+		}
+	})
+}

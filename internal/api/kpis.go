@@ -1,0 +1,196 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/insight"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+// KPIResponse is the shared KPIs for a period.
+type KPIResponse struct {
+	Period insight.Period `json:"period"`
+	Items  []insight.KPI  `json:"items"`
+}
+
+func (s *Server) kpiRoutes() []op {
+	return []op{
+		{Method: "GET", Path: "/api/v1/kpis", ID: "listKPIs", Summary: "The shared KPIs for a period, each with its formula (the same numbers the reports screen shows)", Tag: "Reports", Resp: KPIResponse{},
+			Query: []param{{"period", "string", "week, month (default), quarter or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, H: s.listKPIs},
+		{Method: "GET", Path: "/api/v1/channel-quality", ID: "getChannelQuality", Summary: "Per original channel, the leads of a period followed to date: MQL rate, sales acceptance and top rejection reasons, opportunities, won, revenue, spend, CAC and ROI", Tag: "Reports", Resp: ChannelQualityResponse{},
+			Query: []param{{"period", "string", "week, month, quarter (default) or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, H: s.getChannelQuality},
+		{Method: "GET", Path: "/api/v1/attribution", ID: "getAttribution", Summary: "Revenue of the deals won in a period shared among channels by an attribution model, with each deal's touch path", Tag: "Reports", Resp: insight.Attribution{},
+			Query: []param{{"model", "string", "first_touch, last_touch, linear, u_shaped, w_shaped (default) or time_decay"}, {"period", "string", "week, month, quarter (default) or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, H: s.getAttribution},
+		{Method: "GET", Path: "/api/v1/deals/{id}/touch-path", ID: "getDealTouchPath", Summary: "A deal's touches in order (contact creation, campaigns, visits) with their credit under a model", Tag: "Reports", Resp: []insight.Touch{},
+			Query: []param{{"model", "string", "an attribution model (default w_shaped)"}}, H: s.getTouchPath},
+		{Method: "GET", Path: "/api/v1/rep-performance", ID: "getRepPerformance", Summary: "Per rep and team: leads received, SLA compliance, median first touch, activities, won/lost, revenue, cycle and quota attainment", Tag: "Reports", Resp: insight.RepPerformance{},
+			Query: []param{{"period", "string", "week, month (default), quarter or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, H: s.getRepPerformance},
+		{Method: "GET", Path: "/api/v1/goal-plans", ID: "listGoalPlans", Summary: "Goal plans, newest period first, each with what it needs in total, by month and by channel", Tag: "Reports", Resp: []insight.Plan{}, H: s.listPlans},
+		{Method: "POST", Path: "/api/v1/goal-plans", ID: "createGoalPlan", Summary: "Draft a goal plan: work back from a revenue goal (rates and deal size default to the last 12 months)", Tag: "Reports", Body: insight.PlanInput{}, Resp: insight.Plan{}, Status: http.StatusCreated,
+			Roles: []platform.Role{platform.RoleAdmin, platform.RoleManager, platform.RoleMarketing}, Idempotent: true, H: s.createPlan},
+		{Method: "GET", Path: "/api/v1/goal-plans/{id}/pacing", ID: "getGoalPlanPacing", Summary: "A plan against actuals so far: actual and expected per step and the first step behind", Tag: "Reports", Resp: insight.Pacing{}, H: s.planPacing},
+		{Method: "POST", Path: "/api/v1/goal-plans/{id}/approve", ID: "approveGoalPlan", Summary: "Approve a draft for your team (marketing or sales); both sides make it the active plan", Tag: "Reports", Resp: insight.Plan{}, H: s.approvePlan},
+		{Method: "GET", Path: "/api/v1/funnel", ID: "getFunnel", Summary: "Stage-to-stage conversion and median days between stages by cohort (the month a contact was created)", Tag: "Reports", Resp: FunnelResponse{},
+			Query: []param{{"months", "integer", "cohorts back from this month, 1–36 (default 12)"}, {"channel", "string", "only contacts whose original channel is this key"}}, H: s.getFunnel},
+	}
+}
+
+// ChannelQualityResponse is the channel report with how it is computed.
+type ChannelQualityResponse struct {
+	insight.ChannelQuality
+	Formula string `json:"formula"`
+}
+
+func (s *Server) getChannelQuality(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.periodParam(r, ws, "quarter")
+	if err != nil {
+		return nil, err
+	}
+	q, err := insight.ChannelQualityOf(r.Context(), s.DB.Reader(), ws, p)
+	return ChannelQualityResponse{ChannelQuality: q, Formula: insight.ChannelFormula}, err
+}
+
+// periodParam reads the period and offset query parameters (def when no
+// period is named).
+func (s *Server) periodParam(r *http.Request, ws platform.Workspace, def string) (insight.Period, error) {
+	off := 0
+	if v := r.URL.Query().Get("offset"); v != "" {
+		var err error
+		if off, err = strconv.Atoi(v); err != nil {
+			return insight.Period{}, errs.Field("offset", "must be a whole number")
+		}
+	}
+	name := r.URL.Query().Get("period")
+	if name == "" {
+		name = def
+	}
+	return insight.PeriodOf(ws, name, off, s.Clock.Now())
+}
+
+func (s *Server) getAttribution(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.periodParam(r, ws, "quarter")
+	if err != nil {
+		return nil, err
+	}
+	model := r.URL.Query().Get("model")
+	if model == "" {
+		model = "w_shaped"
+	}
+	return insight.AttributionOf(r.Context(), s.DB.Reader(), ws, p, model)
+}
+
+func (s *Server) listPlans(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return insight.NewPlanner(s.DB, s.Clock).List(r.Context(), s.DB.Reader(), ws)
+}
+
+func (s *Server) createPlan(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	var in insight.PlanInput
+	if err := decode(w, r, &in); err != nil {
+		return nil, err
+	}
+	return insight.NewPlanner(s.DB, s.Clock).Create(r.Context(), a, in)
+}
+
+func (s *Server) planPacing(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := insight.NewPlanner(s.DB, s.Clock).Get(r.Context(), s.DB.Reader(), ws, id)
+	if err != nil {
+		return nil, err
+	}
+	return insight.PaceOf(r.Context(), s.DB.Reader(), ws, p, s.Clock.Now())
+}
+
+func (s *Server) approvePlan(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	return insight.NewPlanner(s.DB, s.Clock).Approve(r.Context(), a, id)
+}
+
+func (s *Server) getRepPerformance(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.periodParam(r, ws, "month")
+	if err != nil {
+		return nil, err
+	}
+	return insight.RepPerformanceOf(r.Context(), s.DB.Reader(), ws, p)
+}
+
+func (s *Server) getTouchPath(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.CRM.GetDeal(r.Context(), s.DB.Reader(), a, id)
+	if err != nil {
+		return nil, err
+	}
+	model := r.URL.Query().Get("model")
+	if model == "" {
+		model = "w_shaped"
+	}
+	end := s.Clock.Now()
+	if d.ClosedAt != nil {
+		end = *d.ClosedAt
+	}
+	return insight.PathOf(r.Context(), s.DB.Reader(), a.WorkspaceID, id, d.CreatedAt, end, model)
+}
+
+// FunnelResponse is the funnel by cohort with how it is computed.
+type FunnelResponse struct {
+	insight.Funnel
+	Formula string `json:"formula"`
+}
+
+func (s *Server) getFunnel(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	months := 12
+	if v := r.URL.Query().Get("months"); v != "" {
+		if months, err = strconv.Atoi(v); err != nil {
+			return nil, errs.Field("months", "must be a whole number")
+		}
+	}
+	f, err := insight.FunnelByCohort(r.Context(), s.DB.Reader(), ws, months, r.URL.Query().Get("channel"), s.Clock.Now())
+	return FunnelResponse{Funnel: f, Formula: insight.FunnelFormula}, err
+}
+
+func (s *Server) listKPIs(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.periodParam(r, ws, "month")
+	if err != nil {
+		return nil, err
+	}
+	items, err := insight.Compute(r.Context(), s.DB.Reader(), ws, p)
+	return KPIResponse{Period: p, Items: items}, err
+}

@@ -1,0 +1,77 @@
+package dataio
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// FuzzReader feeds arbitrary bytes through the encoding detection, the CSV
+// reader and the row parser: nothing may panic, rows come out as valid UTF-8
+// with increasing line numbers, and every row becomes a record or a reason.
+func FuzzReader(f *testing.F) {
+	for _, s := range []string{
+		"email,name\na@example.jp,山田 太郎\n",
+		"\xef\xbb\xbfメール,氏名\n\"x@y.jp\",\"a\nb\"\n",
+		"\x83\x81\x81[\x83\x8b,\x8e\x81\x96\xbc\n\x8eR\x93c,x\n", // Shift_JIS
+		"a,b\n\"unterminated\n",
+		"a\n\n\n\"\"\"\n",
+		"email,作成日,従業員数\nz@z.jp,令和元年5月1日,１，２００\n,45383,abc\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rd, err := NewReader(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		rc := rowContext{Object: Contacts, Mapping: Guess(Contacts, rd.Header, ""), Fields: fieldMap(FieldsFor(Contacts)), Loc: time.UTC}
+		last := 0
+		for i := 0; i < 1000; i++ {
+			row, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				return
+			}
+			if row.Line < last {
+				t.Fatalf("line %d after %d", row.Line, last)
+			}
+			last = row.Line
+			for _, v := range row.Fields {
+				if rd.Encoding == ShiftJIS && !utf8.ValidString(v) {
+					t.Fatalf("decoded field is not UTF-8: %q", v)
+				}
+			}
+			if _, rerr := rc.toRecord(row); rerr != nil && rerr.Reason == "" {
+				t.Fatal("a bad row without a reason")
+			}
+		}
+	})
+}
+
+// FuzzParseDate checks the date parser never panics and that what it accepts
+// is a real date it would read the same way again.
+func FuzzParseDate(f *testing.F) {
+	for _, s := range []string{"2024-04-01", "2024/4/1", "2024年4月1日", "令和6年4月1日", "平成元年1月8日", "R6.4.1", "45383.25",
+		"4/1/2024", "2024-04-01T10:00:00+09:00", "20240229", "昭和64年1月7日 23:59"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseDate(s, time.UTC)
+		if err != nil {
+			return
+		}
+		if got.Year() < 1800 || got.Year() > 9999 {
+			t.Fatalf("ParseDate(%q) = %v: out of range", s, got)
+		}
+		again, err := ParseDate(got.Format(time.RFC3339), time.UTC)
+		if err != nil || !again.Equal(got) {
+			t.Fatalf("ParseDate(%q) = %v, which reads back as %v, %v", s, got, again, err)
+		}
+	})
+}

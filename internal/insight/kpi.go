@@ -1,0 +1,180 @@
+// Package insight computes the KPIs both teams share. Each figure has one
+// definition here — its formula in words and the query that counts it — so
+// every screen and API answer shows the same number for the same period.
+// Periods follow the workspace's time zone, fiscal year and week start;
+// amounts are converted to the base currency by the rate table.
+package insight
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+// Period is a half-open time range with the name it was asked by.
+type Period struct {
+	Name string    `json:"name" enum:"week,month,quarter,year,custom"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// PeriodOf resolves a named period containing now ("week", "month",
+// "quarter" and "year" follow the workspace's week start and fiscal year),
+// or shifted back by offset periods (1 = the one before).
+func PeriodOf(w platform.Workspace, name string, offset int, now time.Time) (Period, error) {
+	loc := w.Location()
+	n := now.In(loc)
+	day := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
+	var from time.Time
+	var step func(t time.Time, k int) time.Time
+	switch name {
+	case "week":
+		from = day.AddDate(0, 0, -((int(day.Weekday()) - w.WeekStart + 7) % 7))
+		step = func(t time.Time, k int) time.Time { return t.AddDate(0, 0, 7*k) }
+	case "month", "":
+		name = "month"
+		from = time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, loc)
+		step = func(t time.Time, k int) time.Time { return t.AddDate(0, k, 0) }
+	case "quarter", "year":
+		fy := w.FiscalYearStartMonth
+		if fy < 1 || fy > 12 {
+			fy = 1
+		}
+		months := 3
+		if name == "year" {
+			months = 12
+		}
+		// Months since the fiscal year's start, rounded down to the period.
+		since := (int(n.Month()) - fy + 12) % 12
+		start := time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, -(since % months), 0)
+		from = start
+		step = func(t time.Time, k int) time.Time { return t.AddDate(0, months*k, 0) }
+	default:
+		return Period{}, errs.Field("period", "must be week, month, quarter or year")
+	}
+	if offset < 0 || offset > 120 {
+		return Period{}, errs.Field("offset", "must be 0 to 120")
+	}
+	from = step(from, -offset)
+	return Period{Name: name, From: from, To: step(from, 1)}, nil
+}
+
+// KPI is one figure for a period, with how it is computed.
+type KPI struct {
+	Key     string  `json:"key"`
+	Value   float64 `json:"value"`
+	Unit    string  `json:"unit" enum:"count,ratio,money,multiple"`
+	Formula string  `json:"formula" doc:"how the figure is computed, in English"`
+	// Of is the denominator of a ratio (0 when not a ratio or empty).
+	Of float64 `json:"of,omitempty"`
+}
+
+type def struct {
+	key, unit, formula string
+	// query counts in [from, to); for ratios a second query is the denominator.
+	num, den string
+}
+
+// defs are the KPIs defined once. Each query takes (workspace, from, to).
+var defs = []def{
+	{key: "new_contacts", unit: "count", formula: "contacts created in the period",
+		num: `SELECT COUNT(*) FROM contacts WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`},
+	{key: "new_mqls", unit: "count", formula: "contacts that became MQL in the period (each once)",
+		num: `SELECT COUNT(DISTINCT contact_id) FROM lifecycle_history WHERE workspace_id = ? AND to_stage = 'mql' AND at >= ? AND at < ?`},
+	{key: "new_sqls", unit: "count", formula: "contacts sales accepted (became SQL) in the period",
+		num: `SELECT COUNT(DISTINCT contact_id) FROM lifecycle_history WHERE workspace_id = ? AND to_stage = 'sql' AND at >= ? AND at < ?`},
+	{key: "mql_to_sql", unit: "ratio", formula: "SQLs ÷ MQLs in the period",
+		num: `SELECT COUNT(DISTINCT contact_id) FROM lifecycle_history WHERE workspace_id = ? AND to_stage = 'sql' AND at >= ? AND at < ?`,
+		den: `SELECT COUNT(DISTINCT contact_id) FROM lifecycle_history WHERE workspace_id = ? AND to_stage = 'mql' AND at >= ? AND at < ?`},
+	{key: "deals_created", unit: "count", formula: "deals created in the period (商談数)",
+		num: `SELECT COUNT(*) FROM deals WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`},
+	{key: "deals_won", unit: "count", formula: "deals won in the period",
+		num: `SELECT COUNT(*) FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`},
+	{key: "win_rate", unit: "ratio", formula: "deals won ÷ deals won or lost in the period",
+		num: `SELECT COUNT(*) FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`,
+		den: `SELECT COUNT(*) FROM deals WHERE workspace_id = ? AND status IN ('won', 'lost') AND closed_at >= ? AND closed_at < ?`},
+	{key: "calls", unit: "count", formula: "calls logged in the period (架電数)",
+		num: `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND kind = 'call' AND occurred_at >= ? AND occurred_at < ?`},
+	{key: "connect_rate", unit: "ratio", formula: "calls that reached the person (担当者接続 or アポ獲得) ÷ calls (通電率)",
+		num: `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND kind = 'call' AND call_outcome IN ('connected', 'appointment') AND occurred_at >= ? AND occurred_at < ?`,
+		den: `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND kind = 'call' AND occurred_at >= ? AND occurred_at < ?`},
+	{key: "appointments", unit: "count", formula: "calls with the outcome アポ獲得 in the period (アポ数)",
+		num: `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND kind = 'call' AND call_outcome = 'appointment' AND occurred_at >= ? AND occurred_at < ?`},
+}
+
+// Compute returns every KPI for a period, revenue and average deal size
+// last (converted to the base currency at each deal's close date).
+func Compute(ctx context.Context, q db.Querier, w platform.Workspace, p Period) ([]KPI, error) {
+	from, to := db.Millis(p.From), db.Millis(p.To)
+	out := make([]KPI, 0, len(defs)+2)
+	for _, d := range defs {
+		var num, den float64
+		if err := q.QueryRowContext(ctx, d.num, w.ID, from, to).Scan(&num); err != nil {
+			return nil, fmt.Errorf("insight %s: %w", d.key, err)
+		}
+		k := KPI{Key: d.key, Unit: d.unit, Formula: d.formula, Value: num}
+		if d.den != "" {
+			if err := q.QueryRowContext(ctx, d.den, w.ID, from, to).Scan(&den); err != nil {
+				return nil, fmt.Errorf("insight %s: %w", d.key, err)
+			}
+			k.Of, k.Value = den, 0
+			if den > 0 {
+				k.Value = num / den
+			}
+		}
+		out = append(out, k)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT amount, currency, closed_at FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`,
+		w.ID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	type won struct {
+		amount int64
+		cur    string
+		at     int64
+	}
+	var list []won
+	for rows.Next() {
+		var x won
+		if err := rows.Scan(&x.amount, &x.cur, &x.at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		list = append(list, x)
+	}
+	rows.Close()
+	var revenue int64
+	var counted float64
+	for _, x := range list {
+		base, err := platform.ToBase(ctx, q, w, x.amount, x.cur, db.Time(x.at).In(w.Location()).Format(time.DateOnly))
+		if err != nil {
+			continue // no rate for that currency and day: left out, not guessed
+		}
+		revenue += base
+		counted++
+	}
+	major := platform.FromMinor(revenue, w.BaseCurrency)
+	out = append(out, KPI{Key: "revenue", Unit: "money", Value: major, Formula: "amounts of deals won in the period, in the base currency"})
+	avg := KPI{Key: "avg_deal_size", Unit: "money", Formula: "revenue ÷ deals won (those with a known exchange rate)", Of: counted}
+	if counted > 0 {
+		avg.Value = major / counted
+	}
+	out = append(out, avg)
+	e, err := EconomicsOf(ctx, q, w, p)
+	if err != nil {
+		return nil, err
+	}
+	cur := w.BaseCurrency
+	out = append(out,
+		KPI{Key: "cac", Unit: "money", Value: platform.FromMinor(e.CAC, cur), Of: float64(e.NewCustomers),
+			Formula: "(marketing spend + sales cost of the months starting in the period) ÷ new-business deals won in the period"},
+		KPI{Key: "ltv", Unit: "money", Value: platform.FromMinor(e.LTV, cur),
+			Formula: "ARPA (average yearly value of new-business deals won in the last 12 months) × lifetime (1 ÷ (1 − renewal rate), at most 10 years; 1 year without renewal history)"},
+		KPI{Key: "ltv_to_cac", Unit: "multiple", Value: e.LTVToCAC, Formula: "LTV ÷ CAC"})
+	return out, nil
+}

@@ -1,0 +1,115 @@
+package lead
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/lead/rules"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+// ContactFacts loads what the rule language sees about one contact at now:
+// its record, its company's firmographics, its scores and its events of the
+// scoring history. Scoring and journeys (conditions, goals) share it, so a
+// rule means the same wherever it is written.
+func ContactFacts(ctx context.Context, q db.Querier, cs *crm.Service, ws, contactID int64, now time.Time) (rules.Facts, crm.Contact, *crm.Company, error) {
+	sys := platform.System(ws)
+	ct, err := cs.GetContact(ctx, q, sys, contactID)
+	if err != nil {
+		return rules.Facts{}, ct, nil, err
+	}
+	f := rules.Facts{Title: ct.Title, Department: ct.Department, Email: ct.Email, Stage: string(ct.LifecycleStage),
+		Channel: ct.OriginalChannel, Props: ct.Props, Now: now, Fit: ct.Score.Fit, FitGrade: ct.Score.FitGrade, Engagement: ct.Score.Engagement}
+	var company *crm.Company
+	if ct.CompanyID != 0 {
+		if co, err := cs.GetCompany(ctx, q, sys, ct.CompanyID); err == nil {
+			company = &co
+			f.Industry, f.Prefecture = co.Industry, co.Address.Prefecture
+			if co.Employees != nil {
+				f.Employees = int(*co.Employees)
+			}
+			if co.AnnualRevenue != nil {
+				f.AnnualRevenue = float64(*co.AnnualRevenue)
+			}
+		}
+	}
+	evs, err := platform.ListContactEvents(ctx, q, ws, contactID, 0, 0, 200)
+	if err != nil {
+		return f, ct, company, err
+	}
+	for _, e := range evs {
+		if now.Sub(e.OccurredAt) <= scoreHistory {
+			f.Events = append(f.Events, rules.Event{Kind: e.Kind, Path: e.Path, At: e.OccurredAt})
+		}
+	}
+	return f, ct, company, nil
+}
+
+// HandOffTx hands a contact to sales inside tx, as a journey's hand-off step
+// does: an early-stage contact becomes MQL with cause, and then, like a
+// contact the scorer promotes, is routed to an owner when it has none, its
+// follow-up SLA starts and the owner is notified. A contact already at MQL or
+// beyond keeps its stage. It returns the owner (0 when nobody fits).
+func (sc *Scorer) HandOffTx(ctx context.Context, tx *db.Tx, ws, contactID int64, cause platform.Cause) (int64, error) {
+	now := sc.Lead.Clock.Now()
+	f, ct, company, err := ContactFacts(ctx, tx, sc.CRM, ws, contactID, now)
+	if err != nil {
+		return 0, err
+	}
+	early := ct.LifecycleStage == platform.StageSubscriber || ct.LifecycleStage == platform.StageLead || ct.LifecycleStage == platform.StageRecycled
+	if !early {
+		return ct.OwnerID, nil
+	}
+	to := platform.StageMQL
+	if ct, err = sc.CRM.UpdateContactTx(ctx, tx, platform.System(ws), contactID, crm.ContactInput{LifecycleStage: &to}, cause); err != nil {
+		return 0, err
+	}
+	return sc.assignMQL(ctx, tx, ws, ct, company, f, now)
+}
+
+// assignMQL does what follows a contact becoming MQL, inside tx: an owned
+// contact's follow-up clock starts; one without an owner is routed in the
+// same transaction (so a crash never leaves it MQL and unassigned, or
+// assigned twice), and its new owner is notified.
+func (sc *Scorer) assignMQL(ctx context.Context, tx *db.Tx, ws int64, ct crm.Contact, company *crm.Company, f rules.Facts, now time.Time) (int64, error) {
+	sys := platform.System(ws)
+	contactID := ct.ID
+	if ct.OwnerID != 0 {
+		_, err := sc.Lead.startSLA(ctx, tx, ws, contactID, ct.OwnerID, ct.OriginalChannel, f, now)
+		return ct.OwnerID, err
+	}
+	as, err := sc.Lead.route(ctx, tx, ws, ct, company, f)
+	if err != nil || as.OwnerID == 0 {
+		return 0, err
+	}
+	if _, err := sc.CRM.UpdateContactTx(ctx, tx, sys, contactID, crm.ContactInput{OwnerID: &as.OwnerID}, platform.Cause{}); err != nil {
+		return 0, err
+	}
+	if _, err := platform.AppendTimeline(ctx, tx, sys, platform.TimelineEntry{At: now, Kind: "lead.assigned", ContactID: contactID, CompanyID: ct.CompanyID},
+		map[string]any{"owner_id": as.OwnerID, "reason": as.Reason}); err != nil {
+		return 0, err
+	}
+	if _, err := sc.Lead.startSLA(ctx, tx, ws, contactID, as.OwnerID, ct.OriginalChannel, f, now); err != nil {
+		return 0, err
+	}
+	if sc.Notify == nil {
+		return as.OwnerID, nil
+	}
+	owner, err := platform.GetUser(ctx, tx, ws, as.OwnerID)
+	if err != nil {
+		return 0, err
+	}
+	lang, _ := i18n.Parse(owner.Locale)
+	name := i18n.PersonName(lang, ct.FamilyName, ct.GivenName)
+	if name == "" {
+		name = ct.Email
+	}
+	_, _, err = sc.Notify.Notify(ctx, tx, ws, as.OwnerID, platform.Notification{Kind: "lead.assigned",
+		Title: i18n.T(lang, "notify.lead_assigned", "name", name), Body: i18n.T(lang, "notify.lead_assigned_body", "reason", as.Reason),
+		Link: fmt.Sprintf("/contacts/%d", contactID), DedupeKey: fmt.Sprintf("lead.assigned:%d:%d", contactID, as.OwnerID)})
+	return as.OwnerID, err
+}

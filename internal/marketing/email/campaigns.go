@@ -1,0 +1,344 @@
+package email
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/clock"
+	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+// Campaign statuses.
+const (
+	StatusDraft   = "draft"
+	StatusSending = "sending"
+	StatusSent    = "sent"
+)
+
+// Audience kinds.
+const (
+	AudienceList    = "list"
+	AudienceSegment = "segment"
+)
+
+// SendJob is the job kind that sends one campaign.
+const SendJob = "email.campaign_send"
+
+// Service runs the email use cases.
+type Service struct {
+	DB     *db.DB
+	Clock  clock.Clock
+	CRM    *crm.Service
+	Mailer *platform.Mailer
+	Jobs   *platform.Jobs
+	Log    *slog.Logger
+	// Batch is how many audience members one send transaction handles.
+	Batch int
+}
+
+// New returns a Service; call Register to run its send job.
+func New(d *db.DB, c clock.Clock, cs *crm.Service, m *platform.Mailer, jobs *platform.Jobs, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{DB: d, Clock: clock.Millis(c), CRM: cs, Mailer: m, Jobs: jobs, Log: log, Batch: 200}
+}
+
+// Register registers the campaign send job handler.
+func (s *Service) Register() { s.Jobs.Handle(SendJob, s.handleSend) }
+
+// Campaign is an email campaign.
+type Campaign struct {
+	ID           int64      `json:"id"`
+	Name         string     `json:"name"`
+	Template     Template   `json:"template"`
+	AudienceKind string     `json:"audience_kind" doc:"list or segment"`
+	AudienceID   int64      `json:"audience_id"`
+	Status       string     `json:"status" doc:"draft, sending or sent"`
+	StartedAt    *time.Time `json:"started_at,omitempty"`
+	FinishedAt   *time.Time `json:"finished_at,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+// CampaignInput is a campaign as the form or the API sends it.
+type CampaignInput struct {
+	Name         string   `json:"name"`
+	Template     Template `json:"template"`
+	AudienceKind string   `json:"audience_kind" doc:"list or segment"`
+	AudienceID   int64    `json:"audience_id"`
+}
+
+func canEdit(a platform.Actor) error {
+	if a.Kind == platform.ActorSystem || a.Kind == platform.ActorCLI || a.Is(platform.RoleAdmin, platform.RoleMarketing) {
+		return nil
+	}
+	return errs.E(errs.Forbidden, "", "only marketing and admins manage email campaigns")
+}
+
+func (in *CampaignInput) validate(ctx context.Context, q db.Querier, ws int64) error {
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || len(in.Name) > 200 {
+		return errs.Field("name", "is required (at most 200 characters)")
+	}
+	if _, err := Parse(in.Template); err != nil {
+		return err
+	}
+	table := map[string]string{AudienceList: "contact_lists", AudienceSegment: "segments"}[in.AudienceKind]
+	if table == "" {
+		return errs.Field("audience_kind", "must be list or segment")
+	}
+	var one int
+	err := q.QueryRowContext(ctx, `-- email.CampaignInput.validate
+		SELECT 1 FROM `+table+` WHERE workspace_id = ? AND id = ?`, ws, in.AudienceID).Scan(&one)
+	if db.NoRows(err) {
+		return errs.Field("audience_id", "no such %s", in.AudienceKind)
+	}
+	return err
+}
+
+// Create saves a draft campaign.
+func (s *Service) Create(ctx context.Context, a platform.Actor, in CampaignInput) (Campaign, error) {
+	return s.save(ctx, a, 0, in)
+}
+
+// Update changes a draft campaign; a campaign that was sent is kept as sent.
+func (s *Service) Update(ctx context.Context, a platform.Actor, id int64, in CampaignInput) (Campaign, error) {
+	return s.save(ctx, a, id, in)
+}
+
+func (s *Service) save(ctx context.Context, a platform.Actor, id int64, in CampaignInput) (Campaign, error) {
+	var c Campaign
+	if err := canEdit(a); err != nil {
+		return c, err
+	}
+	ws := a.WorkspaceID
+	now := s.Clock.Now()
+	action := "update"
+	if id == 0 {
+		action = "create"
+	}
+	err := s.DB.Write(ctx, "email.saveCampaign", func(tx *db.Tx) error {
+		if err := in.validate(ctx, tx, ws); err != nil {
+			return err
+		}
+		if id == 0 {
+			if err := tx.QueryRowContext(ctx, `-- email.Create
+				INSERT INTO email_campaigns (workspace_id, name, subject, html_body, text_body, audience_kind, audience_id, created_by, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, ws, in.Name, in.Template.Subject, in.Template.HTML, in.Template.Text,
+				in.AudienceKind, in.AudienceID, db.NullInt(a.UserID), db.Millis(now), db.Millis(now)).Scan(&id); err != nil {
+				return fmt.Errorf("email.Create: %w", err)
+			}
+		} else {
+			old, err := getCampaign(ctx, tx, ws, id)
+			if err != nil {
+				return err
+			}
+			if old.Status != StatusDraft {
+				return errs.E(errs.Conflict, "", "a campaign that has been sent cannot be changed")
+			}
+			if _, err := tx.ExecContext(ctx, `-- email.Update
+				UPDATE email_campaigns SET name = ?, subject = ?, html_body = ?, text_body = ?, audience_kind = ?, audience_id = ?, updated_at = ?
+				WHERE workspace_id = ? AND id = ?`, in.Name, in.Template.Subject, in.Template.HTML, in.Template.Text, in.AudienceKind,
+				in.AudienceID, db.Millis(now), ws, id); err != nil {
+				return fmt.Errorf("email.Update: %w", err)
+			}
+		}
+		var err error
+		if c, err = getCampaign(ctx, tx, ws, id); err != nil {
+			return err
+		}
+		return platform.Audit(ctx, tx, a, now, action, "email_campaign", id, map[string]any{"name": c.Name, "audience": c.AudienceKind, "audience_id": c.AudienceID})
+	})
+	return c, err
+}
+
+// Delete hides a campaign. Its row stays (marked deleted) so its id is never
+// reused and links in mail already sent keep working.
+func (s *Service) Delete(ctx context.Context, a platform.Actor, id int64) error {
+	if err := canEdit(a); err != nil {
+		return err
+	}
+	return s.DB.Write(ctx, "email.Delete", func(tx *db.Tx) error {
+		c, err := getCampaign(ctx, tx, a.WorkspaceID, id)
+		if err != nil {
+			return err
+		}
+		if c.Status == StatusSending {
+			return errs.E(errs.Conflict, "", "a campaign cannot be deleted while it is sending")
+		}
+		if c.AudienceKind == AudienceJourney {
+			return errs.E(errs.Conflict, "", "this is a journey's email: change the journey instead")
+		}
+		now := s.Clock.Now()
+		if _, err = tx.ExecContext(ctx, `-- email.Delete
+			UPDATE email_campaigns SET deleted_at = ? WHERE workspace_id = ? AND id = ?`, db.Millis(now), a.WorkspaceID, id); err != nil {
+			return err
+		}
+		return platform.Audit(ctx, tx, a, now, "delete", "email_campaign", id, map[string]any{"name": c.Name})
+	})
+}
+
+const campaignCols = `id, name, subject, html_body, text_body, audience_kind, audience_id, status, started_at, finished_at, created_at, updated_at`
+
+func scanCampaign(sc interface{ Scan(...any) error }) (Campaign, error) {
+	var c Campaign
+	var started, finished *int64
+	var created, updated int64
+	err := sc.Scan(&c.ID, &c.Name, &c.Template.Subject, &c.Template.HTML, &c.Template.Text, &c.AudienceKind, &c.AudienceID,
+		&c.Status, &started, &finished, &created, &updated)
+	if err != nil {
+		return c, err
+	}
+	c.CreatedAt, c.UpdatedAt = db.Time(created), db.Time(updated)
+	if started != nil {
+		t := db.Time(*started)
+		c.StartedAt = &t
+	}
+	if finished != nil {
+		t := db.Time(*finished)
+		c.FinishedAt = &t
+	}
+	return c, nil
+}
+
+func getCampaign(ctx context.Context, q db.Querier, ws, id int64) (Campaign, error) {
+	c, err := scanCampaign(q.QueryRowContext(ctx, `-- email.Get
+		SELECT `+campaignCols+` FROM email_campaigns WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL`, ws, id))
+	if db.NoRows(err) {
+		return c, errs.NotFoundf("campaign %d not found", id)
+	}
+	if err != nil {
+		return c, fmt.Errorf("email.Get(%d): %w", id, err)
+	}
+	return c, nil
+}
+
+// Get returns one campaign.
+func (s *Service) Get(ctx context.Context, a platform.Actor, id int64) (Campaign, error) {
+	if err := canEdit(a); err != nil {
+		return Campaign{}, err
+	}
+	return getCampaign(ctx, s.DB.Reader(), a.WorkspaceID, id)
+}
+
+// List returns the workspace's campaigns, newest first (at most 500),
+// without the automated campaigns of journeys.
+func (s *Service) List(ctx context.Context, a platform.Actor) ([]Campaign, error) {
+	if err := canEdit(a); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Reader().QueryContext(ctx, `-- email.List
+		SELECT `+campaignCols+` FROM email_campaigns WHERE workspace_id = ? AND deleted_at IS NULL AND audience_kind <> ?
+		ORDER BY created_at DESC, id DESC LIMIT 500`, a.WorkspaceID, AudienceJourney)
+	if err != nil {
+		return nil, fmt.Errorf("email.List: %w", err)
+	}
+	defer rows.Close()
+	var out []Campaign
+	for rows.Next() {
+		c, err := scanCampaign(rows)
+		if err != nil {
+			return nil, fmt.Errorf("email.List: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Preview renders the campaign for one contact (0: the audience's first
+// member, or a sample person), with its real links.
+func (s *Service) Preview(ctx context.Context, a platform.Actor, id, contactID int64, baseURL string) (Rendered, error) {
+	c, err := s.Get(ctx, a, id)
+	if err != nil {
+		return Rendered{}, err
+	}
+	p, err := Parse(c.Template)
+	if err != nil {
+		return Rendered{}, err
+	}
+	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), a.WorkspaceID)
+	if err != nil {
+		return Rendered{}, err
+	}
+	var rs []recipient
+	switch {
+	case contactID == 0 && c.AudienceKind == AudienceJourney: // no audience: the sample person
+	case contactID == 0: // the first member of the audience
+		rs, err = audienceBatch(ctx, s.DB.Reader(), a.WorkspaceID, c, 0, 1)
+	default:
+		rs, err = loadRecipients(ctx, s.DB.Reader(), a.WorkspaceID, `c.id = ?`, contactID)
+	}
+	if err != nil {
+		return Rendered{}, err
+	}
+	if len(rs) == 0 {
+		if contactID != 0 {
+			return Rendered{}, errs.NotFoundf("contact %d not found", contactID)
+		}
+		rs = []recipient{{Email: sample.Email, FamilyName: sample.FamilyName, GivenName: sample.GivenName, Company: sample.Company}}
+	}
+	lk := linker{key: ws.SigningKey(), base: publicBase(ws, baseURL), now: s.Clock.Now(), campaign: c.ID,
+		lang: i18n.Lang(ws.DefaultLocale), smtp: ws.SMTP()}
+	r, _, err := lk.render(p, rs[0])
+	return r, err
+}
+
+// Send starts sending a draft campaign now, as one durable job. baseURL is
+// where links point when the workspace has no public base URL.
+func (s *Service) Send(ctx context.Context, a platform.Actor, id int64, baseURL string) (Campaign, error) {
+	var c Campaign
+	if err := canEdit(a); err != nil {
+		return c, err
+	}
+	ws := a.WorkspaceID
+	now := s.Clock.Now()
+	err := s.DB.Write(ctx, "email.Send", func(tx *db.Tx) error {
+		var err error
+		if c, err = getCampaign(ctx, tx, ws, id); err != nil {
+			return err
+		}
+		if c.Status != StatusDraft {
+			return errs.E(errs.Conflict, "", "this campaign has already been sent")
+		}
+		if _, err := Parse(c.Template); err != nil {
+			return err
+		}
+		w, err := platform.GetWorkspace(ctx, tx, ws)
+		if err != nil {
+			return err
+		}
+		if w.SMTP().FromAddress == "" {
+			return errs.E(errs.Invalid, "", "no sender address is configured: set one under Settings → SMTP")
+		}
+		if _, err := tx.ExecContext(ctx, `-- email.Send
+			UPDATE email_campaigns SET status = ?, base_url = ?, started_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+			StatusSending, publicBase(w, baseURL), db.Millis(now), db.Millis(now), ws, id); err != nil {
+			return fmt.Errorf("email.Send: %w", err)
+		}
+		if _, _, err := platform.Enqueue(ctx, tx, ws, SendJob, sendJob{Campaign: id}, platform.EnqueueOptions{
+			UniqueKey: fmt.Sprintf("campaign:%d", id), MaxAttempts: 20}, now, s.Jobs); err != nil {
+			return err
+		}
+		if err := platform.Audit(ctx, tx, a, now, "send", "email_campaign", id, map[string]any{"name": c.Name, "audience": c.AudienceKind, "audience_id": c.AudienceID}); err != nil {
+			return err
+		}
+		c, err = getCampaign(ctx, tx, ws, id)
+		return err
+	})
+	return c, err
+}
+
+func publicBase(w platform.Workspace, fallback string) string {
+	if w.PublicBaseURL != "" {
+		return strings.TrimRight(w.PublicBaseURL, "/")
+	}
+	return strings.TrimRight(fallback, "/")
+}

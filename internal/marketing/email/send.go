@@ -1,0 +1,321 @@
+package email
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+// Recipient statuses in the send log, and the reasons a contact is skipped.
+const (
+	RecipientQueued  = "queued"
+	RecipientSkipped = "skipped"
+
+	ReasonNoEmail    = "no_email"
+	ReasonNoConsent  = "no_consent"
+	ReasonSuppressed = "suppressed"
+	ReasonRender     = "render_error"
+)
+
+// Link lifetimes. Unsubscribe links must keep working long after a send.
+const (
+	trackTTL = 366 * 24 * time.Hour
+	unsubTTL = 5 * 366 * 24 * time.Hour
+)
+
+// Signed link purposes.
+const (
+	purposeOpen  = "email.open"
+	purposeClick = "email.click"
+	purposeUnsub = "email.unsubscribe"
+)
+
+type sendJob struct {
+	Campaign int64 `json:"campaign"`
+}
+
+// recipient is an audience member as a send needs it.
+type recipient struct {
+	ContactID  int64
+	Email      string
+	FamilyName string
+	GivenName  string
+	Title      string
+	Department string
+	Company    string
+	Consent    string
+	Suppressed bool
+}
+
+// skipReason says why a recipient gets no message, or "" to send.
+func (r recipient) skipReason() string {
+	switch {
+	case r.Email == "":
+		return ReasonNoEmail
+	case r.Consent != "granted":
+		return ReasonNoConsent
+	case r.Suppressed:
+		return ReasonSuppressed
+	}
+	return ""
+}
+
+const recipientSelect = `SELECT c.id, COALESCE(c.email, ''), c.family_name, c.given_name, c.title, c.department, COALESCE(co.name, ''),
+	c.consent_email, CASE WHEN s.email IS NULL THEN 0 ELSE 1 END
+	FROM contacts c
+	LEFT JOIN companies co ON co.workspace_id = c.workspace_id AND co.id = c.company_id
+	LEFT JOIN email_suppressions s ON s.workspace_id = c.workspace_id AND s.email = LOWER(c.email)`
+
+func scanRecipients(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) ([]recipient, error) {
+	var out []recipient
+	for rows.Next() {
+		var r recipient
+		var sup int
+		if err := rows.Scan(&r.ContactID, &r.Email, &r.FamilyName, &r.GivenName, &r.Title, &r.Department, &r.Company, &r.Consent, &sup); err != nil {
+			return nil, err
+		}
+		r.Suppressed = sup == 1
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func loadRecipients(ctx context.Context, q db.Querier, ws int64, cond string, args ...any) ([]recipient, error) {
+	rows, err := q.QueryContext(ctx, `-- email.loadRecipients
+		`+recipientSelect+` WHERE c.workspace_id = ? AND `+cond, append([]any{ws}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("email.loadRecipients: %w", err)
+	}
+	defer rows.Close()
+	return scanRecipients(rows)
+}
+
+// audienceBatch reads the next members after contact id `after`, walking the
+// membership table's primary key.
+func audienceBatch(ctx context.Context, q db.Querier, ws int64, c Campaign, after int64, limit int) ([]recipient, error) {
+	table, key := "list_members", "list_id"
+	if c.AudienceKind == AudienceSegment {
+		table, key = "segment_members", "segment_id"
+	}
+	rows, err := q.QueryContext(ctx, `-- email.audienceBatch
+		`+recipientSelect+`
+		JOIN `+table+` m ON m.workspace_id = c.workspace_id AND m.contact_id = c.id
+		WHERE m.workspace_id = ? AND m.`+key+` = ? AND m.contact_id > ?
+		ORDER BY m.contact_id LIMIT ?`, ws, c.AudienceID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("email.audienceBatch: %w", err)
+	}
+	defer rows.Close()
+	return scanRecipients(rows)
+}
+
+func (s *Service) handleSend(ctx context.Context, j platform.Job) error {
+	var p sendJob
+	if err := j.Decode(&p); err != nil {
+		return platform.Permanent(fmt.Errorf("%s payload: %w", SendJob, err))
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err // released; the next run resumes at the cursor
+		}
+		done, err := s.sendBatch(ctx, j.WorkspaceID, p.Campaign)
+		if errs.Is(err, errs.NotFound) {
+			return nil // the campaign was deleted
+		}
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// sendBatch handles the next batch of the audience in one transaction: each
+// member gets a send-log row, and those who may receive mail get their
+// message queued with it, and the cursor moves past them. A crash before the
+// commit leaves nothing; after it, the batch is never done again.
+func (s *Service) sendBatch(ctx context.Context, ws, id int64) (done bool, err error) {
+	now := s.Clock.Now()
+	err = s.DB.Write(ctx, "email.sendBatch", func(tx *db.Tx) error {
+		c, err := getCampaign(ctx, tx, ws, id)
+		if err != nil {
+			return err
+		}
+		if c.Status != StatusSending {
+			done = true
+			return nil
+		}
+		var base string
+		var cursor int64
+		if err := tx.QueryRowContext(ctx, `-- email.sendBatch.cursor
+			SELECT base_url, cursor_id FROM email_campaigns WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&base, &cursor); err != nil {
+			return fmt.Errorf("email.sendBatch: %w", err)
+		}
+		rs, err := audienceBatch(ctx, tx, ws, c, cursor, s.Batch)
+		if err != nil {
+			return err
+		}
+		if len(rs) == 0 {
+			done = true
+			_, err := tx.ExecContext(ctx, `-- email.sendBatch.finish
+				UPDATE email_campaigns SET status = ?, finished_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+				StatusSent, db.Millis(now), db.Millis(now), ws, id)
+			return err
+		}
+		p, err := Parse(c.Template)
+		if err != nil {
+			return platform.Permanent(err)
+		}
+		w, err := platform.GetWorkspace(ctx, tx, ws)
+		if err != nil {
+			return err
+		}
+		lk := linker{key: w.SigningKey(), base: base, now: now, campaign: id, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
+		for _, r := range rs {
+			if err := s.sendOne(ctx, tx, ws, lk, p, r, now); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `-- email.sendBatch.advance
+			UPDATE email_campaigns SET cursor_id = ? WHERE workspace_id = ? AND id = ?`, rs[len(rs)-1].ContactID, ws, id)
+		return err
+	})
+	return done, err
+}
+
+func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p *Parsed, r recipient, now time.Time) error {
+	reason := r.skipReason()
+	var msg platform.OutboundMessage
+	if reason == "" {
+		rd, headers, err := lk.render(p, r)
+		if err != nil {
+			reason = ReasonRender
+		} else {
+			msg = platform.OutboundMessage{Kind: "campaign", To: r.Email, Subject: rd.Subject, Text: rd.Text, HTML: rd.HTML,
+				Headers: headers, RefType: "email_campaign", RefID: lk.campaign}
+		}
+	}
+	status := RecipientQueued
+	if reason != "" {
+		status = RecipientSkipped
+	}
+	// The send log's key makes this the one place a recipient is decided:
+	// a row already there means an earlier run handled them.
+	var got int64
+	err := tx.QueryRowContext(ctx, `-- email.sendOne.log
+		INSERT INTO campaign_recipients (workspace_id, campaign_id, contact_id, status, reason, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, campaign_id, contact_id) DO NOTHING RETURNING contact_id`,
+		ws, lk.campaign, r.ContactID, status, reason, db.Millis(now)).Scan(&got)
+	if db.NoRows(err) || (err == nil && reason != "") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("email.sendOne: %w", err)
+	}
+	mid, err := s.Mailer.Queue(ctx, tx, ws, msg)
+	if errs.Is(err, errs.Invalid) { // e.g. an address the mailer refuses
+		_, err = tx.ExecContext(ctx, `-- email.sendOne.invalid
+			UPDATE campaign_recipients SET status = ?, reason = ? WHERE workspace_id = ? AND campaign_id = ? AND contact_id = ?`,
+			RecipientSkipped, ReasonNoEmail, ws, lk.campaign, r.ContactID)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `-- email.sendOne.mail
+		UPDATE campaign_recipients SET mail_id = ? WHERE workspace_id = ? AND campaign_id = ? AND contact_id = ?`,
+		mid, ws, lk.campaign, r.ContactID)
+	return err
+}
+
+// linker renders a campaign for one recipient with its signed links.
+type linker struct {
+	key      []byte
+	base     string
+	now      time.Time
+	campaign int64
+	lang     i18n.Lang
+	smtp     platform.SMTPSettings
+}
+
+type openClaim struct {
+	C int64 `json:"c"`
+	K int64 `json:"k"`
+}
+
+type clickClaim struct {
+	C int64  `json:"c"`
+	K int64  `json:"k"`
+	U string `json:"u"`
+}
+
+var hrefRe = regexp.MustCompile(`(?i)(<a\b[^>]*?\bhref\s*=\s*")(https?://[^"]*)(")`)
+
+func (l linker) render(p *Parsed, r recipient) (Rendered, map[string]string, error) {
+	unsubTok, err := platform.SignLink(l.key, purposeUnsub, openClaim{C: l.campaign, K: r.ContactID}, l.now.Add(unsubTTL))
+	if err != nil {
+		return Rendered{}, nil, err
+	}
+	unsub := l.base + "/e/u/" + unsubTok
+	f := Fields{Email: r.Email, FamilyName: r.FamilyName, GivenName: r.GivenName, Company: r.Company, Title: r.Title,
+		Department: r.Department, Salutation: Salutation(r.Company, r.FamilyName), UnsubscribeURL: unsub}
+	rd, err := p.Render(f)
+	if err != nil {
+		return rd, nil, err
+	}
+	if rd.HTML != "" {
+		var ferr error
+		rd.HTML = hrefRe.ReplaceAllStringFunc(rd.HTML, func(m string) string {
+			sub := hrefRe.FindStringSubmatch(m)
+			target := html.UnescapeString(sub[2])
+			if target == unsub || ferr != nil {
+				return m
+			}
+			tok, err := platform.SignLink(l.key, purposeClick, clickClaim{C: l.campaign, K: r.ContactID, U: target}, l.now.Add(trackTTL))
+			if err != nil {
+				ferr = err
+				return m
+			}
+			return sub[1] + l.base + "/e/c/" + tok + sub[3]
+		})
+		if ferr != nil {
+			return rd, nil, ferr
+		}
+		openTok, err := platform.SignLink(l.key, purposeOpen, openClaim{C: l.campaign, K: r.ContactID}, l.now.Add(trackTTL))
+		if err != nil {
+			return rd, nil, err
+		}
+		footer := `<p style="font-size:12px;color:#666">` + html.EscapeString(l.footer()) + `<br><a href="` + html.EscapeString(unsub) + `">` +
+			html.EscapeString(i18n.T(l.lang, "email.unsubscribe.link")) + `</a></p><img src="` + l.base + "/e/o/" + openTok +
+			`.gif" width="1" height="1" alt="">`
+		if i := strings.LastIndex(strings.ToLower(rd.HTML), "</body>"); i >= 0 {
+			rd.HTML = rd.HTML[:i] + footer + rd.HTML[i:]
+		} else {
+			rd.HTML += footer
+		}
+	}
+	if rd.Text != "" {
+		rd.Text += "\n\n--\n" + l.footer() + "\n" + i18n.T(l.lang, "email.unsubscribe.link") + ": " + unsub + "\n"
+	}
+	headers := map[string]string{"List-Unsubscribe": "<" + unsub + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+	return rd, headers, nil
+}
+
+// footer names the sender, as Japan's 特定電子メール法 requires.
+func (l linker) footer() string {
+	name := l.smtp.FromName
+	if name == "" {
+		name = l.smtp.FromAddress
+	}
+	return i18n.T(l.lang, "email.footer.sender", "name", name, "address", l.smtp.FromAddress)
+}

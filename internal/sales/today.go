@@ -1,0 +1,263 @@
+package sales
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/lead"
+)
+
+// Item is an activity (a task, a meeting) with the names of the records it
+// concerns, as the today page and the daily report list it.
+type Item struct {
+	ID              int64      `json:"id"`
+	Kind            string     `json:"kind"`
+	Subject         string     `json:"subject,omitempty"`
+	At              time.Time  `json:"at" doc:"meetings: when it starts; tasks: when due"`
+	DoneAt          *time.Time `json:"done_at,omitempty"`
+	CallOutcome     string     `json:"call_outcome,omitempty"`
+	DurationSeconds int        `json:"duration_seconds,omitempty"`
+	ContactID       int64      `json:"contact_id,omitempty"`
+	FamilyName      string     `json:"family_name,omitempty"`
+	GivenName       string     `json:"given_name,omitempty"`
+	Email           string     `json:"email,omitempty"`
+	CompanyID       int64      `json:"company_id,omitempty"`
+	CompanyName     string     `json:"company_name,omitempty"`
+	DealID          int64      `json:"deal_id,omitempty"`
+	DealName        string     `json:"deal_name,omitempty"`
+	Overdue         bool       `json:"overdue,omitempty"`
+}
+
+// itemSelect reads activities with the names of their records; the caller
+// adds WHERE, ORDER BY and LIMIT. at is the column that dates the item.
+func itemSelect(at string) string {
+	return `SELECT a.id, a.kind, a.subject, ` + at + `, a.done_at, a.call_outcome, a.duration_seconds,
+			COALESCE(a.contact_id, 0), COALESCE(c.family_name, ''), COALESCE(c.given_name, ''), COALESCE(c.email, ''),
+			COALESCE(a.company_id, 0), COALESCE(co.name, ''), COALESCE(a.deal_id, 0), COALESCE(d.name, '')
+		FROM activities a
+		LEFT JOIN contacts c ON c.workspace_id = a.workspace_id AND c.id = a.contact_id
+		LEFT JOIN companies co ON co.workspace_id = a.workspace_id AND co.id = a.company_id
+		LEFT JOIN deals d ON d.workspace_id = a.workspace_id AND d.id = a.deal_id`
+}
+
+func queryItems(ctx context.Context, q db.Querier, name, query string, args ...any) ([]Item, error) {
+	rows, err := q.QueryContext(ctx, "-- "+name+"\n"+query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer rows.Close()
+	var out []Item
+	for rows.Next() {
+		var it Item
+		var at sql.NullInt64
+		var done sql.NullInt64
+		if err := rows.Scan(&it.ID, &it.Kind, &it.Subject, &at, &done, &it.CallOutcome, &it.DurationSeconds, &it.ContactID, &it.FamilyName,
+			&it.GivenName, &it.Email, &it.CompanyID, &it.CompanyName, &it.DealID, &it.DealName); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		it.At, it.DoneAt = db.Time(at.Int64), db.TimePtr(done)
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return out, nil
+}
+
+// Signal is one thing a contact did that says they are interested again.
+type Signal struct {
+	Kind string    `json:"kind" doc:"page_view (of a pricing page), email_click, form_submit or content_view"`
+	Path string    `json:"path,omitempty"`
+	At   time.Time `json:"at"`
+}
+
+// HotLead is a contact of the rep's who re-engaged recently, with what they did
+// (newest first).
+type HotLead struct {
+	ContactID   int64    `json:"contact_id"`
+	FamilyName  string   `json:"family_name,omitempty"`
+	GivenName   string   `json:"given_name,omitempty"`
+	Email       string   `json:"email,omitempty"`
+	CompanyID   int64    `json:"company_id,omitempty"`
+	CompanyName string   `json:"company_name,omitempty"`
+	Signals     []Signal `json:"signals"`
+	Count       int      `json:"count" doc:"signals in the window (only the newest few are listed)"`
+}
+
+// HotWindow is how far back the today page looks for re-engagement.
+const HotWindow = 24 * time.Hour
+
+// StaleDeal is an open deal of the rep's that has gone quiet.
+type StaleDeal struct {
+	ID             int64      `json:"id"`
+	Name           string     `json:"name"`
+	Amount         int64      `json:"amount" doc:"minor units of the currency"`
+	Currency       string     `json:"currency"`
+	StageName      string     `json:"stage_name"`
+	CompanyID      int64      `json:"company_id,omitempty"`
+	CompanyName    string     `json:"company_name,omitempty"`
+	LastActivityAt *time.Time `json:"last_activity_at,omitempty" doc:"absent when nothing was ever logged"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+// Today is everything on a rep's today page.
+type Today struct {
+	UserID    int64            `json:"user_id"`
+	Day       string           `json:"day" doc:"YYYY-MM-DD in the user's time zone"`
+	Leads     []lead.QueueItem `json:"leads"`
+	Tasks     []Item           `json:"tasks" doc:"open tasks due by the end of the day, overdue first"`
+	Meetings  []Item           `json:"meetings"`
+	Hot       []HotLead        `json:"hot"`
+	Stale     []StaleDeal      `json:"stale"`
+	StaleDays int              `json:"stale_days"`
+}
+
+// DayBounds returns the start of the calendar day holding t in loc and the
+// start of the next one.
+func DayBounds(t time.Time, loc *time.Location) (time.Time, time.Time) {
+	t = t.In(loc)
+	start := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	return start, start.AddDate(0, 0, 1)
+}
+
+// PricingPaths are the pages whose view by a known contact counts as
+// re-engagement (exact paths, so the lookup is an index range per path).
+var PricingPaths = []string{"/pricing", "/pricing/", "/price", "/plans", "/ja/pricing", "/en/pricing"}
+
+// TodayFor gathers user's today page in the user's time zone loc. Each block
+// is one indexed query.
+func (s *Service) TodayFor(ctx context.Context, q db.Querier, ws, user int64, loc *time.Location) (Today, error) {
+	now := s.Clock.Now()
+	start, end := DayBounds(now, loc)
+	st, err := s.GetSettings(ctx, q, ws)
+	if err != nil {
+		return Today{}, err
+	}
+	t := Today{UserID: user, Day: start.Format(time.DateOnly), StaleDays: st.StaleDealDays}
+	if s.Lead != nil {
+		if t.Leads, err = s.Lead.Queue(ctx, q, ws, lead.QueueQuery{OwnerID: user, Limit: 20}); err != nil {
+			return t, fmt.Errorf("sales.TodayFor leads: %w", err)
+		}
+	}
+	if t.Tasks, err = queryItems(ctx, q, "sales.TodayFor tasks", itemSelect("a.due_at")+`
+		WHERE a.workspace_id = ? AND a.owner_id = ? AND a.kind = 'task' AND a.done_at IS NULL AND a.due_at < ?
+		ORDER BY a.due_at, a.id LIMIT 50`, ws, user, db.Millis(end)); err != nil {
+		return t, err
+	}
+	for i := range t.Tasks {
+		t.Tasks[i].Overdue = t.Tasks[i].At.Before(now)
+	}
+	if t.Meetings, err = queryItems(ctx, q, "sales.TodayFor meetings", itemSelect("a.occurred_at")+`
+		WHERE a.workspace_id = ? AND a.owner_id = ? AND a.kind IN ('meeting', 'demo') AND a.occurred_at >= ? AND a.occurred_at < ?
+		ORDER BY a.occurred_at, a.id LIMIT 50`, ws, user, db.Millis(start), db.Millis(end)); err != nil {
+		return t, err
+	}
+	if t.Hot, err = s.hotLeads(ctx, q, ws, user, now.Add(-HotWindow)); err != nil {
+		return t, err
+	}
+	if t.Stale, err = s.staleDeals(ctx, q, ws, user, now.AddDate(0, 0, -st.StaleDealDays)); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+func (s *Service) hotLeads(ctx context.Context, q db.Querier, ws, user int64, since time.Time) ([]HotLead, error) {
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(PricingPaths)), ", ")
+	args := []any{ws, db.Millis(since), ws, db.Millis(since)}
+	for _, p := range PricingPaths {
+		args = append(args, p)
+	}
+	args = append(args, ws, user)
+	// Two index-driven scans of the last day's signals (the WHERE terms
+	// repeat the partial indexes' conditions so both engines use them), then
+	// only the rep's contacts. No ORDER BY: SQLite would then walk the page
+	// views in time order instead of using the path index; the few rows are
+	// sorted here.
+	rows, err := q.QueryContext(ctx, `-- sales.hotLeads
+		SELECT e.contact_id, e.kind, e.path, e.occurred_at, c.family_name, c.given_name, c.email, COALESCE(c.company_id, 0), COALESCE(co.name, '')
+		FROM (
+			SELECT contact_id, kind, path, occurred_at FROM events
+			WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND kind IN ('email_click', 'form_submit', 'content_view')
+			UNION ALL
+			SELECT contact_id, kind, path, occurred_at FROM events
+			WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND kind = 'page_view' AND path IN (`+marks+`)
+		) e
+		JOIN contacts c ON c.workspace_id = ? AND c.id = e.contact_id
+		LEFT JOIN companies co ON co.workspace_id = c.workspace_id AND co.id = c.company_id
+		WHERE c.owner_id = ?
+		LIMIT 5000`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sales.hotLeads: %w", err)
+	}
+	defer rows.Close()
+	type row struct {
+		h  HotLead
+		sg Signal
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		var ms int64
+		if err := rows.Scan(&r.h.ContactID, &r.sg.Kind, &r.sg.Path, &ms, &r.h.FamilyName, &r.h.GivenName, &r.h.Email, &r.h.CompanyID, &r.h.CompanyName); err != nil {
+			return nil, fmt.Errorf("sales.hotLeads: %w", err)
+		}
+		r.sg.At = db.Time(ms)
+		all = append(all, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sales.hotLeads: %w", err)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].sg.At.After(all[j].sg.At) })
+	var out []HotLead
+	at := map[int64]int{}
+	for _, r := range all {
+		i, ok := at[r.h.ContactID]
+		if !ok {
+			if len(out) >= 20 {
+				continue
+			}
+			i = len(out)
+			at[r.h.ContactID] = i
+			out = append(out, r.h)
+		}
+		out[i].Count++
+		if len(out[i].Signals) < 5 {
+			out[i].Signals = append(out[i].Signals, r.sg)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) staleDeals(ctx context.Context, q db.Querier, ws, user int64, cutoff time.Time) ([]StaleDeal, error) {
+	rows, err := q.QueryContext(ctx, `-- sales.staleDeals
+		SELECT d.id, d.name, d.amount, d.currency, COALESCE(ps.name, ''), COALESCE(d.company_id, 0), COALESCE(co.name, ''), d.last_activity_at, d.created_at
+		FROM deals d
+		LEFT JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.id = d.stage_id
+		LEFT JOIN companies co ON co.workspace_id = d.workspace_id AND co.id = d.company_id
+		WHERE d.workspace_id = ? AND d.owner_id = ? AND d.status = 'open' AND d.last_activity_at < ? AND d.created_at < ?
+		ORDER BY d.last_activity_at, d.id LIMIT 20`, ws, user, db.Millis(cutoff), db.Millis(cutoff))
+	if err != nil {
+		return nil, fmt.Errorf("sales.staleDeals: %w", err)
+	}
+	defer rows.Close()
+	var out []StaleDeal
+	for rows.Next() {
+		var d StaleDeal
+		var last, created int64
+		if err := rows.Scan(&d.ID, &d.Name, &d.Amount, &d.Currency, &d.StageName, &d.CompanyID, &d.CompanyName, &last, &created); err != nil {
+			return nil, fmt.Errorf("sales.staleDeals: %w", err)
+		}
+		if last > 0 {
+			t := db.Time(last)
+			d.LastActivityAt = &t
+		}
+		d.CreatedAt = db.Time(created)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

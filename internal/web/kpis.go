@@ -1,0 +1,79 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/insight"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+// KPIPage shows the shared KPIs for a period beside the one before.
+type KPIPage struct {
+	Page
+	Period, Prev insight.Period
+	Items        []insight.KPI
+	Before       map[string]insight.KPI
+	Offset       int
+	Currency     string
+}
+
+// Show formats a KPI value by its unit.
+func (p *KPIPage) Show(k insight.KPI) string {
+	switch k.Unit {
+	case "ratio":
+		if k.Of == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f%%", 100*k.Value)
+	case "money":
+		return i18n.Money(k.Value, p.Currency)
+	case "multiple":
+		if k.Value == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f×", k.Value)
+	}
+	return i18n.Number(int64(k.Value))
+}
+
+// OfN formats a ratio's denominator.
+func (p *KPIPage) OfN(k insight.KPI) string { return i18n.Number(int64(k.Of)) }
+
+// Range formats the period's dates.
+func (p *KPIPage) Range(q insight.Period) string {
+	return p.Date(q.From) + " – " + p.Date(q.To.AddDate(0, 0, -1))
+}
+
+func (s *Server) kpis(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	ctx := r.Context()
+	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	off, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+	data := &KPIPage{Page: s.base(c, c.Lang, "kpi.title", "reports"), Offset: off, Currency: ws.BaseCurrency, Before: map[string]insight.KPI{}}
+	data.Tab = "kpis"
+	name := r.URL.Query().Get("period")
+	if data.Period, err = insight.PeriodOf(ws, name, off, c.Now); err != nil {
+		if data.Period, err = insight.PeriodOf(ws, "month", 0, c.Now); err != nil {
+			return err
+		}
+	}
+	if data.Prev, err = insight.PeriodOf(ws, data.Period.Name, data.Offset+1, c.Now); err != nil {
+		return err
+	}
+	if data.Items, err = insight.Compute(ctx, s.DB.Reader(), ws, data.Period); err != nil {
+		return err
+	}
+	before, err := insight.Compute(ctx, s.DB.Reader(), ws, data.Prev)
+	if err != nil {
+		return err
+	}
+	for _, k := range before {
+		data.Before[k.Key] = k
+	}
+	return s.show(w, c, "kpis", data)
+}
