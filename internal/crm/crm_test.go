@@ -2,6 +2,8 @@ package crm_test
 
 import (
 	"context"
+	"errors"
+	"math"
 	"os"
 	"testing"
 	"time"
@@ -319,6 +321,38 @@ func TestDeals_StageTotalsStayInStepWithEveryWrite(t *testing.T) {
 		}
 		if m == 0 || m >= n {
 			t.Fatalf("own-records board counts %d of %d", m, n)
+		}
+	})
+}
+
+func TestDeals_AmountsOutsideTheRangeOrNotANumberAreRefusedByField(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		if err := f.crm.EnsureDefaults(ctx, 1, "ja"); err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			name  string
+			in    crm.DealInput
+			field string
+		}{
+			{"NaN amount", crm.DealInput{Amount: ptr(math.NaN())}, "amount"},
+			{"infinite amount", crm.DealInput{Amount: ptr(math.Inf(1))}, "amount"},
+			{"negative amount", crm.DealInput{Amount: ptr(-1.0)}, "amount"},
+			{"amount over 10^15", crm.DealInput{Amount: ptr(1e16)}, "amount"},
+			{"NaN recurring amount", crm.DealInput{RecurringAmount: ptr(math.NaN()), RecurringInterval: ptr("month")}, "recurring_amount"},
+		}
+		for _, c := range cases {
+			c.in.Name = ptr("d")
+			_, err := f.crm.CreateDeal(ctx, f.admin, c.in)
+			var fe *errs.Error
+			if !errors.As(err, &fe) || fe.Field != c.field {
+				t.Errorf("%s: got %v, want an error on field %q", c.name, err, c.field)
+			}
+		}
+		if _, err := f.crm.CreateDeal(ctx, f.admin, crm.DealInput{Name: ptr("ok"), Amount: ptr(1e15)}); err != nil {
+			t.Errorf("the largest allowed amount was refused: %v", err)
 		}
 	})
 }

@@ -86,13 +86,13 @@ func (in DealInput) apply(d *Deal) error {
 		}
 	}
 	if in.Amount != nil {
-		if *in.Amount < 0 || *in.Amount > 1e15 {
+		if !(*in.Amount >= 0 && *in.Amount <= 1e15) { // also refuses NaN
 			return errs.Field("amount", "must be between 0 and 10^15")
 		}
 		d.Amount = *in.Amount
 	}
 	if in.RecurringAmount != nil {
-		if *in.RecurringAmount < 0 || *in.RecurringAmount > 1e15 {
+		if !(*in.RecurringAmount >= 0 && *in.RecurringAmount <= 1e15) { // also refuses NaN
 			return errs.Field("recurring_amount", "must be between 0 and 10^15")
 		}
 		d.RecurringAmount = *in.RecurringAmount
