@@ -70,7 +70,10 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// default). A background-only checkpointer was tried and rejected: under
 	// sustained writes a PASSIVE checkpoint never catches up, so the WAL never
 	// resets and grows without bound (80 GB in one benchmark run).
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-32768)&_txlock=immediate")
+	// The path goes into a URI: escape what would end it early ('?' starts the
+	// query, '#' a fragment) and '%', which SQLite decodes.
+	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	w, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=cache_size(-32768)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
 	}
@@ -82,7 +85,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
 	}
-	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-8192)&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=cache_size(-8192)&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("db.OpenSQLite(%q) readers: %w", path, err)

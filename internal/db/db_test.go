@@ -3,6 +3,8 @@ package db_test
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ryorin/ryorin/internal/db"
@@ -63,4 +65,31 @@ func TestWrite_RollsBackOnError(t *testing.T) {
 			t.Fatalf("rows after rollback = %d, %v", n, err)
 		}
 	})
+}
+
+func TestOpenSQLite_PathsWithURICharactersOpenTheNamedFile(t *testing.T) {
+	for _, name := range []string{"a#1.db", "b?x=1.db", "c%23.db", "営業 データ.db"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, name)
+		d, err := db.OpenSQLite(context.Background(), path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := d.Write(context.Background(), "t", func(tx *db.Tx) error {
+			_, err := tx.ExecContext(context.Background(), `CREATE TABLE t (x)`)
+			return err
+		}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		d.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s: the database is not at the given path: %v", name, err)
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), name) {
+				t.Errorf("%s: a file with another name was created: %q", name, e.Name())
+			}
+		}
+	}
 }
