@@ -356,3 +356,57 @@ func TestDeals_AmountsOutsideTheRangeOrNotANumberAreRefusedByField(t *testing.T)
 		}
 	})
 }
+
+func TestContacts_PagingThroughTiesVisitsEveryContactOnceInOrder(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		var ids []int64
+		for i := 0; i < 23; i++ {
+			// Three names only, so the name order is mostly ties too.
+			c, err := f.crm.CreateContact(ctx, f.admin, crm.ContactInput{FamilyName: ptr([]string{"佐藤", "鈴木", "高橋"}[i%3]), GivenName: ptr("一郎")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, c.ID)
+		}
+		// Five contacts get activity at two different times; the rest stay tied.
+		for i, id := range []int64{ids[3], ids[7], ids[11], ids[15], ids[19]} {
+			at := t0.Add(time.Duration(1+i%2) * time.Hour)
+			if _, err := f.crm.LogActivity(ctx, f.admin, crm.ActivityInput{Kind: ptr("note"), Body: ptr("x"), ContactID: ptr(id), OccurredAt: &at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, sort := range []string{"-last_activity_at", "name", "-created_at"} {
+			all, err := f.crm.ListContacts(ctx, f.admin, crm.ContactFilter{Sort: sort, Limit: 200})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var walked []int64
+			cur := ""
+			for pages := 0; ; pages++ {
+				if pages > 30 {
+					t.Fatalf("%s: paging does not end", sort)
+				}
+				p, err := f.crm.ListContacts(ctx, f.admin, crm.ContactFilter{Sort: sort, Limit: 4, Cursor: cur})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range p.Items {
+					walked = append(walked, c.ID)
+				}
+				if cur = p.NextCursor; cur == "" {
+					break
+				}
+			}
+			if len(all.Items) != 23 || len(walked) != len(all.Items) {
+				t.Fatalf("%s: one page holds %d, pages of 4 walked %d, want 23", sort, len(all.Items), len(walked))
+			}
+			for i, c := range all.Items {
+				if walked[i] != c.ID {
+					t.Fatalf("%s: row %d is %d walking pages, %d in one page", sort, i, walked[i], c.ID)
+				}
+			}
+		}
+	})
+}

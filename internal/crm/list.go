@@ -65,25 +65,49 @@ func listPage[T any](ctx context.Context, q db.Querier, name, sel string, w wher
 	if sp.desc {
 		op, dir = "<", "DESC"
 	}
-	if c != nil {
-		w.and(fmt.Sprintf("(%s %s ? OR (%s = ? AND id %s ?))", sp.col, op, sp.col, op), c.V, c.V, c.ID)
-	}
 	limit = clampLimit(limit)
-	query := fmt.Sprintf("-- %s\n%s WHERE %s ORDER BY %s %s, id %s LIMIT ?", name, sel, w.sql, sp.col, dir, dir)
-	rows, err := q.QueryContext(ctx, query, append(w.args, limit+1)...)
-	if err != nil {
-		return out, fmt.Errorf("%s: %w", name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		v, err := scan(rows)
+	run := func(w where, n int) error {
+		query := fmt.Sprintf("-- %s\n%s WHERE %s ORDER BY %s %s, id %s LIMIT ?", name, sel, w.sql, sp.col, dir, dir)
+		rows, err := q.QueryContext(ctx, query, append(w.args, n)...)
 		if err != nil {
-			return out, fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		out.Items = append(out.Items, v)
+		defer rows.Close()
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			out.Items = append(out.Items, v)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
 	}
-	if err := rows.Err(); err != nil {
-		return out, fmt.Errorf("%s: %w", name, err)
+	if c == nil {
+		if err := run(w, limit+1); err != nil {
+			return out, err
+		}
+	} else {
+		// After a cursor, the rows tied with it on col come first, then the
+		// rows past it. Two queries, because each is a straight index seek on
+		// both engines; "col < ? OR (col = ? AND id < ?)" (and SQLite's row
+		// values) seek on col only and then walk every tied row before the
+		// cursor, so deep pages over contacts without activity (all at
+		// last_activity_at 0) got slower page by page.
+		tied := where{sql: w.sql, args: append([]any(nil), w.args...)}
+		tied.and(fmt.Sprintf("%s = ? AND id %s ?", sp.col, op), c.V, c.ID)
+		if err := run(tied, limit+1); err != nil {
+			return out, err
+		}
+		if len(out.Items) <= limit {
+			past := where{sql: w.sql, args: append([]any(nil), w.args...)}
+			past.and(fmt.Sprintf("%s %s ?", sp.col, op), c.V)
+			if err := run(past, limit+1-len(out.Items)); err != nil {
+				return out, err
+			}
+		}
 	}
 	if len(out.Items) > limit {
 		out.Items = out.Items[:limit]
