@@ -30,6 +30,7 @@ type Deal struct {
 	CloseDate         string         `json:"close_date,omitempty" doc:"expected (or actual) close date, YYYY-MM-DD"`
 	Status            string         `json:"status" doc:"open, won or lost"`
 	LostReason        string         `json:"lost_reason,omitempty"`
+	ForecastCategory  string         `json:"forecast_category" doc:"the rep's call: pipeline, best_case, commit or omitted; empty: by stage probability (see forecast_effective)"`
 	ClosedAt          *time.Time     `json:"closed_at,omitempty"`
 	StageChangedAt    time.Time      `json:"stage_changed_at"`
 	Contacts          []DealContact  `json:"contacts"`
@@ -61,6 +62,7 @@ type DealInput struct {
 	TermMonths        *int           `json:"term_months,omitempty"`
 	CloseDate         *string        `json:"close_date,omitempty"`
 	LostReason        *string        `json:"lost_reason,omitempty"`
+	ForecastCategory  *string        `json:"forecast_category,omitempty" doc:"pipeline, best_case, commit, omitted, or empty for by stage probability"`
 	Contacts          *[]DealContact `json:"contacts,omitempty" doc:"replaces the deal's contacts"`
 	CompetitorIDs     *[]int64       `json:"competitor_ids,omitempty" doc:"replaces the deal's competitors"`
 	Props             map[string]any `json:"props,omitempty"`
@@ -123,6 +125,12 @@ func (in DealInput) apply(d *Deal) error {
 	if in.LostReason != nil {
 		d.LostReason = strings.TrimSpace(*in.LostReason)
 	}
+	if in.ForecastCategory != nil {
+		if *in.ForecastCategory != "" && !slices.Contains(ForecastCategories, *in.ForecastCategory) {
+			return errs.Field("forecast_category", "must be pipeline, best_case, commit, omitted or empty")
+		}
+		d.ForecastCategory = *in.ForecastCategory
+	}
 	if in.CompanyID != nil {
 		d.CompanyID = *in.CompanyID
 	}
@@ -140,7 +148,7 @@ func (in DealInput) apply(d *Deal) error {
 
 const dealCols = `id, name, pipeline_id, stage_id, COALESCE(company_id, 0), COALESCE(owner_id, 0), deal_type, amount, currency,
 	recurring_amount, recurring_interval, term_months, COALESCE(close_date, ''), status, lost_reason, closed_at, stage_changed_at,
-	props, created_at, updated_at, last_activity_at`
+	props, created_at, updated_at, last_activity_at, forecast_category`
 
 func scanDeal(sc interface{ Scan(...any) error }) (Deal, error) {
 	var d Deal
@@ -149,7 +157,7 @@ func scanDeal(sc interface{ Scan(...any) error }) (Deal, error) {
 	var props *string
 	err := sc.Scan(&d.ID, &d.Name, &d.PipelineID, &d.StageID, &d.CompanyID, &d.OwnerID, &d.Type, &amount, &d.Currency,
 		&recurring, &d.RecurringInterval, &d.TermMonths, &d.CloseDate, &d.Status, &d.LostReason, &closed, &stageAt,
-		&props, &cr, &up, &last)
+		&props, &cr, &up, &last, &d.ForecastCategory)
 	d.Amount = platform.FromMinor(amount, d.Currency)
 	d.RecurringAmount = platform.FromMinor(recurring, d.Currency)
 	d.ClosedAt, d.StageChangedAt, d.CreatedAt, d.UpdatedAt = db.TimePtr(closed), db.Time(stageAt), db.Time(cr), db.Time(up)
@@ -236,12 +244,12 @@ func (s *Service) CreateDeal(ctx context.Context, a platform.Actor, in DealInput
 		err = tx.QueryRowContext(ctx, `-- crm.CreateDeal
 			INSERT INTO deals (workspace_id, name, pipeline_id, stage_id, company_id, owner_id, deal_type, amount, currency,
 				recurring_amount, recurring_interval, term_months, close_date, status, lost_reason, closed_at, stage_changed_at,
-				props, search_text, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				props, search_text, created_at, updated_at, forecast_category)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			a.WorkspaceID, d.Name, d.PipelineID, d.StageID, db.NullInt(d.CompanyID), db.NullInt(d.OwnerID), d.Type,
 			platform.ToMinor(d.Amount, d.Currency), d.Currency, platform.ToMinor(d.RecurringAmount, d.Currency), d.RecurringInterval,
 			d.TermMonths, db.NullString(d.CloseDate), d.Status, d.LostReason, db.NullMillis(d.ClosedAt), db.Millis(now),
-			marshalProps(d.Props), searchText(d.Name), db.Millis(now), db.Millis(now)).Scan(&d.ID)
+			marshalProps(d.Props), searchText(d.Name), db.Millis(now), db.Millis(now), d.ForecastCategory).Scan(&d.ID)
 		if err != nil {
 			return fmt.Errorf("crm.CreateDeal: %w", err)
 		}
@@ -500,12 +508,12 @@ func (s *Service) UpdateDealTx(ctx context.Context, tx *db.Tx, a platform.Actor,
 		_, err = tx.ExecContext(ctx, `-- crm.UpdateDeal
 			UPDATE deals SET name = ?, pipeline_id = ?, stage_id = ?, company_id = ?, owner_id = ?, deal_type = ?, amount = ?,
 				currency = ?, recurring_amount = ?, recurring_interval = ?, term_months = ?, close_date = ?, status = ?,
-				lost_reason = ?, closed_at = ?, stage_changed_at = ?, props = ?, search_text = ?, updated_at = ?
+				lost_reason = ?, closed_at = ?, stage_changed_at = ?, props = ?, search_text = ?, updated_at = ?, forecast_category = ?
 			WHERE workspace_id = ? AND id = ?`,
 			d.Name, d.PipelineID, d.StageID, db.NullInt(d.CompanyID), db.NullInt(d.OwnerID), d.Type,
 			platform.ToMinor(d.Amount, d.Currency), d.Currency, platform.ToMinor(d.RecurringAmount, d.Currency),
 			d.RecurringInterval, d.TermMonths, db.NullString(d.CloseDate), d.Status, d.LostReason, db.NullMillis(d.ClosedAt),
-			db.Millis(d.StageChangedAt), marshalProps(d.Props), searchText(d.Name), db.Millis(now), a.WorkspaceID, id)
+			db.Millis(d.StageChangedAt), marshalProps(d.Props), searchText(d.Name), db.Millis(now), d.ForecastCategory, a.WorkspaceID, id)
 		if err != nil {
 			return fmt.Errorf("crm.UpdateDeal: %w", err)
 		}
@@ -769,4 +777,28 @@ func (s *Service) stageTotals(ctx context.Context, q string, args []any) ([]Stag
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// ForecastCategories are the categories a rep may set on an open deal. A won
+// deal is always "closed" and a lost one "omitted".
+var ForecastCategories = []string{"pipeline", "best_case", "commit", "omitted"}
+
+// EffectiveForecastCategory is the category a deal counts in: closed when
+// won, omitted when lost, else the rep's call, or by the stage's win
+// probability when the rep has made none (80 % or more: commit; 50 % or more:
+// best case; below: pipeline).
+func EffectiveForecastCategory(status, set string, probability int) string {
+	switch {
+	case status == "won":
+		return "closed"
+	case status == "lost":
+		return "omitted"
+	case set != "":
+		return set
+	case probability >= 80:
+		return "commit"
+	case probability >= 50:
+		return "best_case"
+	}
+	return "pipeline"
 }
