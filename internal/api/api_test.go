@@ -367,6 +367,12 @@ func TestAPI_DealMovesThroughStagesAndContactsFollowTheLifecycle(t *testing.T) {
 		if call.status != 201 {
 			t.Fatal(call.raw)
 		}
+		if r := e.do(e.sales, "PATCH", "/api/v1/deals/"+did, map[string]any{"forecast_category": "maybe"}); r.status != 400 || r.errField() != "forecast_category" {
+			t.Fatalf("bad forecast category: %d %s", r.status, r.raw)
+		}
+		if r := e.do(e.sales, "PATCH", "/api/v1/deals/"+did, map[string]any{"forecast_category": "commit"}); r.status != 200 || r.body["forecast_category"] != "commit" {
+			t.Fatalf("forecast category: %d %s", r.status, r.raw)
+		}
 		if r := e.do(e.sales, "PATCH", "/api/v1/deals/"+did, map[string]any{"stage_id": 5}); r.status != 200 || r.body["status"] != "won" || r.body["closed_at"] == nil {
 			t.Fatalf("win: %s", r.raw)
 		}
@@ -568,6 +574,12 @@ func TestAPI_KPIsForAPeriodWithTheirFormulas(t *testing.T) {
 	}
 	if r := e.do(e.sales, "GET", "/api/v1/rep-performance?period=quarter", nil); r.status != 200 || !strings.Contains(r.raw, `"reps":[`) {
 		t.Fatalf("rep performance: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/forecast?period=quarter", nil); r.status != 200 || !strings.Contains(r.raw, `"total":{`) || !strings.Contains(r.raw, `"changes":[]`) {
+		t.Fatalf("forecast: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/forecast?since=last-week", nil); r.status != 400 || r.errField() != "since" {
+		t.Fatalf("forecast with a bad since: %d %s", r.status, trunc(r.raw))
 	}
 	if r := e.do(e.mkt, "POST", "/api/v1/goal-plans", map[string]any{"name": "来期", "period": "quarter", "offset": 1, "revenue_goal": 30000000, "avg_deal_size": 1000000,
 		"rates": map[string]any{"visit_to_lead": 0.02, "lead_to_mql": 0.5, "mql_to_sql": 0.5, "sql_to_opportunity": 0.5, "opportunity_to_won": 0.25}}); r.status != 201 || !strings.Contains(r.raw, `"counts":[48000,960,480,240,120,30]`) {

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/insight"
@@ -27,6 +28,9 @@ func (s *Server) kpiRoutes() []op {
 			Query: []param{{"model", "string", "an attribution model (default w_shaped)"}}, H: s.getTouchPath},
 		{Method: "GET", Path: "/api/v1/rep-performance", ID: "getRepPerformance", Summary: "Per rep and team: leads received, SLA compliance, median first touch, activities, won/lost, revenue, cycle and quota attainment", Tag: "Reports", Resp: insight.RepPerformance{},
 			Query: []param{{"period", "string", "week, month (default), quarter or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, H: s.getRepPerformance},
+		{Method: "GET", Path: "/api/v1/forecast", ID: "getForecast", Summary: "The forecast roll-up of a period per rep and team: closed, commit, best case, pipeline, weighted, against quotas, and what moved since a weekly snapshot", Tag: "Reports", Resp: insight.Forecast{},
+			Query: []param{{"period", "string", "week, month, quarter (default) or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"},
+				{"team_id", "integer", "only this team's reps"}, {"owner_id", "integer", "only this rep"}, {"since", "string", "the snapshot (YYYY-MM-DD) to compare with; default the last one before this week"}}, H: s.getForecast},
 		{Method: "GET", Path: "/api/v1/goal-plans", ID: "listGoalPlans", Summary: "Goal plans, newest period first, each with what it needs in total, by month and by channel", Tag: "Reports", Resp: []insight.Plan{}, H: s.listPlans},
 		{Method: "POST", Path: "/api/v1/goal-plans", ID: "createGoalPlan", Summary: "Draft a goal plan: work back from a revenue goal (rates and deal size default to the last 12 months)", Tag: "Reports", Body: insight.PlanInput{}, Resp: insight.Plan{}, Status: http.StatusCreated,
 			Roles: []platform.Role{platform.RoleAdmin, platform.RoleManager, platform.RoleMarketing}, Idempotent: true, H: s.createPlan},
@@ -139,6 +143,27 @@ func (s *Server) getRepPerformance(w http.ResponseWriter, r *http.Request, a pla
 		return nil, err
 	}
 	return insight.RepPerformanceOf(r.Context(), s.DB.Reader(), ws, p)
+}
+
+func (s *Server) getForecast(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.periodParam(r, ws, "quarter")
+	if err != nil {
+		return nil, err
+	}
+	var f insight.ForecastFilter
+	if err := queryInts(r, "team_id", &f.TeamID, "owner_id", &f.OwnerID); err != nil {
+		return nil, err
+	}
+	if f.Since = r.URL.Query().Get("since"); f.Since != "" {
+		if _, err := time.Parse(time.DateOnly, f.Since); err != nil {
+			return nil, errs.Field("since", "must be a date YYYY-MM-DD")
+		}
+	}
+	return insight.ForecastFor(r.Context(), s.DB.Reader(), a, ws, p, f, s.Clock.Now())
 }
 
 func (s *Server) getTouchPath(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {

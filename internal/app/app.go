@@ -189,6 +189,16 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		_, err := a.Planner.CheckPacing(ctx, j.WorkspaceID, a.Notifier)
 		return err
 	})
+	// A weekly forecast snapshot, taken in the first hour the week's is
+	// missing (and resumed after a restart).
+	a.Jobs.Every("forecast.snapshot", time.Hour, func(ctx context.Context, j platform.Job) error {
+		w, err := platform.GetWorkspace(ctx, d.Reader(), j.WorkspaceID)
+		if err != nil {
+			return err
+		}
+		_, err = insight.TakeForecastSnapshot(ctx, d, w, cfg.Clock.Now())
+		return err
+	})
 	a.Journeys = journeys.New(d, cfg.Clock, a.CRM, a.Email, a.Segments, a.Scorer, a.Notifier, a.Jobs, cfg.Log)
 	a.Journeys.Register()
 	a.CRM.ActivityHooks = append(a.CRM.ActivityHooks, a.Lead.TouchFromActivity)

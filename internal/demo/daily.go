@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ryorin/ryorin/internal/insight"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
 )
@@ -82,18 +83,29 @@ func (l *loader) loadDailyReports() error {
 		}
 	}
 	l.log.Info("demo data: daily reports", "count", n)
-	// This month's targets, so the today page shows progress.
-	month := endDay.Format("2006-01")
-	for _, key := range reps {
-		q := sales.Quota{Scope: "user", ScopeID: l.user(key).u.ID, Month: month, Revenue: 15_000_000, Deals: 6}
-		if _, err := svc.SetQuota(l.ctx, l.admin.actor(), q); err != nil {
-			return fmt.Errorf("quota %s: %w", key, err)
-		}
+	// Targets for every month of this fiscal quarter, so the today page
+	// shows this month's progress and the forecast the quarter's.
+	w, err := platform.GetWorkspace(l.ctx, l.d.Reader(), ws)
+	if err != nil {
+		return err
 	}
-	for _, key := range []string{"fs1", "is1"} {
-		q := sales.Quota{Scope: "team", ScopeID: l.user(key).u.TeamID, Month: month, Revenue: 40_000_000, Deals: 14}
-		if _, err := svc.SetQuota(l.ctx, l.admin.actor(), q); err != nil {
-			return fmt.Errorf("team quota: %w", err)
+	quarter, err := insight.PeriodOf(w, "quarter", 0, l.end)
+	if err != nil {
+		return err
+	}
+	for m := quarter.From; m.Before(quarter.To); m = m.AddDate(0, 1, 0) {
+		month := m.Format("2006-01")
+		for _, key := range reps {
+			q := sales.Quota{Scope: "user", ScopeID: l.user(key).u.ID, Month: month, Revenue: 30_000_000, Deals: 8}
+			if _, err := svc.SetQuota(l.ctx, l.admin.actor(), q); err != nil {
+				return fmt.Errorf("quota %s: %w", key, err)
+			}
+		}
+		for _, key := range []string{"fs1", "is1"} {
+			q := sales.Quota{Scope: "team", ScopeID: l.user(key).u.TeamID, Month: month, Revenue: 80_000_000, Deals: 20}
+			if _, err := svc.SetQuota(l.ctx, l.admin.actor(), q); err != nil {
+				return fmt.Errorf("team quota: %w", err)
+			}
 		}
 	}
 	return nil

@@ -99,8 +99,16 @@ func TestLoad(t *testing.T) {
 		if n := q(t, d, `SELECT COUNT(*) FROM daily_reports WHERE manager_comment <> ''`); n < 8 {
 			t.Errorf("daily reports with a manager comment = %d", n)
 		}
-		if n := q(t, d, `SELECT COUNT(*) FROM sales_quotas`); n != 6 {
-			t.Errorf("quotas = %d, want 4 reps and 2 teams", n)
+		if n := q(t, d, `SELECT COUNT(*) FROM sales_quotas`); n != 18 {
+			t.Errorf("quotas = %d, want 4 reps and 2 teams for each of the quarter's three months", n)
+		}
+		// The forecast's history: four weekly snapshots, with deals that
+		// moved between them.
+		if n := q(t, d, `SELECT COUNT(DISTINCT taken_on) FROM forecast_snapshots`); n != 4 {
+			t.Errorf("forecast snapshots taken on %d days, want 4 weeks", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM deals WHERE forecast_category <> ''`); n < 5 {
+			t.Errorf("deals with a rep's forecast category = %d, want several", n)
 		}
 		if n := q(t, d, `SELECT COUNT(*) FROM notifications WHERE kind = 'daily_report.comment'`); n < 8 {
 			t.Errorf("rep notifications of comments = %d", n)

@@ -531,10 +531,15 @@ func (l *loader) planDeal(c *company, people []*contact, more bool, open []crm.P
 	d.created = l.workTime(earliest, latest.Add(days(1)))
 	t := d.created
 	for i, s := range path {
-		t = l.workTime(t.Add(gaps[i]), t.Add(gaps[i]+days(1)))
+		next := l.workTime(t.Add(gaps[i]), t.Add(gaps[i]+days(1)))
+		if next.After(l.end) {
+			break // not happened yet: the deal is still open where it got to
+		}
+		t = next
 		d.moves = append(d.moves, move{at: t, stage: s})
 	}
-	d.won, d.lost = k == -1, k == -2
+	complete := len(d.moves) == len(path)
+	d.won, d.lost = k == -1 && complete, k == -2 && complete
 	if d.won || d.lost {
 		d.closed = t
 	}

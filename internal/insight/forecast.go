@@ -160,6 +160,15 @@ type ForecastFilter struct {
 	Since   string
 }
 
+// ForecastFor is ForecastOf as actor a may see it: a sales rep limited to
+// their own records sees only their own forecast.
+func ForecastFor(ctx context.Context, q db.Querier, a platform.Actor, w platform.Workspace, p Period, f ForecastFilter, now time.Time) (Forecast, error) {
+	if a.OwnRecordsOnly {
+		f.OwnerID, f.TeamID = a.UserID, 0
+	}
+	return ForecastOf(ctx, q, w, p, f, now)
+}
+
 type fcDeal struct {
 	ForecastDeal
 	set      string

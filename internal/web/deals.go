@@ -365,6 +365,7 @@ func (s *Server) updateDeal(w http.ResponseWriter, r *http.Request, c *rctx) err
 		return nil
 	}
 	in.Name, in.Type, in.CloseDate, in.Currency = str("name"), str("type"), str("close_date"), str("currency")
+	in.ForecastCategory = str("forecast_category")
 	for _, f := range []struct {
 		key string
 		dst **float64

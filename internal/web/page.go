@@ -214,10 +214,13 @@ var funcs = template.FuncMap{
 	"min100":  func(n int) int { return min(max(n, 0), 100) },
 	"min100f": func(x float64) float64 { return min(max(x, 0), 100) },
 	"slice3":  func(a, b, c string) []string { return []string{a, b, c} },
+	"fcat":    crm.EffectiveForecastCategory,
+	"fcats":   func() []string { return crm.ForecastCategories },
 	"list":    func(v ...string) []string { return v },
 	"list2":   func(a, b any) []any { return []any{a, b} },
 	"sub":     func(a, b int) int { return a - b },
 	"add":     func(a, b int) int { return a + b },
+	"add64":   func(a, b int64) int64 { return a + b },
 	"mod":     func(a, b int) int { return a % b },
 	// roundf rounds a float to the nearest whole number.
 	"roundf": func(x float64) int64 { return int64(math.Round(x)) },

@@ -86,6 +86,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /deals/{id}", s.signedIn(s.dealPage))
 	m.HandleFunc("POST /deals/{id}", s.signedIn(s.updateDeal))
 	m.HandleFunc("POST /deals/{id}/move", s.signedIn(s.moveDeal))
+	m.HandleFunc("POST /deals/{id}/forecast", s.signedIn(s.setForecastCategory))
+	m.HandleFunc("GET /forecast", s.signedIn(s.forecastPage))
 	m.HandleFunc("POST /deals/{id}/activities", s.signedIn(s.logDealActivity))
 
 	m.HandleFunc("POST /views", s.signedIn(s.saveView))

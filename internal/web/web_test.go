@@ -188,11 +188,21 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 			"visit_to_lead": {"2"}, "lead_to_mql": {"50"}, "mql_to_sql": {"50"}, "sql_to_opportunity": {"50"}, "opportunity_to_won": {"25"}}); at != "/reports/plans/1" {
 			t.Fatalf("create plan went to %q", at)
 		}
+		if _, _, at := e.post("/deals/1/forecast", url.Values{"forecast_category": {"commit"}, "back": {"/forecast?period=quarter"}}); at != "/forecast" {
+			t.Fatalf("set forecast category went to %q", at)
+		}
+		if _, body := e.get("/deals/1"); !strings.Contains(body, "コミット") && !strings.Contains(body, "Commit") {
+			t.Errorf("the deal page does not show the category set")
+		}
+		if _, _, at := e.post("/deals/1/forecast", url.Values{"forecast_category": {"best_case"}, "back": {"https://evil.example/"}}); at != "/deals/1" {
+			t.Errorf("an outside back address was followed: %q", at)
+		}
 		segPages := []string{"/segments", "/segments/new", "/segments/1", "/lists/1", "/campaigns/1", "/campaigns/1?edit=1", "/reports/plans", "/reports/plans/1"}
 		pages := []string{"/", "/contacts", "/contacts?q=鈴木&col=email&col=phone&col=title&col=channel&col=created", "/contacts/new",
 			"/contacts/1", "/contacts/1?edit=1", "/contacts/1?tl=sales", "/companies", "/companies/1", "/deals", "/deals/board",
 			"/deals/1", "/deals/1?lose=6", "/search?q=鈴木", "/notifications", "/deals/new?contact_id=1", "/companies/new", "/companies/1?edit=1", "/deals/1?edit=1", "/companies?col=corporate_number&col=created&col=last_activity&col=employees", "/deals?col=type&col=recurring&col=created&col=last_activity&col=amount", "/leads", "/leads/sla?by=channel", "/leads/definitions", "/leads/definitions/1", "/leads/definitions/new", "/leads/feedback", "/leads/settings", "/duplicates", "/competitors", "/competitors/1", "/reports", "/reports?period=quarter&offset=1",
-			"/reports/funnel", "/reports/funnel?months=3&channel=email", "/today", "/campaigns", "/reports/channels", "/reports/channels?period=year&offset=1", "/reports/attribution", "/reports/attribution?model=time_decay&deal=1", "/reports/reps", "/reports/reps?period=quarter", "/reports/alignment", "/reports/alignment?period=month&offset=0", "/reports/daily", "/reports/daily/team"}
+			"/reports/funnel", "/reports/funnel?months=3&channel=email", "/today", "/campaigns", "/reports/channels", "/reports/channels?period=year&offset=1", "/reports/attribution", "/reports/attribution?model=time_decay&deal=1", "/reports/reps", "/reports/reps?period=quarter", "/reports/alignment", "/reports/alignment?period=month&offset=0", "/reports/daily", "/reports/daily/team",
+			"/forecast", "/forecast?period=month&offset=1&since=2026-01-05", "/forecast?team_id=1&owner_id=1"}
 		for _, lang := range []string{"ja", "en"} {
 			if code, _, _ := e.post("/settings/language", url.Values{"lang": {lang}}); code != 200 {
 				t.Fatalf("set language %s: %d", lang, code)
