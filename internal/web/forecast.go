@@ -76,7 +76,9 @@ func (p *ForecastPage) Change(c insight.ForecastChange) string {
 }
 
 // Row pairs the page with one row for the "fcrow" partial.
-func (p *ForecastPage) Row(x insight.ForecastRow) map[string]any { return map[string]any{"P": p, "I": x} }
+func (p *ForecastPage) Row(x insight.ForecastRow) map[string]any {
+	return map[string]any{"P": p, "I": x}
+}
 
 func (s *Server) forecastPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	ctx := r.Context()
