@@ -175,7 +175,8 @@ type fcDeal struct {
 	closedAt int64
 }
 
-// ForecastOf computes the forecast roll-up for period p.
+// ForecastOf computes the forecast roll-up for period p. A rep is listed
+// when they have a quota or a deal in it.
 func ForecastOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f ForecastFilter, now time.Time) (Forecast, error) {
 	out := Forecast{Period: p, Currency: w.BaseCurrency, Formula: ForecastFormula, Reps: []ForecastRow{}, Teams: []ForecastRow{},
 		Deals: []ForecastDeal{}, Snapshots: []string{}, Changes: []ForecastChange{}, ChangeCounts: map[string]int{}, Trend: []ForecastPoint{}}
@@ -202,11 +203,6 @@ func ForecastOf(ctx context.Context, q db.Querier, w platform.Workspace, p Perio
 			rows[id] = &ForecastRow{UserID: id, Name: names[id], TeamID: teamOf[id]}
 		}
 		return rows[id]
-	}
-	for _, u := range users {
-		if u.Active && (u.Role == platform.RoleSales || u.Role == platform.RoleManager) && keep(u.ID) {
-			row(u.ID)
-		}
 	}
 	var deals []fcDeal
 	read := func(query string, args ...any) error {
