@@ -94,3 +94,27 @@ func TestBench_LeadBatchWorkRunsOnTheExtraSmallSet(t *testing.T) {
 		t.Log("\n" + bench.Markdown(rs))
 	})
 }
+
+func TestBench_SharedReportsRunOnTheExtraSmallSet(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := bench.Generate(ctx, d, bench.Sizes["XS"], nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := bench.EnrichForReports(ctx, d, nil); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := bench.ReportRun(ctx, d, 1, func(s string) { t.Log(s) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 7 {
+			t.Fatalf("results: %+v, want the seven reports", rs)
+		}
+		var snap int
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM forecast_snapshots`).Scan(&snap); err != nil || snap == 0 {
+			t.Fatalf("the forecast benchmark took no snapshot (%d rows, %v)", snap, err)
+		}
+		t.Log("\n" + bench.Markdown(rs))
+	})
+}

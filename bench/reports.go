@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
@@ -27,6 +28,13 @@ func ReportRun(ctx context.Context, d *db.DB, runs int, progress func(string)) (
 	q := d.Reader()
 	var contacts int
 	_ = q.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts`).Scan(&contacts)
+	// Last week's forecast snapshot, so the roll-up also works out what
+	// moved (taken once; a rerun finds the week done).
+	if _, err := insight.TakeForecastSnapshot(ctx, d, w, now.Add(-7*24*time.Hour)); err != nil {
+		return nil, err
+	}
+	var deals int
+	_ = q.QueryRowContext(ctx, `SELECT COUNT(*) FROM deals`).Scan(&deals)
 	reports := []struct {
 		name string
 		fn   func() error
@@ -37,6 +45,10 @@ func ReportRun(ctx context.Context, d *db.DB, runs int, progress func(string)) (
 		{"channel quality, one quarter", func() error { _, err := insight.ChannelQualityOf(ctx, q, w, quarter); return err }},
 		{"attribution (W-shaped), one month", func() error { _, err := insight.AttributionOf(ctx, q, w, month, "w_shaped"); return err }},
 		{"rep performance, one month", func() error { _, err := insight.RepPerformanceOf(ctx, q, w, month); return err }},
+		{"forecast roll-up with changes since last week, one quarter", func() error {
+			_, err := insight.ForecastOf(ctx, q, w, quarter, insight.ForecastFilter{}, now)
+			return err
+		}},
 	}
 	var out []Result
 	for _, r := range reports {
@@ -49,6 +61,10 @@ func ReportRun(ctx context.Context, d *db.DB, runs int, progress func(string)) (
 			ds = append(ds, time.Since(start))
 		}
 		progress(fmt.Sprintf("%s: median %s", r.name, median(ds).Round(time.Millisecond)))
+		if strings.HasPrefix(r.name, "forecast") {
+			out = append(out, durations(fmt.Sprintf("%s (%d deals)", r.name, deals), "< 200 ms p95 at L", ds, deals, "deals/s"))
+			continue
+		}
 		out = append(out, durations(fmt.Sprintf("%s (%d contacts)", r.name, contacts), "< 300 ms p95 at L", ds, contacts, "contacts/s"))
 	}
 	return out, nil
@@ -61,6 +77,9 @@ func ReportRun(ctx context.Context, d *db.DB, runs int, progress func(string)) (
 // contact on every deal, and close times for won and lost deals. It works in
 // bounded id ranges (short write transactions) and runs once per database.
 func EnrichForReports(ctx context.Context, d *db.DB, progress func(string)) error {
+	if progress == nil {
+		progress = func(string) {}
+	}
 	var done int
 	if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM work_marks WHERE workspace_id = 1 AND name = 'bench.enriched'`).Scan(&done); err != nil || done > 0 {
 		return err
