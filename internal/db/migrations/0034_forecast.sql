@@ -27,3 +27,7 @@ CREATE TABLE forecast_snapshots (
 -- instead of walking every activity of the period (2.1 s → ~60 ms for the
 -- month's KPIs at size M).
 CREATE INDEX activities_kind_time ON activities (workspace_id, kind, occurred_at, call_outcome);
+-- The rep report groups the period's activities by owner, kind and outcome:
+-- covering, so it reads the index alone (a month at size M: about 10 s cold
+-- and 1.4 s warm through activities_recent, 0.16 s with this).
+CREATE INDEX activities_time_cover ON activities (workspace_id, occurred_at, owner_id, kind, call_outcome);
