@@ -575,6 +575,12 @@ func TestAPI_KPIsForAPeriodWithTheirFormulas(t *testing.T) {
 	if r := e.do(e.sales, "GET", "/api/v1/rep-performance?period=quarter", nil); r.status != 200 || !strings.Contains(r.raw, `"reps":[`) {
 		t.Fatalf("rep performance: %d %s", r.status, trunc(r.raw))
 	}
+	if r := e.do(e.sales, "GET", "/api/v1/kpis?period=year&channel=email&team_id=1", nil); r.status != 200 || !strings.Contains(r.raw, `"filter":{"channel":"email","team_id":1}`) || !strings.Contains(r.raw, `"unfiltered":true`) {
+		t.Fatalf("filtered KPIs: %d %s", r.status, trunc(r.raw))
+	}
+	if r := e.do(e.sales, "GET", "/api/v1/kpis?owner_id=abc", nil); r.status != 400 || r.errField() != "owner_id" {
+		t.Fatalf("KPIs with a bad owner: %d %s", r.status, trunc(r.raw))
+	}
 	if r := e.do(e.sales, "GET", "/api/v1/forecast?period=quarter", nil); r.status != 200 || !strings.Contains(r.raw, `"total":{`) || !strings.Contains(r.raw, `"changes":[]`) {
 		t.Fatalf("forecast: %d %s", r.status, trunc(r.raw))
 	}

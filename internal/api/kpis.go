@@ -14,12 +14,18 @@ import (
 type KPIResponse struct {
 	Period insight.Period `json:"period"`
 	Items  []insight.KPI  `json:"items"`
+	// Filter is the filter applied (absent when none), FilterFormula how it
+	// narrows each kind of figure.
+	Filter        *insight.KPIFilter `json:"filter,omitempty"`
+	FilterFormula string             `json:"filter_formula,omitempty"`
 }
 
 func (s *Server) kpiRoutes() []op {
 	return []op{
 		{Method: "GET", Path: "/api/v1/kpis", ID: "listKPIs", Summary: "The shared KPIs for a period, each with its formula (the same numbers the reports screen shows)", Tag: "Reports", Resp: KPIResponse{},
-			Query: []param{{"period", "string", "week, month (default), quarter or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, H: s.listKPIs},
+			Query: []param{{"period", "string", "week, month (default), quarter or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"},
+				{"channel", "string", "only contacts from this original channel (and their deals and activities)"}, {"campaign_id", "integer", "only this campaign's members (and their deals and activities)"},
+				{"team_id", "integer", "only what this team's members own"}, {"owner_id", "integer", "only what this user owns"}, {"pipeline_id", "integer", "only deals in this pipeline (and activities on them)"}}, H: s.listKPIs},
 		{Method: "GET", Path: "/api/v1/channel-quality", ID: "getChannelQuality", Summary: "Per original channel, the leads of a period followed to date: MQL rate, sales acceptance and top rejection reasons, opportunities, won, revenue, spend, CAC and ROI", Tag: "Reports", Resp: ChannelQualityResponse{},
 			Query: []param{{"period", "string", "week, month, quarter (default) or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, H: s.getChannelQuality},
 		{Method: "GET", Path: "/api/v1/attribution", ID: "getAttribution", Summary: "Revenue of the deals won in a period shared among channels by an attribution model, with each deal's touch path", Tag: "Reports", Resp: insight.Attribution{},
@@ -216,6 +222,14 @@ func (s *Server) listKPIs(w http.ResponseWriter, r *http.Request, a platform.Act
 	if err != nil {
 		return nil, err
 	}
-	items, err := insight.Compute(r.Context(), s.DB.Reader(), ws, p)
-	return KPIResponse{Period: p, Items: items}, err
+	f := insight.KPIFilter{Channel: r.URL.Query().Get("channel")}
+	if err := queryInts(r, "campaign_id", &f.CampaignID, "team_id", &f.TeamID, "owner_id", &f.OwnerID, "pipeline_id", &f.PipelineID); err != nil {
+		return nil, err
+	}
+	items, err := insight.ComputeFiltered(r.Context(), s.DB.Reader(), ws, p, f)
+	resp := KPIResponse{Period: p, Items: items}
+	if !f.Empty() {
+		resp.Filter, resp.FilterFormula = &f, insight.FilterFormula
+	}
+	return resp, err
 }

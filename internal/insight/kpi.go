@@ -71,54 +71,69 @@ type KPI struct {
 	Formula string  `json:"formula" doc:"how the figure is computed, in English"`
 	// Of is the denominator of a ratio (0 when not a ratio or empty).
 	Of float64 `json:"of,omitempty"`
+	// Unfiltered is set when the filter asked for does not narrow this
+	// figure (e.g. a pipeline for new contacts; CAC and LTV for any filter).
+	Unfiltered bool `json:"unfiltered,omitempty"`
 }
 
 type def struct {
 	key, unit, formula string
 	// query counts in [from, to); for ratios a second query is the denominator.
 	num, den string
+	// on is what the query counts (contacts, lifecycle, deals, activities),
+	// which says how a filter narrows it.
+	on string
 }
 
 // defs are the KPIs defined once. Each query takes (workspace, from, to).
 var defs = []def{
 	{key: "new_contacts", unit: "count", formula: "contacts created in the period",
-		num: `SELECT COUNT(*) FROM contacts WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`},
+		num: `SELECT COUNT(*) FROM contacts WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`, on: "contacts"},
 	{key: "new_mqls", unit: "count", formula: "contacts that became MQL in the period (each once)",
-		num: `SELECT COUNT(DISTINCT contact_id) FROM lifecycle_history WHERE workspace_id = ? AND to_stage = 'mql' AND at >= ? AND at < ?`},
+		num: `SELECT COUNT(DISTINCT contact_id) FROM lifecycle_history WHERE workspace_id = ? AND to_stage = 'mql' AND at >= ? AND at < ?`, on: "lifecycle"},
 	{key: "new_sqls", unit: "count", formula: "contacts sales accepted (became SQL) in the period",
-		num: `SELECT COUNT(DISTINCT contact_id) FROM lifecycle_history WHERE workspace_id = ? AND to_stage = 'sql' AND at >= ? AND at < ?`},
+		num: `SELECT COUNT(DISTINCT contact_id) FROM lifecycle_history WHERE workspace_id = ? AND to_stage = 'sql' AND at >= ? AND at < ?`, on: "lifecycle"},
 	{key: "mql_to_sql", unit: "ratio", formula: "SQLs ÷ MQLs in the period",
 		num: `SELECT COUNT(DISTINCT contact_id) FROM lifecycle_history WHERE workspace_id = ? AND to_stage = 'sql' AND at >= ? AND at < ?`,
-		den: `SELECT COUNT(DISTINCT contact_id) FROM lifecycle_history WHERE workspace_id = ? AND to_stage = 'mql' AND at >= ? AND at < ?`},
+		den: `SELECT COUNT(DISTINCT contact_id) FROM lifecycle_history WHERE workspace_id = ? AND to_stage = 'mql' AND at >= ? AND at < ?`, on: "lifecycle"},
 	{key: "deals_created", unit: "count", formula: "deals created in the period (商談数)",
-		num: `SELECT COUNT(*) FROM deals WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`},
+		num: `SELECT COUNT(*) FROM deals WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`, on: "deals"},
 	{key: "deals_won", unit: "count", formula: "deals won in the period",
-		num: `SELECT COUNT(*) FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`},
+		num: `SELECT COUNT(*) FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`, on: "deals"},
 	{key: "win_rate", unit: "ratio", formula: "deals won ÷ deals won or lost in the period",
 		num: `SELECT COUNT(*) FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`,
-		den: `SELECT COUNT(*) FROM deals WHERE workspace_id = ? AND status IN ('won', 'lost') AND closed_at >= ? AND closed_at < ?`},
+		den: `SELECT COUNT(*) FROM deals WHERE workspace_id = ? AND status IN ('won', 'lost') AND closed_at >= ? AND closed_at < ?`, on: "deals"},
 	{key: "calls", unit: "count", formula: "calls logged in the period (架電数)",
-		num: `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND kind = 'call' AND occurred_at >= ? AND occurred_at < ?`},
+		num: `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND kind = 'call' AND occurred_at >= ? AND occurred_at < ?`, on: "activities"},
 	{key: "connect_rate", unit: "ratio", formula: "calls that reached the person (担当者接続 or アポ獲得) ÷ calls (通電率)",
 		num: `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND kind = 'call' AND call_outcome IN ('connected', 'appointment') AND occurred_at >= ? AND occurred_at < ?`,
-		den: `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND kind = 'call' AND occurred_at >= ? AND occurred_at < ?`},
+		den: `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND kind = 'call' AND occurred_at >= ? AND occurred_at < ?`, on: "activities"},
 	{key: "appointments", unit: "count", formula: "calls with the outcome アポ獲得 in the period (アポ数)",
-		num: `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND kind = 'call' AND call_outcome = 'appointment' AND occurred_at >= ? AND occurred_at < ?`},
+		num: `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND kind = 'call' AND call_outcome = 'appointment' AND occurred_at >= ? AND occurred_at < ?`, on: "activities"},
 }
 
 // Compute returns every KPI for a period, revenue and average deal size
 // last (converted to the base currency at each deal's close date).
 func Compute(ctx context.Context, q db.Querier, w platform.Workspace, p Period) ([]KPI, error) {
+	return ComputeFiltered(ctx, q, w, p, KPIFilter{})
+}
+
+// ComputeFiltered is Compute narrowed by a filter. A figure the filter does
+// not fully apply to (see FilterFormula) is computed as far as it applies
+// and marked Unfiltered.
+func ComputeFiltered(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) ([]KPI, error) {
 	from, to := db.Millis(p.From), db.Millis(p.To)
 	out := make([]KPI, 0, len(defs)+2)
 	for _, d := range defs {
 		var num, den float64
-		if err := q.QueryRowContext(ctx, d.num, w.ID, from, to).Scan(&num); err != nil {
+		cond, cargs, applies := f.cond(d.on, w.ID)
+		args := append([]any{w.ID, from, to}, cargs...)
+		if err := q.QueryRowContext(ctx, d.num+cond, args...).Scan(&num); err != nil {
 			return nil, fmt.Errorf("insight %s: %w", d.key, err)
 		}
-		k := KPI{Key: d.key, Unit: d.unit, Formula: d.formula, Value: num}
+		k := KPI{Key: d.key, Unit: d.unit, Formula: d.formula, Value: num, Unfiltered: !applies}
 		if d.den != "" {
-			if err := q.QueryRowContext(ctx, d.den, w.ID, from, to).Scan(&den); err != nil {
+			if err := q.QueryRowContext(ctx, d.den+cond, args...).Scan(&den); err != nil {
 				return nil, fmt.Errorf("insight %s: %w", d.key, err)
 			}
 			k.Of, k.Value = den, 0
@@ -128,8 +143,9 @@ func Compute(ctx context.Context, q db.Querier, w platform.Workspace, p Period) 
 		}
 		out = append(out, k)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT amount, currency, closed_at FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`,
-		w.ID, from, to)
+	dcond, dargs, _ := f.cond("deals", w.ID)
+	rows, err := q.QueryContext(ctx, `SELECT amount, currency, closed_at FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`+dcond,
+		append([]any{w.ID, from, to}, dargs...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -169,12 +185,12 @@ func Compute(ctx context.Context, q db.Querier, w platform.Workspace, p Period) 
 	if err != nil {
 		return nil, err
 	}
-	cur := w.BaseCurrency
+	cur, whole := w.BaseCurrency, !f.Empty()
 	out = append(out,
-		KPI{Key: "cac", Unit: "money", Value: platform.FromMinor(e.CAC, cur), Of: float64(e.NewCustomers),
+		KPI{Key: "cac", Unit: "money", Value: platform.FromMinor(e.CAC, cur), Of: float64(e.NewCustomers), Unfiltered: whole,
 			Formula: "(marketing spend + sales cost of the months starting in the period) ÷ new-business deals won in the period"},
-		KPI{Key: "ltv", Unit: "money", Value: platform.FromMinor(e.LTV, cur),
+		KPI{Key: "ltv", Unit: "money", Value: platform.FromMinor(e.LTV, cur), Unfiltered: whole,
 			Formula: "ARPA (average yearly value of new-business deals won in the last 12 months) × lifetime (1 ÷ (1 − renewal rate), at most 10 years; 1 year without renewal history)"},
-		KPI{Key: "ltv_to_cac", Unit: "multiple", Value: e.LTVToCAC, Formula: "LTV ÷ CAC"})
+		KPI{Key: "ltv_to_cac", Unit: "multiple", Value: e.LTVToCAC, Formula: "LTV ÷ CAC", Unfiltered: whole})
 	return out, nil
 }

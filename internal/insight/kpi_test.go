@@ -2,6 +2,7 @@ package insight_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -121,6 +122,143 @@ func TestCompute_CountsEachFigureOnceForThePeriod(t *testing.T) {
 		for _, k := range ks {
 			if k.Value != 0 {
 				t.Errorf("last month's %s = %v", k.Key, k.Value)
+			}
+		}
+	})
+}
+
+// Two reps in two teams, three contacts from two channels (one in a
+// campaign), deals in two pipelines and a few calls: each filter narrows
+// every figure it applies to, and marks the others.
+func TestComputeFiltered_NarrowsEachFigureByChannelCampaignTeamOwnerAndPipeline(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 10, 3, 0, 0, 0, time.UTC)
+		fc := clock.NewFake(t0)
+		if err := platform.EnsureWorkspace(ctx, d, 1, "T", t0); err != nil {
+			t.Fatal(err)
+		}
+		cs := crm.New(d, fc)
+		if err := cs.EnsureDefaults(ctx, 1, "ja"); err != nil {
+			t.Fatal(err)
+		}
+		admin := platform.Actor{WorkspaceID: 1, Role: platform.RoleAdmin, Kind: platform.ActorCLI}
+		var reps []platform.User
+		var teams []int64
+		for i, name := range []string{"A", "B"} {
+			tm, err := platform.SaveTeam(ctx, d, admin, 0, platform.NewTeam{Name: "T" + name, Function: "sales"}, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := platform.CreateUser(ctx, d, admin, platform.NewUser{Email: fmt.Sprintf("r%d@x.jp", i), Name: name, Role: platform.RoleSales, TeamID: tm.ID}, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reps, teams = append(reps, u), append(teams, tm.ID)
+		}
+		a, b := reps[0].ID, reps[1].ID
+		sys := platform.System(1)
+		contact := func(email string, owner int64, channel string) int64 {
+			c, err := cs.CreateContact(ctx, sys, crm.ContactInput{Email: &email, OwnerID: &owner, OriginalChannel: &channel})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}
+		c1, c2, c3 := contact("c1@x.jp", a, "email"), contact("c2@x.jp", a, "organic_search"), contact("c3@x.jp", b, "email")
+		mql, sql := platform.StageMQL, platform.StageSQL
+		for _, s := range []struct {
+			id    int64
+			stage platform.Stage
+		}{{c1, mql}, {c3, mql}, {c1, sql}} {
+			if _, err := cs.UpdateContact(ctx, sys, s.id, crm.ContactInput{LifecycleStage: &s.stage}, platform.Cause{Kind: "rule"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := d.Write(ctx, "test", func(tx *db.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO campaigns (workspace_id, id, name, kind, created_at, updated_at) VALUES (1, 7, 'K', 'webinar', 0, 0)`); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO campaign_members (workspace_id, campaign_id, contact_id, status, added_at, updated_at) VALUES (1, 7, ?, 'attended', 0, 0)`, c3)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ps, _ := cs.Pipelines(ctx, d.Reader(), 1)
+		p1 := ps[0]
+		p2, err := cs.SavePipeline(ctx, admin, 0, crm.PipelineInput{Name: "更新", Stages: []crm.PipelineStage{{Name: "提案", Probability: 50}, {Name: "受注", Kind: "won"}, {Name: "失注", Kind: "lost"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deal := func(owner, contact int64, p crm.Pipeline, amount float64, end int) int64 {
+			dl, err := cs.CreateDeal(ctx, sys, crm.DealInput{Name: new("d"), OwnerID: &owner, Amount: &amount, PipelineID: &p.ID, Contacts: &[]crm.DealContact{{ContactID: contact}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := crm.DealInput{StageID: &p.Stages[len(p.Stages)-end].ID}
+			if end == 1 {
+				in.LostReason = new("価格")
+			}
+			if _, err := cs.UpdateDeal(ctx, sys, dl.ID, in); err != nil {
+				t.Fatal(err)
+			}
+			return dl.ID
+		}
+		deal(a, c1, p1, 100000, 2)
+		d2 := deal(b, c3, p2, 200000, 2)
+		deal(a, c2, p1, 50000, 1)
+		for _, c := range []struct {
+			owner, contact, deal int64
+			outcome              string
+		}{{a, c1, 0, "connected"}, {a, c1, 0, "no_answer"}, {b, c3, d2, "appointment"}} {
+			in := crm.ActivityInput{Kind: new("call"), OwnerID: &c.owner, ContactID: &c.contact, CallOutcome: &c.outcome}
+			if c.deal != 0 {
+				in.DealID = &c.deal
+			}
+			if _, err := cs.LogActivity(ctx, sys, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w, _ := platform.GetWorkspace(ctx, d.Reader(), 1)
+		p, _ := insight.PeriodOf(w, "month", 0, t0)
+		cases := []struct {
+			name string
+			f    insight.KPIFilter
+			want map[string]float64
+			// unfiltered lists the figures the filter does not narrow.
+			unfiltered []string
+		}{
+			{"owner A", insight.KPIFilter{OwnerID: a}, map[string]float64{"new_contacts": 2, "new_mqls": 1, "new_sqls": 1, "deals_created": 2, "deals_won": 1,
+				"win_rate": 0.5, "revenue": 100000, "calls": 2, "connect_rate": 0.5, "appointments": 0}, []string{"cac", "ltv"}},
+			{"team of B", insight.KPIFilter{TeamID: teams[1]}, map[string]float64{"new_contacts": 1, "new_mqls": 1, "new_sqls": 0, "deals_created": 1, "deals_won": 1,
+				"revenue": 200000, "calls": 1, "appointments": 1}, nil},
+			{"channel email", insight.KPIFilter{Channel: "email"}, map[string]float64{"new_contacts": 2, "new_mqls": 2, "new_sqls": 1, "deals_created": 2, "deals_won": 2,
+				"revenue": 300000, "calls": 3}, nil},
+			{"campaign", insight.KPIFilter{CampaignID: 7}, map[string]float64{"new_contacts": 1, "new_mqls": 1, "deals_created": 1, "revenue": 200000, "calls": 1, "appointments": 1}, nil},
+			{"pipeline 2", insight.KPIFilter{PipelineID: p2.ID}, map[string]float64{"new_contacts": 3, "deals_created": 1, "deals_won": 1, "revenue": 200000, "calls": 1},
+				[]string{"new_contacts", "new_mqls", "cac"}},
+		}
+		for _, c := range cases {
+			ks, err := insight.ComputeFiltered(ctx, d.Reader(), w, p, c.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]insight.KPI{}
+			for _, k := range ks {
+				got[k.Key] = k
+			}
+			for key, want := range c.want {
+				if v := got[key].Value; v < want-1e-9 || v > want+1e-9 {
+					t.Errorf("%s: %s = %v, want %v", c.name, key, v, want)
+				}
+			}
+			for _, key := range c.unfiltered {
+				if !got[key].Unfiltered {
+					t.Errorf("%s: %s is not marked as not narrowed by the filter", c.name, key)
+				}
+			}
+			if got["deals_won"].Unfiltered || got["calls"].Unfiltered {
+				t.Errorf("%s: deal and call figures are marked unfiltered", c.name)
 			}
 		}
 	})

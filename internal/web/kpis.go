@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/i18n"
 	"github.com/ryorin/ryorin/internal/insight"
+	"github.com/ryorin/ryorin/internal/marketing/campaigns"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -18,6 +20,12 @@ type KPIPage struct {
 	Before       map[string]insight.KPI
 	Offset       int
 	Currency     string
+	Filter       insight.KPIFilter
+	FilterHow    string
+	Channels     []platform.Channel
+	Campaigns    []campaigns.Campaign
+	Teams        []platform.Team
+	Pipelines    []crm.Pipeline
 }
 
 // Show formats a KPI value by its unit.
@@ -65,10 +73,30 @@ func (s *Server) kpis(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	if data.Prev, err = insight.PeriodOf(ws, data.Period.Name, data.Offset+1, c.Now); err != nil {
 		return err
 	}
-	if data.Items, err = insight.Compute(ctx, s.DB.Reader(), ws, data.Period); err != nil {
+	q := r.URL.Query()
+	data.Filter = insight.KPIFilter{Channel: q.Get("channel")}
+	data.Filter.CampaignID, _ = strconv.ParseInt(q.Get("campaign_id"), 10, 64)
+	data.Filter.TeamID, _ = strconv.ParseInt(q.Get("team_id"), 10, 64)
+	data.Filter.OwnerID, _ = strconv.ParseInt(q.Get("owner_id"), 10, 64)
+	data.Filter.PipelineID, _ = strconv.ParseInt(q.Get("pipeline_id"), 10, 64)
+	data.FilterHow = insight.FilterFormula
+	rd := s.DB.Reader()
+	if data.Channels, err = platform.ListChannels(ctx, rd, ws.ID); err != nil {
 		return err
 	}
-	before, err := insight.Compute(ctx, s.DB.Reader(), ws, data.Prev)
+	if data.Campaigns, err = s.Campaigns.List(ctx, rd, ws.ID); err != nil {
+		return err
+	}
+	if data.Teams, err = platform.ListTeams(ctx, rd, ws.ID); err != nil {
+		return err
+	}
+	if data.Pipelines, err = s.CRM.Pipelines(ctx, rd, ws.ID); err != nil {
+		return err
+	}
+	if data.Items, err = insight.ComputeFiltered(ctx, rd, ws, data.Period, data.Filter); err != nil {
+		return err
+	}
+	before, err := insight.ComputeFiltered(ctx, rd, ws, data.Prev, data.Filter)
 	if err != nil {
 		return err
 	}
