@@ -226,10 +226,17 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	a.Sales = sales.New(d, cfg.Clock, a.Lead, a.Notifier)
 	a.Sales.CRM = a.CRM
 	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
-		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys})
+		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys,
+		Mailer: a.Mailer})
 	if err != nil {
 		return nil, err
 	}
+	// Reports emailed on a schedule: checked every 15 minutes, each period
+	// claimed with its mails in one transaction.
+	a.Jobs.Every("reports.schedule", 15*time.Minute, func(ctx context.Context, j platform.Job) error {
+		_, err := a.Web.SendScheduledReports(ctx, j.WorkspaceID)
+		return err
+	})
 	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
 		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys})
 	return a, nil

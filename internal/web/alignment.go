@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -34,6 +35,13 @@ type AlignmentPage struct {
 	DefChange []lead.Definition
 	Won, Lost []insight.ClosedDeal
 	Currency  string
+	// Schedules are the emailed copies of this report (admins and managers).
+	Schedules   []insight.ReportSchedule
+	MaySchedule bool
+	// Mail is set when the page is rendered as an email; Link is the full
+	// report's address then.
+	Mail bool
+	Link string
 }
 
 // CampaignResult is a campaign that ran in the period with its results.
@@ -76,10 +84,26 @@ func (s *Server) alignmentReport(w http.ResponseWriter, r *http.Request, c *rctx
 	if v := q.Get("offset"); v != "" {
 		off, _ = strconv.Atoi(v)
 	}
+	data, err := s.alignmentData(ctx, c, ws, kind, off)
+	if err != nil {
+		return err
+	}
+	if c.Actor.Is(platform.RoleAdmin, platform.RoleManager) {
+		data.MaySchedule = true
+		if data.Schedules, err = insight.ListSchedules(ctx, s.DB.Reader(), ws.ID); err != nil {
+			return err
+		}
+	}
+	return s.show(w, c, "reports_alignment", data)
+}
+
+// alignmentData gathers the alignment report of the period kind (week or
+// month) off periods back, as c's user sees it.
+func (s *Server) alignmentData(ctx context.Context, c *rctx, ws platform.Workspace, kind string, off int) (*AlignmentPage, error) {
 	p, err := insight.PeriodOf(ws, kind, off, c.Now)
 	if err != nil {
 		if p, err = insight.PeriodOf(ws, kind, 1, c.Now); err != nil {
-			return err
+			return nil, err
 		}
 		off = 1
 	}
@@ -88,15 +112,15 @@ func (s *Server) alignmentReport(w http.ResponseWriter, r *http.Request, c *rctx
 	data.Tab = "alignment"
 	all, err := insight.Compute(ctx, s.DB.Reader(), ws, p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	prev, err := insight.PeriodOf(ws, kind, off+1, c.Now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	before, err := insight.Compute(ctx, s.DB.Reader(), ws, prev)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, k := range before {
 		data.Before[k.Key] = k
@@ -112,34 +136,34 @@ func (s *Server) alignmentReport(w http.ResponseWriter, r *http.Request, c *rctx
 	pl := insight.NewPlanner(s.DB, s.Clock)
 	plans, err := pl.List(ctx, s.DB.Reader(), ws)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, x := range plans {
 		if x.Status == "active" && !c.Now.Before(x.Period.From) && c.Now.Before(x.Period.To) {
 			pace, err := insight.PaceOf(ctx, s.DB.Reader(), ws, x, c.Now)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			data.Pace = &pace
 			break
 		}
 	}
 	if data.Funnel, err = insight.FunnelByCohort(ctx, s.DB.Reader(), ws, 3, "", c.Now); err != nil {
-		return err
+		return nil, err
 	}
 	if data.Channels, err = insight.ChannelQualityOf(ctx, s.DB.Reader(), ws, p); err != nil {
-		return err
+		return nil, err
 	}
 	cs, err := s.Campaigns.List(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	from, to := p.From.In(c.Loc).Format(time.DateOnly), p.To.In(c.Loc).Format(time.DateOnly)
 	for _, x := range cs {
 		if (x.StartsOn == "" || x.StartsOn < to) && (x.EndsOn == "" || x.EndsOn >= from) && x.Status != "planned" && x.Status != "cancelled" {
 			res, err := s.Campaigns.ResultsOf(ctx, s.DB.Reader(), ws, x.ID)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			data.Campaigns = append(data.Campaigns, CampaignResult{C: x, R: res})
 		}
@@ -147,7 +171,7 @@ func (s *Server) alignmentReport(w http.ResponseWriter, r *http.Request, c *rctx
 	if s.Lead != nil {
 		rows, err := s.Lead.SLAReport(ctx, s.DB.Reader(), c.Actor.WorkspaceID, p.From, p.To, "owner")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i := range rows {
 			if rows[i].Key == "total" {
@@ -156,20 +180,20 @@ func (s *Server) alignmentReport(w http.ResponseWriter, r *http.Request, c *rctx
 		}
 		rs, err := s.Lead.Reasons(ctx, c.Actor.WorkspaceID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, x := range rs {
 			data.Reasons[x.Key] = x.Label(string(c.Lang))
 		}
 		if data.Voices, _, _, err = s.Lead.Feed(ctx, s.DB.Reader(), c.Actor.WorkspaceID, lead.FeedQuery{Kind: "voice", From: p.From, To: p.To, Limit: 6}); err != nil {
-			return err
+			return nil, err
 		}
 		if data.Rejected, _, _, err = s.Lead.Feed(ctx, s.DB.Reader(), c.Actor.WorkspaceID, lead.FeedQuery{Kind: "rejected", From: p.From, To: p.To, Limit: 6}); err != nil {
-			return err
+			return nil, err
 		}
 		defs, err := s.Lead.List(ctx, c.Actor.WorkspaceID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, d := range defs {
 			if d.ActivatedAt != nil && !d.ActivatedAt.Before(p.From) && d.ActivatedAt.Before(p.To) {
@@ -179,7 +203,7 @@ func (s *Server) alignmentReport(w http.ResponseWriter, r *http.Request, c *rctx
 	}
 	news, err := s.CRM.ListNews(ctx, s.DB.Reader(), c.Actor.WorkspaceID, nil, 50)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, n := range news {
 		if !n.At.Before(p.From) && n.At.Before(p.To) {
@@ -188,14 +212,14 @@ func (s *Server) alignmentReport(w http.ResponseWriter, r *http.Request, c *rctx
 	}
 	comps, err := s.CRM.Competitors(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, x := range comps {
 		data.CompNames[x.ID] = x.Name
 	}
 	closed, err := insight.DealsClosed(ctx, s.DB.Reader(), c.Actor.WorkspaceID, p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, d := range closed {
 		if d.Status == "won" {
@@ -204,5 +228,5 @@ func (s *Server) alignmentReport(w http.ResponseWriter, r *http.Request, c *rctx
 			data.Lost = append(data.Lost, d)
 		}
 	}
-	return s.show(w, c, "reports_alignment", data)
+	return data, nil
 }

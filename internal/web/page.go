@@ -221,6 +221,7 @@ var funcs = template.FuncMap{
 	"sub":     func(a, b int) int { return a - b },
 	"add":     func(a, b int) int { return a + b },
 	"add64":   func(a, b int64) int64 { return a + b },
+	"ints":    func(v ...int) []int { return v },
 	"mod":     func(a, b int) int { return a % b },
 	// roundf rounds a float to the nearest whole number.
 	"roundf": func(x float64) int64 { return int64(math.Round(x)) },
@@ -253,6 +254,9 @@ func (s *Server) parse() error {
 		layout := "templates/_layout.html"
 		if strings.HasSuffix(name, "_public") || strings.HasPrefix(name, "login") || name == "setup" {
 			layout = "templates/_auth.html"
+		}
+		if strings.HasPrefix(name, "mail_") {
+			layout = "templates/_email.html" // an email: inline styles, no script
 		}
 		if strings.HasPrefix(name, "quote_doc") {
 			layout = "templates/_print.html" // a document to print: no app shell

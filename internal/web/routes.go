@@ -87,6 +87,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /deals/{id}", s.signedIn(s.updateDeal))
 	m.HandleFunc("POST /deals/{id}/move", s.signedIn(s.moveDeal))
 	m.HandleFunc("POST /deals/{id}/forecast", s.signedIn(s.setForecastCategory))
+	m.HandleFunc("POST /reports/alignment/schedules", s.signedIn(s.saveReportSchedule))
+	m.HandleFunc("POST /reports/alignment/schedules/{id}/delete", s.signedIn(s.deleteReportSchedule))
 	m.HandleFunc("GET /forecast", s.signedIn(s.forecastPage))
 	m.HandleFunc("POST /deals/{id}/activities", s.signedIn(s.logDealActivity))
 

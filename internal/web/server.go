@@ -53,6 +53,7 @@ type Deps struct {
 	Email         *email.Service     // optional: email campaigns and their public links
 	Campaigns     *campaigns.Service // made from DB and Clock when not given
 	Journeys      *journeys.Service  // optional: nurture journeys
+	Mailer        *platform.Mailer   // optional: reports emailed on a schedule
 	Log           *slog.Logger
 	Workspace     int64
 	SecureCookies bool
