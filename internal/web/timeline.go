@@ -133,6 +133,13 @@ func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) Tim
 			it.Title = p.T("timeline.deal.won")
 		case "lost":
 			it.Title = p.T("timeline.deal.lost", "reason", str("lost_reason"))
+		case "renewal_created":
+			it.Title = p.T("timeline.deal.renewal_created", "name", str("name"))
+			it.Detail = p.T("renewal.date", "date", p.Date(str("date")))
+			if e.RefID != 0 {
+				it.Link, it.LinkText = fmt.Sprintf("/deals/%d", e.RefID), p.T("renewals.renewal_deal")
+			}
+			return it
 		default:
 			it.Title = e.Kind
 		}
@@ -185,6 +192,16 @@ func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) Tim
 		}
 		if e.DealID != 0 && ver > 0 {
 			it.Link, it.LinkText = fmt.Sprintf("/deals/%d/quotes/%d", e.DealID, int(ver)), p.T("quotes.title")
+		}
+	case "issue":
+		it.Group, it.Icon = "activity", "flag"
+		status := func(k string) string { return p.T("issue.status." + str(k)) }
+		it.Title = p.T("timeline."+e.Kind, "subject", str("subject"), "from", status("from"), "to", status("to"))
+		if sub == "opened" {
+			it.Detail = p.T("issue.category."+str("category")) + " · " + p.T("issue.priority."+str("priority"))
+		}
+		if e.RefID != 0 {
+			it.Link, it.LinkText = fmt.Sprintf("/issues/%d", e.RefID), p.T("issue.singular")
 		}
 	case "journey":
 		it.Group, it.Icon = "event", "mkt"

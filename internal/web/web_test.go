@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"context"
 	"io"
 	"net/http"
@@ -188,7 +189,13 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 			"visit_to_lead": {"2"}, "lead_to_mql": {"50"}, "mql_to_sql": {"50"}, "sql_to_opportunity": {"50"}, "opportunity_to_won": {"25"}}); at != "/reports/plans/1" {
 			t.Fatalf("create plan went to %q", at)
 		}
-		segPages := []string{"/segments", "/segments/new", "/segments/1", "/lists/1", "/campaigns/1", "/campaigns/1?edit=1", "/reports/plans", "/reports/plans/1"}
+		// A customer issue and a renewal for the after-sale pages.
+		if code, body, at := e.post("/issues", url.Values{"subject": {"請求書の誤り"}, "contact_id": {"1"}, "priority": {"high"}, "category": {"trouble"}, "back": {"/contacts/1"}}); code != 200 || at != "/issues/1" {
+			t.Fatalf("create issue: %d at %s %.300s", code, at, body)
+		}
+		renewed := wonRecurringDeal(t, e, co.ID, ct.ID)
+		segPages := []string{"/renewals", "/renewals?days=180", "/issues", "/issues?status=resolved&priority=urgent&owner_id=1", "/issues?status=bogus", "/issues/1",
+			fmt.Sprintf("/deals/%d", renewed.ID), fmt.Sprintf("/deals/%d", renewed.ID+1), "/segments", "/segments/new", "/segments/1", "/lists/1", "/campaigns/1", "/campaigns/1?edit=1", "/reports/plans", "/reports/plans/1"}
 		pages := []string{"/", "/contacts", "/contacts?q=鈴木&col=email&col=phone&col=title&col=channel&col=created", "/contacts/new",
 			"/contacts/1", "/contacts/1?edit=1", "/contacts/1?tl=sales", "/companies", "/companies/1", "/deals", "/deals/board",
 			"/deals/1", "/deals/1?lose=6", "/search?q=鈴木", "/notifications", "/deals/new?contact_id=1", "/companies/new", "/companies/1?edit=1", "/deals/1?edit=1", "/companies?col=corporate_number&col=created&col=last_activity&col=employees", "/deals?col=type&col=recurring&col=created&col=last_activity&col=amount", "/leads", "/leads/sla?by=channel", "/leads/definitions", "/leads/definitions/1", "/leads/definitions/new", "/leads/feedback", "/leads/settings", "/duplicates", "/competitors", "/competitors/1", "/reports", "/reports?period=quarter&offset=1",
