@@ -148,7 +148,9 @@ func (p *IssuesPage) Customer(x sales.CustomerIssue) string {
 }
 
 // Unresolved is the number of issues not resolved yet.
-func (p *IssuesPage) Unresolved() int { return p.Counts["open"] + p.Counts["in_progress"] + p.Counts["waiting"] }
+func (p *IssuesPage) Unresolved() int {
+	return p.Counts["open"] + p.Counts["in_progress"] + p.Counts["waiting"]
+}
 
 // FilterURL is the list's URL with one filter changed.
 func (p *IssuesPage) FilterURL(key, value string) string {

@@ -12,8 +12,8 @@ import (
 	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
-	"github.com/ryorin/ryorin/internal/sales"
 	"github.com/ryorin/ryorin/internal/privacy"
+	"github.com/ryorin/ryorin/internal/sales"
 )
 
 // contactColumns are the columns a user may show on the contacts list, in order.

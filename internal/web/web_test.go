@@ -1,8 +1,8 @@
 package web_test
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
