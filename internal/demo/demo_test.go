@@ -117,6 +117,21 @@ func TestLoad(t *testing.T) {
 			t.Errorf("deals whose amount differs from their quote's subtotal: %d", n)
 		}
 
+		// After the sale: last year's contracts renewing soon already have
+		// their renewal deal; issues in every status, owners told of them.
+		if n := q(t, d, `SELECT COUNT(*) FROM deal_renewals`); n < 1 {
+			t.Errorf("renewals created = %d", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM deals WHERE deal_type = 'renewal' AND status = 'won' AND recurring_amount > 0 AND id NOT IN (SELECT source_deal_id FROM deal_renewals)`); n < 1 {
+			t.Errorf("contracts still to renew = %d", n)
+		}
+		if n := q(t, d, `SELECT COUNT(DISTINCT status) FROM customer_issues`); n != 4 {
+			t.Errorf("issue statuses = %d, want 4", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM notifications WHERE kind = 'issue.opened'`); n < 1 {
+			t.Errorf("issue notifications = %d", n)
+		}
+
 		// Companies and contacts.
 		minCompanies, minContacts := int(250*scale), int(1800*scale)
 		if sum.Companies < minCompanies || sum.Contacts < minContacts {
