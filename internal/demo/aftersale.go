@@ -30,9 +30,9 @@ func (l *loader) loadAfterSale() error {
 		l.clk.Set(l.end.Add(-days(365) + days(float64(renewIn[i]))))
 		price := planPrice[c.plan][0] * 12
 		cur := "JPY"
-		name := c.short + " - 年間契約（前年度）"
+		name := c.short + " - 年間契約"
 		if c.en {
-			price, cur, name = planPrice[c.plan][1]*12, "USD", c.short+" - annual contract (last year)"
+			price, cur, name = planPrice[c.plan][1]*12, "USD", c.short+" - annual contract"
 		}
 		in := crm.DealInput{Name: &name, Type: ptr("renewal"), PipelineID: ptr(l.morePipeline.ID), StageID: ptr(won.ID), OwnerID: ptr(c.owner.u.ID),
 			CompanyID: ptr(c.id), Currency: ptr(cur), Amount: ptr(price), RecurringAmount: ptr(price), RecurringInterval: ptr("year"), TermMonths: ptr(12),
