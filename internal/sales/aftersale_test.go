@@ -2,6 +2,8 @@ package sales_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
 	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
 )
 
@@ -285,6 +288,51 @@ func TestIssues_BadInputNamesTheField(t *testing.T) {
 		}
 		if n := w.count(t, `SELECT COUNT(*) FROM customer_issues WHERE workspace_id = 1`); n != 0 {
 			t.Errorf("issues stored: %d", n)
+		}
+	})
+}
+
+func TestRenewals_ALeaversDealRenewsUnassignedAndARefusedOneHoldsUpNoOther(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		w := newWorld(t, d)
+		w.fc.Set(time.Date(2025, 5, 1, 10, 0, 0, 0, jst))
+		gone := w.wonRecurring(t, "退職者の案件", 1000, 12)
+		w.fc.Set(time.Date(2025, 5, 2, 10, 0, 0, 0, jst))
+		// A deal in a currency the CRM no longer accepts cannot be copied.
+		bad := w.wonRecurring(t, "壊れた案件", 1000, 12)
+		if err := d.Write(ctx, "test", func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE deals SET currency = 'XXX' WHERE workspace_id = 1 AND id = ?`, bad.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		w.fc.Set(time.Date(2025, 5, 3, 10, 0, 0, 0, jst))
+		fine := w.wonRecurring(t, "通常の案件", 1000, 12)
+		if err := d.Write(ctx, "test", func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE deals SET owner_id = ? WHERE workspace_id = 1 AND id = ?`, w.rep2.UserID, gone.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		inactive := false
+		if _, err := platform.UpdateUser(ctx, d, platform.CLI(1), w.rep2.UserID, platform.UserPatch{Active: &inactive}, w.fc.Now()); err != nil {
+			t.Fatal(err)
+		}
+		w.fc.Set(t0)
+		n, err := w.ss.CreateRenewals(ctx, 1, 100)
+		if n != 2 || err == nil || !strings.Contains(err.Error(), fmt.Sprintf("deal %d", bad.ID)) {
+			t.Fatalf("run: %d %v", n, err)
+		}
+		for _, src := range []crm.Deal{gone, fine} {
+			l, _ := w.ss.RenewalLinkOf(ctx, d.Reader(), 1, src.ID)
+			if l.RenewedBy == 0 {
+				t.Fatalf("%s not renewed", src.Name)
+			}
+			rd, _ := w.cs.GetDeal(ctx, d.Reader(), w.mgr, l.RenewedBy)
+			if want := map[int64]int64{gone.ID: 0, fine.ID: w.rep.UserID}[src.ID]; rd.OwnerID != want {
+				t.Errorf("%s renewal owner %d, want %d", src.Name, rd.OwnerID, want)
+			}
 		}
 	})
 }

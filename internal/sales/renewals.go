@@ -92,6 +92,10 @@ func (s *Service) CreateRenewals(ctx context.Context, ws int64, limit int) (int,
 	horizon := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, st.RenewalLeadDays)
 	created := 0
 	var after int64
+	// A deal the CRM refuses to copy (say, a custom property made required
+	// since) must not hold up the others: it is reported after the run and
+	// tried again on the next one.
+	var refused error
 	for created < limit {
 		ids, last, err := s.renewalCandidates(ctx, ws, after, loc, horizon)
 		if err != nil {
@@ -102,6 +106,10 @@ func (s *Service) CreateRenewals(ctx context.Context, ws int64, limit int) (int,
 				break
 			}
 			ok, err := s.renew(ctx, ws, id, loc)
+			if k := errs.KindOf(err); err != nil && (k == errs.Invalid || k == errs.Unprocessable || k == errs.Conflict) {
+				refused = errors.Join(refused, fmt.Errorf("sales.CreateRenewals: deal %d: %w", id, err))
+				continue
+			}
 			if err != nil {
 				return created, err
 			}
@@ -114,7 +122,7 @@ func (s *Service) CreateRenewals(ctx context.Context, ws int64, limit int) (int,
 		}
 		after = last
 	}
-	return created, nil
+	return created, refused
 }
 
 // renewalCandidates reads one batch of won recurring deals not yet renewed
@@ -178,17 +186,34 @@ func (s *Service) renew(ctx context.Context, ws, sourceID int64, loc *time.Locat
 		date := at.Format(time.DateOnly)
 		lang := i18n.JA
 		if src.OwnerID != 0 {
-			if u, err := platform.GetUser(ctx, tx, ws, src.OwnerID); err == nil {
-				if l, ok := i18n.Parse(u.Locale); ok {
-					lang = l
-				}
+			u, err := platform.GetUser(ctx, tx, ws, src.OwnerID)
+			if err != nil {
+				return err
+			}
+			if l, ok := i18n.Parse(u.Locale); ok {
+				lang = l
+			}
+			if !u.Active {
+				src.OwnerID = 0 // the rep has left: the renewal waits unassigned on /renewals
+			}
+		}
+		// The renewal keeps the source's custom properties that are still
+		// defined (a required one added since is then usually there too).
+		defs, err := s.CRM.Properties(ctx, tx, ws, "deal")
+		if err != nil {
+			return err
+		}
+		props := map[string]any{}
+		for _, d := range defs {
+			if v, ok := src.Props[d.Key]; ok && v != nil {
+				props[d.Key] = v
 			}
 		}
 		typ, amount, name := "renewal", TermValue(src), i18n.T(lang, "renewal.deal_name", "name", src.Name, "date", date)
 		contacts := append([]crm.DealContact{}, src.Contacts...)
 		in := crm.DealInput{Name: &name, Type: &typ, PipelineID: &src.PipelineID, CompanyID: &src.CompanyID, OwnerID: &src.OwnerID,
 			Amount: &amount, Currency: &src.Currency, RecurringAmount: &src.RecurringAmount, RecurringInterval: &src.RecurringInterval,
-			TermMonths: &src.TermMonths, CloseDate: &date, Contacts: &contacts}
+			TermMonths: &src.TermMonths, CloseDate: &date, Contacts: &contacts, Props: props}
 		rd, err := s.CRM.CreateDealTx(ctx, tx, sys, in)
 		if err != nil {
 			return err
