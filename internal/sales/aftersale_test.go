@@ -81,22 +81,30 @@ func TestRenewals_CreatedOnceAheadOfTimeWithTaskAndNotification(t *testing.T) {
 		later := w.wonRecurring(t, "クラウド利用", 10000, 0)
 		w.fc.Set(t0) // 2026-04-01: 61 days before the first renewal, 153 before the second
 
-		n, err := w.ss.CreateRenewals(ctx, 1, 100)
-		if err != nil || n != 1 {
-			t.Fatalf("first run: %d %v", n, err)
-		}
-		// Reruns (and two runs at once) create nothing more.
+		// Three runs at once, then a rerun: one renewal in all.
 		var wg sync.WaitGroup
+		var mu sync.Mutex
+		total := 0
 		for range 3 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if n, err := w.ss.CreateRenewals(ctx, 1, 100); err != nil || n != 0 {
-					t.Errorf("rerun: %d %v", n, err)
+				n, err := w.ss.CreateRenewals(ctx, 1, 100)
+				if err != nil {
+					t.Errorf("concurrent run: %v", err)
 				}
+				mu.Lock()
+				total += n
+				mu.Unlock()
 			}()
 		}
 		wg.Wait()
+		if total != 1 {
+			t.Fatalf("concurrent runs created %d", total)
+		}
+		if n, err := w.ss.CreateRenewals(ctx, 1, 100); err != nil || n != 0 {
+			t.Fatalf("rerun: %d %v", n, err)
+		}
 		if got := w.count(t, `SELECT COUNT(*) FROM deals WHERE workspace_id = 1 AND deal_type = 'renewal'`); got != 1 {
 			t.Fatalf("renewal deals: %d", got)
 		}
