@@ -72,8 +72,11 @@ func TestAfterSaleUI_RenewalLinksAndAnIssueOpenUntilResolved(t *testing.T) {
 		if _, body := e.get("/renewals"); !strings.Contains(body, `data-status="open"`) || !strings.Contains(body, "株式会社リピート") {
 			t.Errorf("renewals list: %.3000s", body)
 		}
-		if code, body, _ := e.post("/renewals/settings", url.Values{"renewal_lead_days": {"500"}}); code != 200 || !strings.Contains(body, "renewal_lead_days") && !strings.Contains(body, "365") {
+		if code, body, _ := e.post("/renewals/settings", url.Values{"renewal_lead_days": {"500"}}); code != 200 || !strings.Contains(body, "1〜365の数で入力してください。") {
 			t.Errorf("bad lead days: %d", code)
+		}
+		if code, body, _ := e.post("/renewals/settings", url.Values{"renewal_lead_days": {"120"}}); code != 200 || !strings.Contains(body, `value="120"`) {
+			t.Errorf("lead days not saved: %d", code)
 		}
 
 		// Bad input comes back to the record with the message.
