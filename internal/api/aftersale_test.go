@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
@@ -88,8 +89,15 @@ func TestAPI_RenewalsAndAfterSaleRates(t *testing.T) {
 		}
 		src := int64(r.body["id"].(float64))
 		e.clock.Set(now)
-		if n, err := e.app.Sales.CreateRenewals(ctx, 1, 10); err != nil || n != 1 {
-			t.Fatalf("renewals job: %d %v", n, err)
+		// The hourly sales.renewals job creates it, once however often it runs.
+		for range 2 {
+			if _, err := e.app.Jobs.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Advance(time.Hour)
+		}
+		if n := e.count("deal_renewals"); n != 1 {
+			t.Fatalf("renewals after two job slots: %d", n)
 		}
 		if r := e.do(e.sales, "GET", "/api/v1/renewals?days=90", nil); r.status != 200 || !strings.Contains(r.raw, `"renewal_status":"open"`) {
 			t.Errorf("renewals: %d %s", r.status, trunc(r.raw))
