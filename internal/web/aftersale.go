@@ -70,9 +70,9 @@ type RenewalsPage struct {
 func (p *RenewalsPage) RenewalWhen(u sales.UpcomingRenewal) string {
 	switch {
 	case u.DaysUntilRenew > 0:
-		return p.T("renewals.in_days", "n", u.DaysUntilRenew)
+		return p.T("renewals.in_days", "count", u.DaysUntilRenew)
 	case u.DaysUntilRenew < 0:
-		return p.T("renewals.overdue", "n", -u.DaysUntilRenew)
+		return p.T("renewals.overdue", "count", -u.DaysUntilRenew)
 	}
 	return p.T("renewals.today")
 }
