@@ -106,6 +106,9 @@ func TestAfterSaleUI_RenewalLinksAndAnIssueOpenUntilResolved(t *testing.T) {
 		if !strings.Contains(body, "解決済み") {
 			t.Errorf("timeline lacks the status change")
 		}
+		if _, body := e.get(fmt.Sprintf("/contacts/%d?tl=sales", ct.ID)); !strings.Contains(body, "問い合わせを受付: 納品物の不具合") {
+			t.Errorf("the sales tab of the timeline lacks the issue")
+		}
 		if _, body := e.get("/issues?status=resolved"); !strings.Contains(body, "納品物の不具合") {
 			t.Errorf("resolved filter lacks the issue")
 		}

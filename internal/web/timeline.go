@@ -34,7 +34,7 @@ type TimelineView struct {
 // timelineFilters maps the tabs above a timeline to entry kinds.
 var timelineFilters = map[string][]string{
 	"sales": {"activity.call", "activity.email", "activity.meeting", "activity.demo", "activity.note", "activity.task", "task.done",
-		"deal.created", "deal.stage_changed", "deal.won", "deal.lost"},
+		"deal.created", "deal.stage_changed", "deal.won", "deal.lost", "deal.renewal_created", "issue.opened", "issue.status_changed"},
 	"marketing": {"campaign.member", "form.submitted", "form.confirmed", "event.page_view", "event.form_submit", "event.email_open", "event.email_click", "event.content_view", "event.outbound_click", "event.visitor_identified", "event.segment_entered", "event.segment_left",
 		"journey.enrolled", "journey.step", "journey.ended"},
 	"changes": {"lifecycle.changed", "contact.created", "company.created"},
