@@ -218,6 +218,16 @@ func TestIssues_NotifyTheAccountOwnerOnceAndStayOpenUntilResolved(t *testing.T) 
 		if n := notified(); n != 1 {
 			t.Fatalf("notifications: %d", n)
 		}
+		onToday := func() int {
+			day, err := w.ss.TodayFor(ctx, d.Reader(), 1, w.rep.UserID, jst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(day.Issues)
+		}
+		if n := onToday(); n != 1 {
+			t.Errorf("the owner's today page shows %d issues", n)
+		}
 		open := func() []sales.CustomerIssue {
 			list, err := w.ss.ListIssues(ctx, d.Reader(), w.mgr, sales.IssueFilter{Status: "unresolved", CompanyID: w.deal.CompanyID})
 			if err != nil {
@@ -240,6 +250,9 @@ func TestIssues_NotifyTheAccountOwnerOnceAndStayOpenUntilResolved(t *testing.T) 
 		}
 		if l := open(); len(l) != 0 {
 			t.Errorf("still open after resolving: %+v", l)
+		}
+		if n := onToday(); n != 0 {
+			t.Errorf("a resolved issue stays on the today page")
 		}
 		if n := notified(); n != 1 {
 			t.Errorf("notifications after updates: %d", n)
