@@ -161,6 +161,16 @@ func TestRenewals_CreatedOnceAheadOfTimeWithTaskAndNotification(t *testing.T) {
 		if l, _ := w.ss.RenewalLinkOf(ctx, d.Reader(), 1, rd.ID); l.RenewalOf != soon.ID || l.RenewedBy == 0 || l.RenewalDate != "2027-06-05" {
 			t.Errorf("chain: %+v", l)
 		}
+		// Upcoming now: the won renewal's own renewal, and the second deal's
+		// renewal still open past its date; not the renewal already won.
+		up, err = w.ss.UpcomingRenewals(ctx, w.mgr, 180)
+		got := map[int64]string{}
+		for _, u := range up {
+			got[u.SourceDealID] = u.RenewalStatus
+		}
+		if err != nil || len(got) != 2 || got[rd.ID] != "open" || got[later.ID] != "open" {
+			t.Errorf("upcoming a year on: %+v %v", up, err)
+		}
 	})
 }
 

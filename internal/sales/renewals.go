@@ -322,7 +322,11 @@ func (s *Service) UpcomingRenewals(ctx context.Context, a platform.Actor, days i
 	n := s.Clock.Now().In(loc)
 	today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
 	until := today.AddDate(0, 0, days)
-	where, args := "d.workspace_id = ? AND d.status = 'won' AND d.recurring_amount > 0", []any{a.WorkspaceID}
+	// Renewals decided and past are left out in SQL, so the scan covers the
+	// deals still to renew and those renewing recently, not all history.
+	where := `d.workspace_id = ? AND d.status = 'won' AND d.recurring_amount > 0
+		AND (r.source_deal_id IS NULL OR rd.id IS NULL OR rd.status = 'open' OR r.renewal_date >= ?)`
+	args := []any{a.WorkspaceID, today.Format(time.DateOnly)}
 	if a.OwnRecordsOnly {
 		where += " AND d.owner_id = ?"
 		args = append(args, a.UserID)
