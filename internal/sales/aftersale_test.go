@@ -280,6 +280,15 @@ func TestIssues_NotifyTheAccountOwnerOnceAndStayOpenUntilResolved(t *testing.T) 
 		if c, err := w.ss.IssueCounts(ctx, d.Reader(), w.mgr); err != nil || c["open"] != 1 || c["resolved"] != 0 {
 			t.Errorf("counts: %v %v", c, err)
 		}
+		// Handing it to another rep tells them, once.
+		for range 2 {
+			if _, err := w.ss.UpdateIssue(ctx, w.mgr, x.ID, sales.CustomerIssueInput{OwnerID: &w.rep2.UserID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := w.count(t, `SELECT COUNT(*) FROM notifications WHERE workspace_id = 1 AND user_id = ? AND kind = 'issue.opened'`, w.rep2.UserID); n != 1 {
+			t.Errorf("new owner notified %d times", n)
+		}
 		// The rep logging one on their own account is not told about it.
 		if _, err := w.ss.CreateIssue(ctx, w.rep, sales.CustomerIssueInput{Subject: str("請求書の再発行"), CompanyID: &w.deal.CompanyID, Category: str("request")}); err != nil {
 			t.Fatal(err)

@@ -224,7 +224,8 @@ func (s *Service) GetIssue(ctx context.Context, q db.Querier, a platform.Actor, 
 }
 
 // UpdateIssue changes an issue. A status change goes on the customer's
-// timeline; resolving stamps resolved_at, reopening clears it.
+// timeline; resolving stamps resolved_at, reopening clears it. A new owner of
+// an open issue is notified.
 func (s *Service) UpdateIssue(ctx context.Context, a platform.Actor, id int64, in CustomerIssueInput) (CustomerIssue, error) {
 	var x CustomerIssue
 	err := s.DB.Write(ctx, "sales.UpdateIssue", func(tx *db.Tx) error {
@@ -263,6 +264,12 @@ func (s *Service) UpdateIssue(ctx context.Context, a platform.Actor, id int64, i
 			x.Subject, x.Body, db.NullInt(x.ContactID), db.NullInt(x.CompanyID), db.NullInt(x.OwnerID), x.Priority, x.Status, x.Category,
 			db.Millis(now), db.NullMillis(x.ResolvedAt), a.WorkspaceID, id); err != nil {
 			return fmt.Errorf("sales.UpdateIssue: %w", err)
+		}
+		if x.OwnerID != before.OwnerID && x.Open() {
+			// A new owner hears of it once, like the first one.
+			if err := s.notifyIssue(ctx, tx, a, x.OwnerID, x); err != nil {
+				return err
+			}
 		}
 		if x.Status != before.Status {
 			if _, err := platform.AppendTimeline(ctx, tx, a, platform.TimelineEntry{At: now, Kind: "issue.status_changed", ContactID: x.ContactID,
