@@ -280,7 +280,11 @@ func TestIssues_NotifyTheAccountOwnerOnceAndStayOpenUntilResolved(t *testing.T) 
 		if c, err := w.ss.IssueCounts(ctx, d.Reader(), w.mgr); err != nil || c["open"] != 1 || c["resolved"] != 0 {
 			t.Errorf("counts: %v %v", c, err)
 		}
-		// Handing it to another rep tells them, once.
+		// Handing it to another rep, who reads English, tells them once, in English.
+		en := "en"
+		if _, err := platform.UpdateUser(ctx, d, platform.CLI(1), w.rep2.UserID, platform.UserPatch{Locale: &en}, w.fc.Now()); err != nil {
+			t.Fatal(err)
+		}
 		for range 2 {
 			if _, err := w.ss.UpdateIssue(ctx, w.mgr, x.ID, sales.CustomerIssueInput{OwnerID: &w.rep2.UserID}); err != nil {
 				t.Fatal(err)
@@ -288,6 +292,12 @@ func TestIssues_NotifyTheAccountOwnerOnceAndStayOpenUntilResolved(t *testing.T) 
 		}
 		if n := w.count(t, `SELECT COUNT(*) FROM notifications WHERE workspace_id = 1 AND user_id = ? AND kind = 'issue.opened'`, w.rep2.UserID); n != 1 {
 			t.Errorf("new owner notified %d times", n)
+		}
+		if n := w.count(t, `SELECT COUNT(*) FROM notifications WHERE workspace_id = 1 AND user_id = ? AND title = 'New customer issue (Urgent): ログインできない'`, w.rep2.UserID); n != 1 {
+			t.Errorf("the English title is missing")
+		}
+		if n := w.count(t, `SELECT COUNT(*) FROM notifications WHERE workspace_id = 1 AND user_id = ? AND title = '新しい問い合わせ（優先度: 緊急）: ログインできない'`, w.rep.UserID); n != 1 {
+			t.Errorf("the Japanese title is missing")
 		}
 		// The rep logging one on their own account is not told about it.
 		if _, err := w.ss.CreateIssue(ctx, w.rep, sales.CustomerIssueInput{Subject: str("請求書の再発行"), CompanyID: &w.deal.CompanyID, Category: str("request")}); err != nil {
