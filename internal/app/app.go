@@ -225,6 +225,12 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	})
 	a.Sales = sales.New(d, cfg.Clock, a.Lead, a.Notifier)
 	a.Sales.CRM = a.CRM
+	a.Jobs.Every(sales.RenewalsKind, time.Hour, func(ctx context.Context, j platform.Job) error {
+		// Bounded batches, each renewal its own short transaction; what is
+		// left waits for the next slot.
+		_, err := a.Sales.CreateRenewals(ctx, j.WorkspaceID, 500)
+		return err
+	})
 	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
 		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys,
 		Mailer: a.Mailer})

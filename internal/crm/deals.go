@@ -30,7 +30,7 @@ type Deal struct {
 	CloseDate         string         `json:"close_date,omitempty" doc:"expected (or actual) close date, YYYY-MM-DD"`
 	Status            string         `json:"status" doc:"open, won or lost"`
 	LostReason        string         `json:"lost_reason,omitempty"`
-	ForecastCategory  string         `json:"forecast_category" doc:"the rep's call: pipeline, best_case, commit or omitted; empty: by stage probability (see forecast_effective)"`
+	ForecastCategory  string         `json:"forecast_category" doc:"the rep's call: pipeline, best_case, commit or omitted; empty: by stage probability; a won deal counts as closed and a lost one as omitted"`
 	ClosedAt          *time.Time     `json:"closed_at,omitempty"`
 	StageChangedAt    time.Time      `json:"stage_changed_at"`
 	Contacts          []DealContact  `json:"contacts"`
@@ -193,13 +193,26 @@ func (s *Service) stageFor(ctx context.Context, q db.Querier, ws, pipelineID, st
 // CreateDeal adds a deal. Its contacts move to the opportunity stage if they
 // were earlier in the funnel.
 func (s *Service) CreateDeal(ctx context.Context, a platform.Actor, in DealInput) (Deal, error) {
+	var d Deal
+	err := s.DB.Write(ctx, "crm.CreateDeal", func(tx *db.Tx) error {
+		var err error
+		d, err = s.CreateDealTx(ctx, tx, a, in)
+		return err
+	})
+	return d, err
+}
+
+// CreateDealTx is CreateDeal inside the caller's transaction, for writes
+// that create a deal together with something else (a renewal deal commits
+// with the link to the deal it renews, so it is created exactly once).
+func (s *Service) CreateDealTx(ctx context.Context, tx *db.Tx, a platform.Actor, in DealInput) (Deal, error) {
 	now := s.Clock.Now()
 	d := Deal{Type: "new", Currency: "JPY", Status: "open", StageChangedAt: now, CreatedAt: now, UpdatedAt: now,
 		Contacts: []DealContact{}, CompetitorIDs: []int64{}}
 	if in.OwnerID == nil && a.UserID != 0 {
 		in.OwnerID = &a.UserID
 	}
-	err := s.DB.Write(ctx, "crm.CreateDeal", func(tx *db.Tx) error {
+	err := func() error {
 		ws, err := platform.GetWorkspace(ctx, tx, a.WorkspaceID)
 		if err != nil {
 			return err
@@ -267,7 +280,7 @@ func (s *Service) CreateDeal(ctx context.Context, a platform.Actor, in DealInput
 			return err
 		}
 		return platform.Audit(ctx, tx, a, now, "create", "deal", d.ID, d)
-	})
+	}()
 	return d, err
 }
 

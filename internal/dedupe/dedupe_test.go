@@ -76,6 +76,9 @@ func TestDedupe_FindMergeAndUndoTwoContacts(t *testing.T) {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_lists (workspace_id, name, created_at, updated_at) VALUES (1, '展示会', 0, 0)`); err != nil {
 				return err
 			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO customer_issues (workspace_id, subject, contact_id, created_at, updated_at) VALUES (1, '不具合', ?, 0, 0)`, removed.ID); err != nil {
+				return err
+			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO list_members (workspace_id, list_id, contact_id, added_at) SELECT 1, id, ?, 0 FROM contact_lists`, removed.ID)
 			return err
 		}); err != nil {
@@ -88,7 +91,7 @@ func TestDedupe_FindMergeAndUndoTwoContacts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Moved["events"] != 1500 || m.Moved["activities"] != 1 || m.Moved["deal_contacts"] != 2 {
+		if m.Moved["events"] != 1500 || m.Moved["activities"] != 1 || m.Moved["deal_contacts"] != 2 || m.Moved["customer_issues"] != 1 {
 			t.Fatalf("moved: %+v", m.Moved)
 		}
 		count := func(q string, args ...any) int {
@@ -129,6 +132,9 @@ func TestDedupe_FindMergeAndUndoTwoContacts(t *testing.T) {
 		}
 		if n := count(`SELECT COUNT(*) FROM events WHERE contact_id = ?`, removed.ID); n != 1500 {
 			t.Fatalf("events back: %d", n)
+		}
+		if n := count(`SELECT COUNT(*) FROM customer_issues WHERE contact_id = ?`, removed.ID); n != 1 {
+			t.Fatalf("customer issue back: %d", n)
 		}
 		k, _ = cs.GetContact(ctx, d.Reader(), admin, kept.ID)
 		if k.Title != "" {

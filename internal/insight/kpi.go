@@ -192,5 +192,12 @@ func ComputeFiltered(ctx context.Context, q db.Querier, w platform.Workspace, p 
 		KPI{Key: "ltv", Unit: "money", Value: platform.FromMinor(e.LTV, cur), Unfiltered: whole,
 			Formula: "ARPA (average yearly value of new-business deals won in the last 12 months) × lifetime (1 ÷ (1 − renewal rate), at most 10 years; 1 year without renewal history)"},
 		KPI{Key: "ltv_to_cac", Unit: "multiple", Value: e.LTVToCAC, Formula: "LTV ÷ CAC", Unfiltered: whole})
+	as, err := AfterSaleOf(ctx, q, w, p)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out,
+		KPI{Key: "renewal_rate", Unit: "ratio", Value: as.RenewalRate, Of: float64(as.RenewalsDecided), Formula: RenewalRateFormula, Unfiltered: whole},
+		KPI{Key: "repeat_rate", Unit: "ratio", Value: as.RepeatRate, Of: float64(as.Customers), Formula: RepeatRateFormula, Unfiltered: whole})
 	return out, nil
 }

@@ -45,6 +45,7 @@ var sources = []source{
 	{"journey_enrolments", "workspace_id = ? AND contact_id = ?", "id", "enrolled_at"},
 	{"import_records", "workspace_id = ? AND object_type = 'contact' AND record_id = ?", "id", "id"},
 	{"activities", "workspace_id = ? AND contact_id = ?", "id", "occurred_at"},
+	{"customer_issues", "workspace_id = ? AND contact_id = ?", "id", "created_at"},
 	{"deal_contacts", "workspace_id = ? AND contact_id = ?", "id", "deal_id"},
 	{"contacts", "workspace_id = ? AND id = ?", "id", "id"},
 }

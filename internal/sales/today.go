@@ -10,6 +10,7 @@ import (
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/lead"
+	"github.com/ryorin/ryorin/internal/platform"
 )
 
 // Item is an activity (a task, a meeting) with the names of the records it
@@ -115,6 +116,8 @@ type Today struct {
 	Hot       []HotLead        `json:"hot"`
 	Stale     []StaleDeal      `json:"stale"`
 	StaleDays int              `json:"stale_days"`
+	// Issues are the user's unresolved customer issues, most urgent first.
+	Issues []CustomerIssue `json:"issues"`
 }
 
 // DayBounds returns the start of the calendar day holding t in loc and the
@@ -162,6 +165,9 @@ func (s *Service) TodayFor(ctx context.Context, q db.Querier, ws, user int64, lo
 	}
 	if t.Stale, err = s.staleDeals(ctx, q, ws, user, now.AddDate(0, 0, -st.StaleDealDays)); err != nil {
 		return t, err
+	}
+	if t.Issues, err = s.ListIssues(ctx, q, platform.System(ws), IssueFilter{Status: "unresolved", OwnerID: user, Limit: 20}); err != nil {
+		return t, fmt.Errorf("sales.TodayFor issues: %w", err)
 	}
 	return t, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/sales"
 )
 
 // CompaniesPage is the data of the companies list.
@@ -73,6 +74,7 @@ type CompanyPage struct {
 	Timeline   TimelineView
 	Edit       bool
 	Errors     map[string]string // field → message, when a save was refused
+	Issues     *OpenIssues       // unresolved customer issues (nil without the sales service)
 }
 
 func (s *Server) companyPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
@@ -108,6 +110,9 @@ func (s *Server) loadCompanyPage(r *http.Request, c *rctx, id int64) (*CompanyPa
 	}
 	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "company", id, "", r.URL.Query().Get("cursor"), fmt.Sprintf("/companies/%d?", id))
 	if err != nil {
+		return nil, err
+	}
+	if data.Issues, err = s.openIssues(r, c, data.Page, sales.IssueFilter{CompanyID: id}, fmt.Sprintf("/companies/%d", id)); err != nil {
 		return nil, err
 	}
 	return data, nil

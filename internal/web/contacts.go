@@ -13,6 +13,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/privacy"
+	"github.com/ryorin/ryorin/internal/sales"
 )
 
 // contactColumns are the columns a user may show on the contacts list, in order.
@@ -193,6 +194,8 @@ type ContactPage struct {
 	IsAdmin    bool
 	// Memberships are the contact's lists and segments.
 	Memberships *Memberships
+	// Issues are the contact's unresolved customer issues.
+	Issues *OpenIssues
 }
 
 // AwaitsFeedback reports whether sales can accept or reject this contact now.
@@ -275,6 +278,9 @@ func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPa
 	}
 	data.IsAdmin = c.Actor.Is(platform.RoleAdmin)
 	if data.Memberships, err = s.memberships(r, c, data.Page, id); err != nil {
+		return nil, err
+	}
+	if data.Issues, err = s.openIssues(r, c, data.Page, sales.IssueFilter{ContactID: id}, fmt.Sprintf("/contacts/%d", id)); err != nil {
 		return nil, err
 	}
 	return data, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/sales"
 )
 
 // BoardColumn is one stage of the deal board.
@@ -262,6 +263,7 @@ type DealPage struct {
 	Guide    crm.StageGuide
 	Missing  map[string]bool // exit criteria of the current stage not met yet
 	Q        *DealQuotes     // line items and quotes (nil without the sales service)
+	Renewal  sales.RenewalLink
 }
 
 // Log is the data the activity logger partial needs.
@@ -324,6 +326,18 @@ func (s *Server) loadDealPage(r *http.Request, c *rctx, id int64) (*DealPage, er
 	if s.Sales != nil {
 		if data.Q, err = s.loadDealQuotes(r, c, d); err != nil {
 			return nil, err
+		}
+		if data.Renewal, err = s.Sales.RenewalLinkOf(ctx, q, c.Actor.WorkspaceID, d.ID); err != nil {
+			return nil, err
+		}
+		if data.Renewal.RenewedBy == 0 {
+			ws, err := platform.GetWorkspace(ctx, q, c.Actor.WorkspaceID)
+			if err != nil {
+				return nil, err
+			}
+			if at, ok := sales.RenewalDate(d, ws.Location()); ok {
+				data.Renewal.RenewalDate = at.Format(time.DateOnly)
+			}
 		}
 	}
 	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "deal", id, "", r.URL.Query().Get("cursor"), fmt.Sprintf("/deals/%d?", id))

@@ -104,6 +104,7 @@ func (s *Server) routes() {
 	s.emailPublicRoutes()
 	s.quoteRoutes()
 	s.journeyRoutes()
+	s.afterSaleRoutes()
 
 	m.HandleFunc("/", s.signedIn(func(w http.ResponseWriter, r *http.Request, c *rctx) error {
 		return notFound()

@@ -34,7 +34,7 @@ type TimelineView struct {
 // timelineFilters maps the tabs above a timeline to entry kinds.
 var timelineFilters = map[string][]string{
 	"sales": {"activity.call", "activity.email", "activity.meeting", "activity.demo", "activity.note", "activity.task", "task.done",
-		"deal.created", "deal.stage_changed", "deal.won", "deal.lost"},
+		"deal.created", "deal.stage_changed", "deal.won", "deal.lost", "deal.renewal_created", "issue.opened", "issue.status_changed"},
 	"marketing": {"campaign.member", "form.submitted", "form.confirmed", "event.page_view", "event.form_submit", "event.email_open", "event.email_click", "event.content_view", "event.outbound_click", "event.visitor_identified", "event.segment_entered", "event.segment_left",
 		"journey.enrolled", "journey.step", "journey.ended"},
 	"changes": {"lifecycle.changed", "contact.created", "company.created"},
@@ -133,6 +133,13 @@ func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) Tim
 			it.Title = p.T("timeline.deal.won")
 		case "lost":
 			it.Title = p.T("timeline.deal.lost", "reason", str("lost_reason"))
+		case "renewal_created":
+			it.Title = p.T("timeline.deal.renewal_created", "name", str("name"))
+			it.Detail = p.T("renewal.date", "date", p.Date(str("date")))
+			if e.RefID != 0 {
+				it.Link, it.LinkText = fmt.Sprintf("/deals/%d", e.RefID), p.T("renewals.renewal_deal")
+			}
+			return it
 		default:
 			it.Title = e.Kind
 		}
@@ -185,6 +192,16 @@ func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) Tim
 		}
 		if e.DealID != 0 && ver > 0 {
 			it.Link, it.LinkText = fmt.Sprintf("/deals/%d/quotes/%d", e.DealID, int(ver)), p.T("quotes.title")
+		}
+	case "issue":
+		it.Group, it.Icon = "activity", "flag"
+		status := func(k string) string { return p.T("issue.status." + str(k)) }
+		it.Title = p.T("timeline."+e.Kind, "subject", str("subject"), "from", status("from"), "to", status("to"))
+		if sub == "opened" {
+			it.Detail = p.T("issue.category."+str("category")) + " · " + p.T("issue.priority."+str("priority"))
+		}
+		if e.RefID != 0 {
+			it.Link, it.LinkText = fmt.Sprintf("/issues/%d", e.RefID), p.T("issue.singular")
 		}
 	case "journey":
 		it.Group, it.Icon = "event", "mkt"

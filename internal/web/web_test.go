@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -197,7 +198,13 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 		if _, _, at := e.post("/deals/1/forecast", url.Values{"forecast_category": {"best_case"}, "back": {"https://evil.example/"}}); at != "/deals/1" {
 			t.Errorf("an outside back address was followed: %q", at)
 		}
-		segPages := []string{"/segments", "/segments/new", "/segments/1", "/lists/1", "/campaigns/1", "/campaigns/1?edit=1", "/reports/plans", "/reports/plans/1"}
+		// A customer issue and a renewal for the after-sale pages.
+		if code, body, at := e.post("/issues", url.Values{"subject": {"請求書の誤り"}, "contact_id": {"1"}, "priority": {"high"}, "category": {"trouble"}, "back": {"/contacts/1"}}); code != 200 || at != "/issues/1" {
+			t.Fatalf("create issue: %d at %s %.300s", code, at, body)
+		}
+		renewed := wonRecurringDeal(t, e, co.ID, ct.ID)
+		segPages := []string{"/renewals", "/renewals?days=180", "/issues", "/issues?status=resolved&priority=urgent&owner_id=1", "/issues?status=bogus", "/issues/1",
+			fmt.Sprintf("/deals/%d", renewed.ID), fmt.Sprintf("/deals/%d", renewed.ID+1), "/segments", "/segments/new", "/segments/1", "/lists/1", "/campaigns/1", "/campaigns/1?edit=1", "/reports/plans", "/reports/plans/1"}
 		pages := []string{"/", "/contacts", "/contacts?q=鈴木&col=email&col=phone&col=title&col=channel&col=created", "/contacts/new",
 			"/contacts/1", "/contacts/1?edit=1", "/contacts/1?tl=sales", "/companies", "/companies/1", "/deals", "/deals/board",
 			"/deals/1", "/deals/1?lose=6", "/search?q=鈴木", "/notifications", "/deals/new?contact_id=1", "/companies/new", "/companies/1?edit=1", "/deals/1?edit=1", "/companies?col=corporate_number&col=created&col=last_activity&col=employees", "/deals?col=type&col=recurring&col=created&col=last_activity&col=amount", "/leads", "/leads/sla?by=channel", "/leads/definitions", "/leads/definitions/1", "/leads/definitions/new", "/leads/feedback", "/leads/settings", "/duplicates", "/competitors", "/competitors/1", "/reports", "/reports?period=quarter&offset=1", "/reports?channel=email&team_id=1&owner_id=1&pipeline_id=1&campaign_id=1",
