@@ -367,6 +367,26 @@ func TestAPI_DealMovesThroughStagesAndContactsFollowTheLifecycle(t *testing.T) {
 		if call.status != 201 {
 			t.Fatal(call.raw)
 		}
+		// Optimistic concurrency: a PATCH with If-Match set to an old ETag
+		// is refused and saves nothing.
+		got := e.do(e.sales, "GET", "/api/v1/deals/"+did, nil)
+		etag := got.header.Get("ETag")
+		if got.status != 200 || etag == "" {
+			t.Fatalf("deal ETag: %d %q", got.status, etag)
+		}
+		e.clock.Advance(time.Second)
+		if r := e.do(e.sales, "PATCH", "/api/v1/deals/"+did, map[string]any{"name": "先に保存"}, "If-Match", etag); r.status != 200 || r.header.Get("ETag") == etag {
+			t.Fatalf("save with the current ETag: %d %s", r.status, r.raw)
+		}
+		if r := e.do(e.sales, "PATCH", "/api/v1/deals/"+did, map[string]any{"name": "上書き"}, "If-Match", etag); r.status != 409 || r.errField() != "version" {
+			t.Fatalf("save with an old ETag: %d %s", r.status, r.raw)
+		}
+		if r := e.do(e.sales, "PATCH", "/api/v1/deals/"+did, map[string]any{"name": "x"}, "If-Match", "nonsense"); r.status != 400 || r.errField() != "If-Match" {
+			t.Fatalf("save with a bad If-Match: %d %s", r.status, r.raw)
+		}
+		if r := e.do(e.sales, "GET", "/api/v1/deals/"+did, nil); r.body["name"] != "先に保存" {
+			t.Fatalf("after the refused save the name is %v", r.body["name"])
+		}
 		if r := e.do(e.sales, "PATCH", "/api/v1/deals/"+did, map[string]any{"forecast_category": "maybe"}); r.status != 400 || r.errField() != "forecast_category" {
 			t.Fatalf("bad forecast category: %d %s", r.status, r.raw)
 		}

@@ -2,8 +2,11 @@ package api
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -22,7 +25,7 @@ func (s *Server) salesRoutes() []op {
 		{Method: "GET", Path: "/api/v1/deals", ID: "listDeals", Summary: "List deals", Tag: "Deals", Resp: crm.Page[crm.Deal]{}, Query: dealQ, H: s.listDeals},
 		{Method: "POST", Path: "/api/v1/deals", ID: "createDeal", Summary: "Create a deal", Tag: "Deals", Body: crm.DealInput{}, Resp: crm.Deal{}, Status: http.StatusCreated, Idempotent: true, H: s.createDeal},
 		{Method: "GET", Path: "/api/v1/deals/{id}", ID: "getDeal", Summary: "Get a deal", Tag: "Deals", Resp: crm.Deal{}, H: s.getDeal},
-		{Method: "PATCH", Path: "/api/v1/deals/{id}", ID: "updateDeal", Summary: "Update a deal (move stage, win, lose)", Tag: "Deals", Body: crm.DealInput{}, Resp: crm.Deal{}, H: s.updateDeal},
+		{Method: "PATCH", Path: "/api/v1/deals/{id}", ID: "updateDeal", Summary: "Update a deal (move stage, win, lose). With If-Match set to the ETag of a GET, a change made by someone else since is not overwritten: 409 on version", Tag: "Deals", Body: crm.DealInput{}, Resp: crm.Deal{}, H: s.updateDeal},
 		{Method: "DELETE", Path: "/api/v1/deals/{id}", ID: "deleteDeal", Summary: "Delete a deal", Tag: "Deals", Status: http.StatusNoContent, H: s.deleteDeal},
 		{Method: "GET", Path: "/api/v1/deals/{id}/timeline", ID: "dealTimeline", Summary: "A deal's timeline, newest first", Tag: "Deals", Resp: TimelinePage{}, Query: timelineQ, H: s.timeline("deal")},
 		{Method: "GET", Path: "/api/v1/competitors", ID: "listCompetitors", Summary: "List competitors", Tag: "Deals", Resp: []crm.Competitor{}, H: s.listCompetitors},
@@ -94,7 +97,11 @@ func (s *Server) getDeal(w http.ResponseWriter, r *http.Request, a platform.Acto
 	if err != nil {
 		return nil, err
 	}
-	return s.CRM.GetDeal(r.Context(), s.DB.Reader(), a, id)
+	d, err := s.CRM.GetDeal(r.Context(), s.DB.Reader(), a, id)
+	if err == nil {
+		w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(d.Version(), 10)))
+	}
+	return d, err
 }
 
 func (s *Server) updateDeal(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
@@ -106,7 +113,19 @@ func (s *Server) updateDeal(w http.ResponseWriter, r *http.Request, a platform.A
 	if err := decode(w, r, &in); err != nil {
 		return nil, err
 	}
-	return s.CRM.UpdateDeal(r.Context(), a, id, in)
+	// If-Match: the ETag of the deal as the caller last read it.
+	if m := r.Header.Get("If-Match"); m != "" && m != "*" {
+		v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(m, "W/"), `"`), 10, 64)
+		if err != nil {
+			return nil, errs.Field("If-Match", "must be the deal's ETag")
+		}
+		in.IfVersion = &v
+	}
+	d, err := s.CRM.UpdateDeal(r.Context(), a, id, in)
+	if err == nil {
+		w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(d.Version(), 10)))
+	}
+	return d, err
 }
 
 func (s *Server) deleteDeal(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {

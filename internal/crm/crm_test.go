@@ -410,3 +410,35 @@ func TestContacts_PagingThroughTiesVisitsEveryContactOnceInOrder(t *testing.T) {
 		}
 	})
 }
+
+func TestDeals_AnEditAgainstAnOldVersionIsRefusedAndSavesNothing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		if err := f.crm.EnsureDefaults(ctx, 1, "ja"); err != nil {
+			t.Fatal(err)
+		}
+		dl, err := f.crm.CreateDeal(ctx, f.admin, crm.DealInput{Name: ptr("商談"), Amount: ptr(100000.0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opened := dl.Version() // both reps open the form
+		f.clock.Advance(time.Minute)
+		if _, err := f.crm.UpdateDeal(ctx, f.rep, dl.ID, crm.DealInput{Amount: ptr(200000.0), IfVersion: &opened}); err != nil {
+			t.Fatalf("the first save: %v", err)
+		}
+		f.clock.Advance(time.Minute)
+		_, err = f.crm.UpdateDeal(ctx, f.admin, dl.ID, crm.DealInput{Name: ptr("上書き"), IfVersion: &opened})
+		if e, ok := errs.As(err); !ok || e.Kind != errs.Conflict || e.Field != "version" {
+			t.Fatalf("the second save against the old version: %v, want a conflict on version", err)
+		}
+		got, _ := f.crm.GetDeal(ctx, d.Reader(), f.admin, dl.ID)
+		if got.Name != "商談" || got.Amount != 200000 {
+			t.Errorf("after the refused save: %q %v, want the first save kept", got.Name, got.Amount)
+		}
+		now := got.Version()
+		if _, err := f.crm.UpdateDeal(ctx, f.admin, dl.ID, crm.DealInput{Name: ptr("上書き"), IfVersion: &now}); err != nil {
+			t.Errorf("a save against the current version: %v", err)
+		}
+	})
+}

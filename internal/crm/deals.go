@@ -66,7 +66,16 @@ type DealInput struct {
 	Contacts          *[]DealContact `json:"contacts,omitempty" doc:"replaces the deal's contacts"`
 	CompetitorIDs     *[]int64       `json:"competitor_ids,omitempty" doc:"replaces the deal's competitors"`
 	Props             map[string]any `json:"props,omitempty"`
+	// IfVersion, when set, is the version (Deal.Version) the change was made
+	// against: if the deal has changed since, nothing is saved and the error
+	// is a Conflict on "version" (optimistic concurrency; the API takes it
+	// from If-Match, the edit form from a hidden field).
+	IfVersion *int64 `json:"-"`
 }
+
+// Version identifies a deal's state for optimistic concurrency: its last
+// change time in milliseconds.
+func (d Deal) Version() int64 { return db.Millis(d.UpdatedAt) }
 
 func (in DealInput) apply(d *Deal) error {
 	if in.Name != nil {
@@ -462,6 +471,9 @@ func (s *Service) UpdateDealTx(ctx context.Context, tx *db.Tx, a platform.Actor,
 			return err
 		}
 		before := d
+		if in.IfVersion != nil && *in.IfVersion != d.Version() {
+			return errs.E(errs.Conflict, "version", "the deal was changed by someone else since you opened it; nothing was saved")
+		}
 		if err := in.apply(&d); err != nil {
 			return err
 		}

@@ -399,7 +399,18 @@ func (s *Server) updateDeal(w http.ResponseWriter, r *http.Request, c *rctx) err
 		o := formInt(v[0])
 		in.OwnerID = &o
 	}
+	if v := strings.TrimSpace(r.PostFormValue("version")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err == nil {
+			in.IfVersion = &n
+		}
+	}
 	_, err := s.CRM.UpdateDeal(r.Context(), c.Actor, id, in)
+	if e, ok := errs.As(err); ok && e.Kind == errs.Conflict && e.Field == "version" {
+		// Someone saved the deal since this form was opened: show the
+		// latest values and say so; nothing of this submission is saved.
+		return s.dealFormError(w, r, c, id, "version", i18n.T(c.Lang, "deal.conflict"))
+	}
 	if field, msg, ok := formError(err); ok {
 		return s.dealFormError(w, r, c, id, field, localize(c.Lang, msg))
 	}
@@ -419,6 +430,10 @@ func (s *Server) dealFormError(w http.ResponseWriter, r *http.Request, c *rctx, 
 		return err
 	}
 	data.Edit, data.Errors[field] = true, msg
-	w.WriteHeader(http.StatusUnprocessableEntity)
+	if field == "version" {
+		w.WriteHeader(http.StatusConflict)
+	} else {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+	}
 	return s.show(w, c, "deal", data)
 }

@@ -198,6 +198,14 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 		if _, _, at := e.post("/deals/1/forecast", url.Values{"forecast_category": {"best_case"}, "back": {"https://evil.example/"}}); at != "/deals/1" {
 			t.Errorf("an outside back address was followed: %q", at)
 		}
+		// An edit made against an old version of the deal is refused with the
+		// latest values shown; nothing is saved.
+		if code, body, _ := e.post("/deals/1", url.Values{"name": {"古い画面から"}, "version": {"1"}}); code != 409 || !strings.Contains(body, `data-testid="deal-conflict"`) {
+			t.Errorf("stale deal edit: %d", code)
+		}
+		if _, body := e.get("/deals/1"); strings.Contains(body, "古い画面から") {
+			t.Errorf("the stale edit was saved")
+		}
 		// A customer issue and a renewal for the after-sale pages.
 		if code, body, at := e.post("/issues", url.Values{"subject": {"請求書の誤り"}, "contact_id": {"1"}, "priority": {"high"}, "category": {"trouble"}, "back": {"/contacts/1"}}); code != 200 || at != "/issues/1" {
 			t.Fatalf("create issue: %d at %s %.300s", code, at, body)
