@@ -260,6 +260,16 @@ func TestComputeFiltered_NarrowsEachFigureByChannelCampaignTeamOwnerAndPipeline(
 			if got["deals_won"].Unfiltered || got["calls"].Unfiltered {
 				t.Errorf("%s: deal and call figures are marked unfiltered", c.name)
 			}
+			// The trend counts each figure exactly as the KPI does.
+			tr, err := insight.TrendOf(ctx, d.Reader(), w, "month", 2, insight.TrendKeys, c.f, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, key := range insight.TrendKeys {
+				if s := tr.Series(key); len(s) != 2 || s[1] != got[key].Value || s[0] != 0 {
+					t.Errorf("%s: trend of %s = %v, want [0 %v] as the KPI", c.name, key, s, got[key].Value)
+				}
+			}
 		}
 	})
 }

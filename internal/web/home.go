@@ -1,12 +1,16 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/insight"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -25,6 +29,133 @@ type HomePage struct {
 	Currency   string
 	Recent     []crm.Activity
 	Team       bool // figures are the whole team's, not the user's own
+	// Dash is the role's dashboard: marketing, sales or manager (admins
+	// and managers), with the figures each looks at first.
+	Dash     string
+	KPIs     []insight.KPI
+	Before   map[string]insight.KPI
+	Chart    *Chart
+	Forecast *insight.Forecast
+	Pace     *insight.Pacing
+}
+
+// KPIShow formats a KPI by its unit, as the KPI screen does.
+func (p *HomePage) KPIShow(k insight.KPI) string {
+	return (&KPIPage{Page: p.Page, Currency: p.Currency}).Show(k)
+}
+
+// Amt formats minor units of the base currency.
+func (p *HomePage) Amt(minor int64) string {
+	return i18n.Money(platform.FromMinor(minor, p.Currency), p.Currency)
+}
+
+// FcWidth is x as a share of the forecast bar's scale, in percent.
+func (p *HomePage) FcWidth(x int64) string {
+	if p.Forecast == nil {
+		return "0"
+	}
+	t := p.Forecast.Total
+	return (&ForecastPage{F: insight.Forecast{Total: t}}).Width(x)
+}
+
+// dashKPIs are the cards of each role's dashboard.
+var dashKPIs = map[string][]string{
+	"marketing": {"new_contacts", "new_mqls", "mql_to_sql", "new_sqls"},
+	"manager":   {"new_mqls", "new_sqls", "deals_won", "win_rate", "revenue"},
+}
+
+// dashboard fills the role's dashboard: this month's KPIs against the
+// month before and a 12-week trend (marketing, managers), the quarter's
+// forecast (the rep's own for sales, everyone's for managers) and the
+// active plan's pacing.
+func (s *Server) dashboard(ctx context.Context, c *rctx, data *HomePage) error {
+	switch c.User.Role {
+	case platform.RoleMarketing:
+		data.Dash = "marketing"
+	case platform.RoleSales:
+		data.Dash = "sales"
+	default:
+		data.Dash = "manager"
+	}
+	q, ws := s.DB.Reader(), c.WS
+	if keys := dashKPIs[data.Dash]; keys != nil {
+		month, err := insight.PeriodOf(ws, "month", 0, c.Now)
+		if err != nil {
+			return err
+		}
+		prev, err := insight.PeriodOf(ws, "month", 1, c.Now)
+		if err != nil {
+			return err
+		}
+		all, err := insight.Compute(ctx, q, ws, month)
+		if err != nil {
+			return err
+		}
+		before, err := insight.Compute(ctx, q, ws, prev)
+		if err != nil {
+			return err
+		}
+		data.Before = map[string]insight.KPI{}
+		for _, k := range before {
+			data.Before[k.Key] = k
+		}
+		for _, key := range keys {
+			for _, k := range all {
+				if k.Key == key {
+					data.KPIs = append(data.KPIs, k)
+				}
+			}
+		}
+		tkeys := []string{"new_contacts", "new_mqls", "new_sqls"}
+		if data.Dash == "manager" {
+			tkeys = []string{"new_mqls", "new_sqls", "deals_won"}
+		}
+		t, err := insight.TrendOf(ctx, q, ws, "week", 12, tkeys, insight.KPIFilter{}, c.Now)
+		if err != nil {
+			return err
+		}
+		names := make([]string, len(tkeys))
+		for i, k := range tkeys {
+			names[i] = data.T("kpi." + k)
+		}
+		title := data.T("dash.trend")
+		if data.Dash == "manager" {
+			title = data.T("dash.trend_manager")
+		}
+		ch := lineChart(data.Page, "trend", title, t, tkeys, names, false, ws.BaseCurrency)
+		ch.CSV = "/reports/trend.csv?unit=week&n=12&key=" + strings.Join(tkeys, "&key=")
+		data.Chart = &ch
+		plans, err := insight.NewPlanner(s.DB, s.Clock).List(ctx, q, ws)
+		if err != nil {
+			return err
+		}
+		for _, x := range plans {
+			if x.Status == "active" && !c.Now.Before(x.Period.From) && c.Now.Before(x.Period.To) {
+				pace, err := insight.PaceOf(ctx, q, ws, x, c.Now)
+				if err != nil {
+					return err
+				}
+				data.Pace = &pace
+				break
+			}
+		}
+	}
+	if data.Dash != "marketing" {
+		quarter, err := insight.PeriodOf(ws, "quarter", 0, c.Now)
+		if err != nil {
+			return err
+		}
+		f := insight.ForecastFilter{}
+		if data.Dash == "sales" {
+			f.OwnerID = c.User.ID
+		}
+		fc, err := insight.ForecastFor(ctx, q, c.Actor, ws, quarter, f, c.Now)
+		if err != nil {
+			return err
+		}
+		data.Forecast = &fc
+	}
+	return nil
 }
 
 // Due classifies a task's due date: "over", "today" or "".
@@ -97,6 +228,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	}
 	data.OpenAmount = platform.FromMinor(open, c.WS.BaseCurrency)
 	data.WonAmount = platform.FromMinor(won, c.WS.BaseCurrency)
+	if err := s.dashboard(ctx, c, data); err != nil {
+		return err
+	}
 	return s.show(w, c, "home", data)
 }
 

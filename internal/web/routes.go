@@ -90,6 +90,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /reports/alignment/schedules", s.signedIn(s.saveReportSchedule))
 	m.HandleFunc("POST /reports/alignment/schedules/{id}/delete", s.signedIn(s.deleteReportSchedule))
 	m.HandleFunc("GET /forecast", s.signedIn(s.forecastPage))
+	m.HandleFunc("GET /reports/trend.csv", s.signedIn(s.trendCSV))
 	m.HandleFunc("POST /deals/{id}/activities", s.signedIn(s.logDealActivity))
 
 	m.HandleFunc("POST /views", s.signedIn(s.saveView))
