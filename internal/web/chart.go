@@ -22,6 +22,7 @@ type Chart struct {
 	ID      string
 	Title   string
 	W, H    int
+	Right   float64 // x of the plot's right edge
 	Series  []ChartSeries
 	XLabels []ChartLabel
 	YTicks  []ChartLabel
@@ -60,8 +61,8 @@ var markers = []string{"circle", "square", "triangle", "diamond"}
 
 // lineChart draws the series keys of t (labels from names) in a w×h box.
 func lineChart(p Page, id, title string, t insight.Trend, keys []string, names []string, money bool, currency string) Chart {
-	const left, right, top, bottom = 64.0, 12.0, 12.0, 28.0
-	c := Chart{ID: id, Title: title, W: 640, H: 220}
+	const left, right, top, bottom = 64.0, 28.0, 12.0, 28.0
+	c := Chart{ID: id, Title: title, W: 640, H: 220, Right: 640 - right}
 	plotW, plotH := float64(c.W)-left-right, float64(c.H)-top-bottom
 	maxV := 0.0
 	for _, k := range keys {
