@@ -23,5 +23,6 @@ func (s *Server) moreRoutes() []op {
 	ops = append(ops, s.campaignRoutes()...)
 	ops = append(ops, s.quoteRoutes()...)
 	ops = append(ops, s.journeyRoutes()...)
+	ops = append(ops, s.salesMailRoutes()...)
 	return ops
 }

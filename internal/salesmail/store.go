@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/errs"
@@ -70,6 +71,33 @@ func (s *Service) List(ctx context.Context, a platform.Actor, contactID int64) (
 			return nil, fmt.Errorf("salesmail.List: %w", err)
 		}
 		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ByActivities returns the emails logged as the given activities, by
+// activity id (for the timeline's open and click counts).
+func ByActivities(ctx context.Context, q db.Querier, ws int64, activityIDs []int64) (map[int64]Email, error) {
+	out := map[int64]Email{}
+	if len(activityIDs) == 0 {
+		return out, nil
+	}
+	args := []any{ws}
+	for _, id := range activityIDs {
+		args = append(args, id)
+	}
+	rows, err := q.QueryContext(ctx, `-- salesmail.ByActivities
+		SELECT `+emailCols+` WHERE e.workspace_id = ? AND e.activity_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(activityIDs)), ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("salesmail.ByActivities: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEmail(rows)
+		if err != nil {
+			return nil, fmt.Errorf("salesmail.ByActivities: %w", err)
+		}
+		out[e.ActivityID] = e
 	}
 	return out, rows.Err()
 }

@@ -262,6 +262,7 @@ type DealPage struct {
 	Guide    crm.StageGuide
 	Missing  map[string]bool // exit criteria of the current stage not met yet
 	Q        *DealQuotes     // line items and quotes (nil without the sales service)
+	Mail     *MailBox        // the send-email form (nil without sales email)
 }
 
 // Log is the data the activity logger partial needs.
@@ -323,6 +324,17 @@ func (s *Server) loadDealPage(r *http.Request, c *rctx, id int64) (*DealPage, er
 	}
 	if s.Sales != nil {
 		if data.Q, err = s.loadDealQuotes(r, c, d); err != nil {
+			return nil, err
+		}
+	}
+	var withMail []crm.Contact
+	for _, dc := range d.Contacts {
+		if ct, ok := data.Contacts[dc.ContactID]; ok && ct.Email != "" {
+			withMail = append(withMail, ct)
+		}
+	}
+	if len(withMail) > 0 {
+		if data.Mail, err = s.mailBox(ctx, data.Page, c.Actor, withMail[0].ID, withMail, fmt.Sprintf("/deals/%d/emails", id)); err != nil {
 			return nil, err
 		}
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/track"
 )
 
@@ -53,6 +54,7 @@ type Deps struct {
 	Email         *email.Service     // optional: email campaigns and their public links
 	Campaigns     *campaigns.Service // made from DB and Clock when not given
 	Journeys      *journeys.Service  // optional: nurture journeys
+	SalesMail     *salesmail.Service // optional: one-to-one email from records
 	Log           *slog.Logger
 	Workspace     int64
 	SecureCookies bool

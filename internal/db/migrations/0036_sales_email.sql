@@ -45,3 +45,6 @@ CREATE TABLE sales_email_settings (
     inbound_domain TEXT NOT NULL DEFAULT '',
     updated_at BIGINT NOT NULL
 );
+
+-- The timeline shows an email activity's opens and clicks.
+CREATE INDEX sales_emails_activity ON sales_emails (workspace_id, activity_id);
