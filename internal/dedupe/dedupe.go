@@ -103,6 +103,7 @@ var refs = map[string][]ref{
 		{"lifecycle_history", "contact_id", "id", ""}, {"lead_feedback", "contact_id", "id", ""}, {"lead_slas", "contact_id", "id", ""},
 		{"form_submissions", "contact_id", "id", ""}, {"track_sessions", "contact_id", "id", ""},
 		{"track_visitors", "contact_id", "visitor_id", ""}, {"import_records", "record_id", "id", "object_type = 'contact'"},
+		{"sales_emails", "contact_id", "id", ""},
 	},
 	"company": {
 		{"contacts", "company_id", "id", ""}, {"deals", "company_id", "id", ""}, {"activities", "company_id", "id", ""},

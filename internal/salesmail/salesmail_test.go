@@ -36,7 +36,6 @@ type fixture struct {
 	admin   platform.Actor
 	rep     platform.Actor
 	contact crm.Contact
-	deal    int64
 }
 
 func setup(t *testing.T, d *db.DB) *fixture {
