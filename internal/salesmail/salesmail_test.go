@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"os"
 	"regexp"
 	"strings"
@@ -145,8 +146,14 @@ func TestSend_QueuesTrackedMailLogsActivityAndCountsOpensAndClicks(t *testing.T)
 		if msgs[0].To[0] != "taro@customer.example" {
 			t.Fatalf("to = %v", msgs[0].To)
 		}
-		if !strings.Contains(raw, "Reply-To:") || !strings.Contains(raw, "@reply.ryorin.example>") {
-			t.Fatalf("no reply address in:\n%s", raw)
+		parsed, err := mail.ReadMessage(strings.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt, err := parsed.Header.AddressList("Reply-To")
+		mine, _ := f.sm.MyReplyAddress(ctx, f.rep)
+		if err != nil || len(rt) != 1 || rt[0].Name != "伊藤 さくら" || rt[0].Address != mine || mine == "" {
+			t.Fatalf("Reply-To = %v, %v in:\n%s", rt, err, raw)
 		}
 		e, err = f.sm.Get(ctx, f.rep, e.ID)
 		if err != nil || e.Status != platform.MailSent || e.MessageID == "" || !strings.Contains(raw, e.MessageID) {
@@ -197,6 +204,10 @@ func TestSend_QueuesTrackedMailLogsActivityAndCountsOpensAndClicks(t *testing.T)
 		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND kind IN ('email_open', 'email_click')`,
 			f.contact.ID).Scan(&events); err != nil || events != 3 {
 			t.Fatalf("events = %d, %v", events, err)
+		}
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM timeline WHERE contact_id = ? AND kind IN ('event.email_open', 'event.email_click')`,
+			f.contact.ID).Scan(&tl); err != nil || tl != 3 {
+			t.Fatalf("open/click timeline entries = %d, %v", tl, err)
 		}
 	})
 }

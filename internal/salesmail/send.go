@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
+	netmail "net/mail"
 	"regexp"
 	"strings"
 	"time"
@@ -237,14 +238,15 @@ func nonZero(v int64) *int64 {
 	return &v
 }
 
-// formatAddress is "Name <addr>" with the name quoted as RFC 5322 needs
-// (go-mail encodes non-ASCII names).
+// formatAddress is "Name <addr>" as a header carries it: a non-ASCII name
+// as an RFC 2047 encoded word (the mailer would otherwise encode the whole
+// value, address included, and break it), an ASCII one quoted.
 func formatAddress(name, addr string) string {
 	name = strings.Join(strings.Fields(name), " ")
 	if name == "" {
 		return addr
 	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `" <` + addr + `>`
+	return (&netmail.Address{Name: name, Address: addr}).String()
 }
 
 func (s *Service) fillFromTemplate(ctx context.Context, ws int64, in *SendInput) error {
