@@ -287,8 +287,13 @@ func (s *Service) Inbound(ctx context.Context, a platform.Actor, m InboundMessag
 		err = tx.QueryRowContext(ctx, `-- salesmail.Inbound
 			INSERT INTO sales_emails (workspace_id, direction, contact_id, deal_id, user_id, reply_to_id, from_addr, to_addr, subject, body,
 				message_id, in_reply_to, idem_key, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, ws, Inbound, c.ID, db.NullInt(dealID), db.NullInt(user),
-			db.NullInt(replyTo), m.From, to, m.Subject, m.Text, m.MessageID, m.InReplyTo, m.MessageID, db.Millis(now)).Scan(&id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (workspace_id, direction, idem_key) WHERE idem_key <> '' DO NOTHING RETURNING id`, ws, Inbound, c.ID, db.NullInt(dealID),
+			db.NullInt(user), db.NullInt(replyTo), m.From, to, m.Subject, m.Text, m.MessageID, m.InReplyTo, m.MessageID, db.Millis(now)).Scan(&id)
+		if db.NoRows(err) { // the same Message-ID committed meanwhile
+			out, err = getBy(ctx, tx, ws, `e.direction = ? AND e.idem_key = ?`, Inbound, m.MessageID)
+			return err
+		}
 		if err != nil {
 			return fmt.Errorf("salesmail.Inbound: %w", err)
 		}

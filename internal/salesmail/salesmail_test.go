@@ -302,3 +302,37 @@ func TestInbound_LogsReplyOnContactLinkedToOriginalAndAttributedByReplyAddress(t
 		}
 	})
 }
+
+func TestSend_ConcurrentSubmitsWithOneKeySendOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		in := salesmail.SendInput{Subject: "件名", Body: "本文", IdempotencyKey: "form:same"}
+		ids := make(chan int64, 4)
+		errc := make(chan error, 4)
+		for range 4 {
+			go func() {
+				e, err := f.sm.Send(ctx, f.rep, f.contact.ID, in)
+				ids <- e.ID
+				errc <- err
+			}()
+		}
+		first := int64(0)
+		for range 4 {
+			id, err := <-ids, <-errc
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == 0 {
+				first = id
+			}
+			if id != first {
+				t.Fatalf("ids %d and %d for one key", first, id)
+			}
+		}
+		f.runJobs(t)
+		if n := len(f.srv.Messages()); n != 1 {
+			t.Fatalf("%d messages sent, want 1", n)
+		}
+	})
+}

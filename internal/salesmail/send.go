@@ -186,8 +186,13 @@ func (s *Service) Send(ctx context.Context, a platform.Actor, contactID int64, i
 		var id int64
 		err = tx.QueryRowContext(ctx, `-- salesmail.Send
 			INSERT INTO sales_emails (workspace_id, direction, contact_id, deal_id, user_id, from_addr, to_addr, subject, body, idem_key, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.WorkspaceID, Outbound, c.ID, db.NullInt(in.DealID), a.UserID,
-			rep.Email, c.Email, rd.Subject, rd.Text, in.IdempotencyKey, db.Millis(now)).Scan(&id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (workspace_id, direction, idem_key) WHERE idem_key <> '' DO NOTHING RETURNING id`, a.WorkspaceID, Outbound, c.ID,
+			db.NullInt(in.DealID), a.UserID, rep.Email, c.Email, rd.Subject, rd.Text, in.IdempotencyKey, db.Millis(now)).Scan(&id)
+		if db.NoRows(err) { // the same key committed meanwhile (PostgreSQL): that message stands
+			out, err = getBy(ctx, tx, a.WorkspaceID, `e.direction = ? AND e.idem_key = ?`, Outbound, in.IdempotencyKey)
+			return err
+		}
 		if err != nil {
 			return fmt.Errorf("salesmail.Send: %w", err)
 		}
