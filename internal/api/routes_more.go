@@ -24,5 +24,6 @@ func (s *Server) moreRoutes() []op {
 	ops = append(ops, s.quoteRoutes()...)
 	ops = append(ops, s.journeyRoutes()...)
 	ops = append(ops, s.afterSaleRoutes()...)
+	ops = append(ops, s.salesMailRoutes()...)
 	return ops
 }

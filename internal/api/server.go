@@ -31,6 +31,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/track"
 )
 
@@ -63,6 +64,8 @@ type Deps struct {
 	Campaigns *campaigns.Service
 	// Journeys runs nurture journeys (optional).
 	Journeys *journeys.Service
+	// SalesMail sends one-to-one email from records and logs replies (optional).
+	SalesMail *salesmail.Service
 }
 
 // Server is the API's http.Handler.

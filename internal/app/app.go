@@ -28,6 +28,7 @@ import (
 	"github.com/ryorin/ryorin/internal/metrics"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/track"
 	"github.com/ryorin/ryorin/internal/trackhttp"
 	"github.com/ryorin/ryorin/internal/web"
@@ -89,6 +90,8 @@ type App struct {
 	IO *dataio.Service
 	// Sales runs the rep's day: today page, calendar feed, daily reports.
 	Sales *sales.Service
+	// SalesMail sends one-to-one email from records and logs replies.
+	SalesMail *salesmail.Service
 }
 
 // Open opens and migrates the database and builds the services.
@@ -231,9 +234,10 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		_, err := a.Sales.CreateRenewals(ctx, j.WorkspaceID, 500)
 		return err
 	})
+	a.SalesMail = salesmail.New(d, cfg.Clock, a.CRM, a.Mailer, a.Email)
 	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
 		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys,
-		Mailer: a.Mailer})
+		Mailer: a.Mailer, SalesMail: a.SalesMail})
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +248,7 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		return err
 	})
 	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
-		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys})
+		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys, SalesMail: a.SalesMail})
 	return a, nil
 }
 

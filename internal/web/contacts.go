@@ -196,6 +196,8 @@ type ContactPage struct {
 	Memberships *Memberships
 	// Issues are the contact's unresolved customer issues.
 	Issues *OpenIssues
+	// Mail is the send-email form and the contact's emails (nil without sales email).
+	Mail *MailBox
 }
 
 // AwaitsFeedback reports whether sales can accept or reject this contact now.
@@ -277,6 +279,12 @@ func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPa
 		return nil, err
 	}
 	data.IsAdmin = c.Actor.Is(platform.RoleAdmin)
+	if data.Mail, err = s.mailBox(ctx, data.Page, c.Actor, id, nil, fmt.Sprintf("/contacts/%d/emails", id)); err != nil {
+		return nil, err
+	}
+	if data.Mail != nil {
+		data.Mail.NoAddress = ct.Email == ""
+	}
 	if data.Memberships, err = s.memberships(r, c, data.Page, id); err != nil {
 		return nil, err
 	}

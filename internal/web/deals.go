@@ -264,6 +264,7 @@ type DealPage struct {
 	Missing  map[string]bool // exit criteria of the current stage not met yet
 	Q        *DealQuotes     // line items and quotes (nil without the sales service)
 	Renewal  sales.RenewalLink
+	Mail     *MailBox        // the send-email form (nil without sales email)
 }
 
 // Log is the data the activity logger partial needs.
@@ -338,6 +339,17 @@ func (s *Server) loadDealPage(r *http.Request, c *rctx, id int64) (*DealPage, er
 			if at, ok := sales.RenewalDate(d, ws.Location()); ok {
 				data.Renewal.RenewalDate = at.Format(time.DateOnly)
 			}
+		}
+	}
+	var withMail []crm.Contact
+	for _, dc := range d.Contacts {
+		if ct, ok := data.Contacts[dc.ContactID]; ok && ct.Email != "" {
+			withMail = append(withMail, ct)
+		}
+	}
+	if len(withMail) > 0 {
+		if data.Mail, err = s.mailBox(ctx, data.Page, c.Actor, withMail[0].ID, withMail, fmt.Sprintf("/deals/%d/emails", id)); err != nil {
+			return nil, err
 		}
 	}
 	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "deal", id, "", r.URL.Query().Get("cursor"), fmt.Sprintf("/deals/%d?", id))

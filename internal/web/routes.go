@@ -103,6 +103,7 @@ func (s *Server) routes() {
 	s.segmentRoutes()
 	s.emailRoutes()
 	s.emailPublicRoutes()
+	s.salesMailRoutes()
 	s.quoteRoutes()
 	s.journeyRoutes()
 	s.afterSaleRoutes()

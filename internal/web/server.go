@@ -34,6 +34,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/track"
 )
 
@@ -54,6 +55,7 @@ type Deps struct {
 	Campaigns     *campaigns.Service // made from DB and Clock when not given
 	Journeys      *journeys.Service  // optional: nurture journeys
 	Mailer        *platform.Mailer   // optional: reports emailed on a schedule
+	SalesMail     *salesmail.Service // optional: one-to-one email from records
 	Log           *slog.Logger
 	Workspace     int64
 	SecureCookies bool

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/salesmail"
 )
 
 // notifyKinds are the notification kinds a user can tune; kinds the user has
@@ -32,6 +33,16 @@ type ProfilePage struct {
 	TOTPPending bool
 	Prefs       []platform.NotificationPref
 	TimeZones   []string
+	// Reply is the user's reply address for sales email (nil without it).
+	Reply *ReplyBox
+}
+
+// ReplyBox shows a rep's personal reply address and, to admins, the
+// workspace's inbound domain.
+type ReplyBox struct {
+	Address       string
+	InboundDomain string
+	IsAdmin       bool
 }
 
 // KindLabel is the label of a notification kind.
@@ -68,6 +79,17 @@ func (s *Server) loadProfile(r *http.Request, c *rctx) (*ProfilePage, error) {
 			p = platform.DefaultNotificationPref(k)
 		}
 		data.Prefs = append(data.Prefs, p)
+	}
+	if s.SalesMail != nil {
+		st, err := salesmail.GetSettings(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID)
+		if err != nil {
+			return nil, err
+		}
+		addr, err := s.SalesMail.MyReplyAddress(r.Context(), c.Actor)
+		if err != nil {
+			return nil, err
+		}
+		data.Reply = &ReplyBox{Address: addr, InboundDomain: st.InboundDomain, IsAdmin: c.Actor.Is(platform.RoleAdmin)}
 	}
 	return data, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/salesmail"
 )
 
 // TimelineItem is one timeline entry as the page shows it.
@@ -61,9 +62,19 @@ func (s *Server) timelineView(ctx context.Context, p Page, ws int64, subject str
 	if err != nil {
 		return TimelineView{}, err
 	}
+	var mails map[int64]salesmail.Email
+	if s.SalesMail != nil {
+		if mails, err = salesmail.ByActivities(ctx, s.DB.Reader(), ws, actIDs); err != nil {
+			return TimelineView{}, err
+		}
+	}
 	v := TimelineView{Page: p}
 	for _, e := range entries {
-		v.Items = append(v.Items, describe(p, e, acts))
+		it := describe(p, e, acts)
+		if m, ok := mails[e.RefID]; ok && e.RefType == "activity" {
+			it.Detail = strings.TrimPrefix(it.Detail+" · "+emailStats(p, m), " · ")
+		}
+		v.Items = append(v.Items, it)
 	}
 	if len(entries) == tq.Limit {
 		last := entries[len(entries)-1]

@@ -28,6 +28,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/web"
 )
 
@@ -51,6 +52,7 @@ type env struct {
 	email   *email.Service
 	jobs    *platform.Jobs
 	jy      *journeys.Service
+	sm      *salesmail.Service
 }
 
 func start(t *testing.T, d *db.DB, withUser bool) *env {
@@ -86,8 +88,9 @@ func start(t *testing.T, d *db.DB, withUser bool) *env {
 	e.email = email.New(d, fc, svc, mailer, e.jobs, nil)
 	e.email.Register()
 	notifier := &platform.Notifier{DB: d, Clock: fc, Jobs: e.jobs}
+	e.sm = salesmail.New(d, fc, svc, mailer, e.email)
 	e.jy = journeys.New(d, fc, svc, e.email, e.seg, &lead.Scorer{Lead: ls, CRM: svc, Notify: notifier}, notifier, e.jobs, nil)
-	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, Workspace: 1, OnRender: func(n string) {
+	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, SalesMail: e.sm, Workspace: 1, OnRender: func(n string) {
 		e.mu.Lock()
 		e.renders[n] = true
 		e.mu.Unlock()
