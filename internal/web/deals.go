@@ -264,7 +264,7 @@ type DealPage struct {
 	Missing  map[string]bool // exit criteria of the current stage not met yet
 	Q        *DealQuotes     // line items and quotes (nil without the sales service)
 	Renewal  sales.RenewalLink
-	Mail     *MailBox        // the send-email form (nil without sales email)
+	Mail     *MailBox // the send-email form (nil without sales email)
 }
 
 // Log is the data the activity logger partial needs.
