@@ -33,22 +33,8 @@ const (
 // created is stamped as the PDF's creation date (the issue time), so the same
 // quote always gives the same file.
 func (d Document) WritePDF(w io.Writer, created time.Time) error {
-	p := fpdf.New("P", "mm", "A4", "")
-	p.SetCreationDate(created)
-	p.SetModificationDate(created)
-	p.SetMargins(margin, margin, margin)
-	p.SetAutoPageBreak(true, margin)
-	p.AddUTF8FontFromBytes(fontFamily, "", fontTTF)
-	p.SetTitle(d.T("quote.doc.title")+" "+d.Number, true)
-	p.SetCreator("Ryorin", true)
-	font := func(size float64) { p.SetFont(fontFamily, "", size) }
-	p.AliasNbPages("{nb}")
-	p.SetFooterFunc(func() { // number and page on every page: 「Q-000012-2　1 / 3」
-		p.SetY(-10)
-		font(7)
-		p.CellFormat(contentW, 4, fmt.Sprintf("%s-%d    %d / {nb}", d.Number, d.Version, p.PageNo()), "", 0, "R", false, 0, "")
-	})
-	p.AddPage()
+	// The number and version and the page on every page: 「Q-000012-2　1 / 3」.
+	p, font := NewA4(d.T("quote.doc.title")+" "+d.Number, fmt.Sprintf("%s-%d", d.Number, d.Version), created)
 	d.pdfHead(p, font)
 	d.pdfLines(p, font)
 	d.pdfTotals(p, font)
@@ -240,3 +226,33 @@ func wrap(p *fpdf.Fpdf, s string, w float64) []string {
 	}
 	return out
 }
+
+// NewA4 starts an A4 portrait document with the embedded Japanese font and
+// a page number in the footer, for other reports that are downloaded as PDF
+// (the alignment report). footer is printed before the page number on
+// every page; font sets the font size.
+func NewA4(title, footer string, created time.Time) (p *fpdf.Fpdf, font func(size float64)) {
+	p = fpdf.New("P", "mm", "A4", "")
+	p.SetCreationDate(created)
+	p.SetModificationDate(created)
+	p.SetMargins(margin, margin, margin)
+	p.SetAutoPageBreak(true, margin)
+	p.AddUTF8FontFromBytes(fontFamily, "", fontTTF)
+	p.SetTitle(title, true)
+	p.SetCreator("Ryorin", true)
+	font = func(size float64) { p.SetFont(fontFamily, "", size) }
+	p.AliasNbPages("{nb}")
+	p.SetFooterFunc(func() {
+		p.SetY(-10)
+		font(7)
+		p.CellFormat(contentW, 4, fmt.Sprintf("%s    %d / {nb}", footer, p.PageNo()), "", 0, "R", false, 0, "")
+	})
+	p.AddPage()
+	return p, font
+}
+
+// ContentWidth is the width between the margins of an A4 page, in mm.
+const ContentWidth = contentW
+
+// Wrap breaks s into lines no wider than w in p's current font.
+func Wrap(p *fpdf.Fpdf, s string, w float64) []string { return wrap(p, s, w) }

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -86,6 +88,17 @@ func (s *Server) alignmentReport(w http.ResponseWriter, r *http.Request, c *rctx
 	}
 	data, err := s.alignmentData(ctx, c, ws, kind, off)
 	if err != nil {
+		return err
+	}
+	if q.Get("format") == "pdf" {
+		var buf bytes.Buffer
+		if err := writeAlignmentPDF(&buf, data, c.Now); err != nil {
+			return fmt.Errorf("web.alignmentReport pdf: %w", err)
+		}
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Header().Set("Content-Disposition", `attachment; filename="alignment-`+data.Period.From.In(c.Loc).Format("20060102")+`.pdf"`)
+		w.Header().Set("Cache-Control", "private, no-store")
+		_, err := w.Write(buf.Bytes())
 		return err
 	}
 	if c.Actor.Is(platform.RoleAdmin, platform.RoleManager) {

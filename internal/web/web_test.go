@@ -243,6 +243,13 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 		if code, body := e.get("/reports/funnel?months=3&format=csv"); code != 200 || !strings.HasPrefix(body, "\uFEFF") || strings.Count(body, "\n") != 5 {
 			t.Errorf("funnel CSV: %d %q", code, body)
 		}
+		for _, lang := range []string{"en", "ja"} {
+			e.post("/settings/language", url.Values{"lang": {lang}})
+			code, body := e.get("/reports/alignment?period=month&offset=0&format=pdf")
+			if code != 200 || !strings.HasPrefix(body, "%PDF-") || !strings.Contains(body, "/FontFile2") || !strings.Contains(body, "utf8bizudgothic") || !strings.Contains(body, "%%EOF") {
+				t.Errorf("alignment PDF (%s): %d %.40q", lang, code, body)
+			}
+		}
 		if code, body := e.get("/reports/channels?format=csv"); code != 200 || !strings.HasPrefix(body, "\uFEFF") || !strings.Contains(body, "ROI") {
 			t.Errorf("channels CSV: %d %q", code, body)
 		}
