@@ -21,7 +21,8 @@ func (s *Server) emailRoutes() []op {
 		{Method: "GET", Path: "/api/v1/email/campaigns/{id}", ID: "getCampaign", Summary: "Get a campaign", Tag: "Email", Resp: email.Campaign{}, Roles: emailRoles, H: s.getCampaign},
 		{Method: "PUT", Path: "/api/v1/email/campaigns/{id}", ID: "updateCampaign", Summary: "Replace a draft campaign", Tag: "Email", Body: email.CampaignInput{}, Resp: email.Campaign{}, Roles: emailRoles, H: s.updateCampaign},
 		{Method: "DELETE", Path: "/api/v1/email/campaigns/{id}", ID: "deleteCampaign", Summary: "Delete a campaign (links in sent mail keep working)", Tag: "Email", Status: http.StatusNoContent, Roles: emailRoles, H: s.deleteCampaign},
-		{Method: "POST", Path: "/api/v1/email/campaigns/{id}/send", ID: "sendCampaign", Summary: "Send a draft campaign now, as one background job", Tag: "Email", Resp: email.Campaign{}, Roles: emailRoles, Idempotent: true, H: s.sendCampaign},
+		{Method: "POST", Path: "/api/v1/email/campaigns/{id}/send", ID: "sendCampaign", Summary: "Send a draft campaign as one background job: now, or at send_at, with an optional per-minute limit and sending window (body optional)", Tag: "Email", Body: email.SendOptions{}, Resp: email.Campaign{}, Roles: emailRoles, Idempotent: true, H: s.sendCampaign},
+		{Method: "POST", Path: "/api/v1/email/campaigns/{id}/unschedule", ID: "unscheduleCampaign", Summary: "Take a scheduled campaign back to draft before it starts", Tag: "Email", Resp: email.Campaign{}, Roles: emailRoles, H: s.unscheduleCampaign},
 		{Method: "GET", Path: "/api/v1/email/campaigns/{id}/preview", ID: "previewCampaign", Summary: "Render a campaign for one contact", Tag: "Email", Resp: email.Rendered{}, Query: idQ, Roles: emailRoles, H: s.previewCampaign},
 		{Method: "GET", Path: "/api/v1/email/campaigns/{id}/report", ID: "campaignReport", Summary: "A campaign's report: sent, skipped by reason, failed, unknown, opens, clicks per link, unsubscribes", Tag: "Email", Resp: email.Report{}, Roles: emailRoles, H: s.campaignReport},
 	}
@@ -72,7 +73,21 @@ func (s *Server) sendCampaign(w http.ResponseWriter, r *http.Request, a platform
 	if err != nil {
 		return nil, err
 	}
-	return s.Email.Send(r.Context(), a, id, publicBase(r))
+	var o email.SendOptions
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &o); err != nil {
+			return nil, err
+		}
+	}
+	return s.Email.Schedule(r.Context(), a, id, publicBase(r), o)
+}
+
+func (s *Server) unscheduleCampaign(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	return s.Email.Unschedule(r.Context(), a, id)
 }
 
 func (s *Server) previewCampaign(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {

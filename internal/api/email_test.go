@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
@@ -45,6 +46,16 @@ func TestEmailAPI_CreatePreviewSendReport(t *testing.T) {
 		id := int64(r.body["id"].(float64))
 		if r := e.do(e.mkt, "GET", fmt.Sprintf("/api/v1/email/campaigns/%d/preview?contact=%d", id, cid), nil); r.status != 200 || r.body["subject"] != "加藤様" {
 			t.Errorf("preview: %d %s", r.status, r.raw)
+		}
+		if r := e.do(e.mkt, "POST", fmt.Sprintf("/api/v1/email/campaigns/%d/send", id), map[string]any{"per_minute": -5}); r.status != 400 || r.errField() != "per_minute" {
+			t.Fatalf("bad rate: %d %s", r.status, r.raw)
+		}
+		later := e.clock.Now().Add(48 * time.Hour).Format(time.RFC3339)
+		if r := e.do(e.mkt, "POST", fmt.Sprintf("/api/v1/email/campaigns/%d/send", id), map[string]any{"send_at": later, "per_minute": 50, "window_start": 9, "window_end": 18}); r.status != 200 || r.body["status"] != "scheduled" || r.body["per_minute"] != 50.0 {
+			t.Fatalf("schedule: %d %s", r.status, r.raw)
+		}
+		if r := e.do(e.mkt, "POST", fmt.Sprintf("/api/v1/email/campaigns/%d/unschedule", id), nil); r.status != 200 || r.body["status"] != "draft" {
+			t.Fatalf("unschedule: %d %s", r.status, r.raw)
 		}
 		if r := e.do(e.mkt, "POST", fmt.Sprintf("/api/v1/email/campaigns/%d/send", id), nil); r.status != 200 || r.body["status"] != "sending" {
 			t.Fatalf("send: %d %s", r.status, r.raw)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/i18n"
@@ -23,6 +24,7 @@ func (s *Server) emailRoutes() {
 	m.HandleFunc("POST /email/campaigns", s.signedIn(s.createCampaign))
 	m.HandleFunc("GET /email/campaigns/{id}", s.signedIn(s.campaignPage))
 	m.HandleFunc("POST /email/campaigns/{id}/send", s.signedIn(s.sendCampaign))
+	m.HandleFunc("POST /email/campaigns/{id}/unschedule", s.signedIn(s.unscheduleCampaign))
 	m.HandleFunc("POST /email/campaigns/{id}/delete", s.signedIn(s.deleteCampaign))
 }
 
@@ -165,14 +167,44 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request, c *rctx) e
 
 func (s *Server) sendCampaign(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	id := formInt(r.PathValue("id"))
-	if _, err := s.Email.Send(r.Context(), c.Actor, id, s.publicBase(r, c.WS)); err != nil {
+	var o email.SendOptions
+	if v := strings.TrimSpace(r.PostFormValue("send_at")); v != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", v, c.Loc)
+		if err != nil {
+			flash(w, localize(c.Lang, "must be from now to a year ahead"))
+			http.Redirect(w, r, fmt.Sprintf("/email/campaigns/%d?confirm=1", id), http.StatusSeeOther)
+			return nil
+		}
+		o.At = &t
+	}
+	o.PerMinute = int(formInt(r.PostFormValue("per_minute")))
+	o.WindowStart = int(formInt(r.PostFormValue("window_start")))
+	o.WindowEnd = int(formInt(r.PostFormValue("window_end")))
+	if got, err := s.Email.Schedule(r.Context(), c.Actor, id, s.publicBase(r, c.WS), o); err != nil {
 		if _, msg, ok := formError(err); ok {
 			flash(w, msg)
 		} else {
 			return err
 		}
+	} else if got.Status == email.StatusScheduled {
+		flash(w, i18n.T(c.Lang, "email.sched.done"))
 	} else {
 		flash(w, i18n.T(c.Lang, "email.campaigns.sending"))
+	}
+	http.Redirect(w, r, fmt.Sprintf("/email/campaigns/%d", id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) unscheduleCampaign(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	id := formInt(r.PathValue("id"))
+	if _, err := s.Email.Unschedule(r.Context(), c.Actor, id); err != nil {
+		if _, msg, ok := formError(err); ok {
+			flash(w, localize(c.Lang, msg))
+		} else {
+			return err
+		}
+	} else {
+		flash(w, i18n.T(c.Lang, "common.saved"))
 	}
 	http.Redirect(w, r, fmt.Sprintf("/email/campaigns/%d", id), http.StatusSeeOther)
 	return nil

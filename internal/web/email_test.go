@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
@@ -62,6 +63,14 @@ func TestEmailUI_CampaignPagesAndPublicLinksInBothLanguages(t *testing.T) {
 		}
 		if _, body := e.get("/email/campaigns/1?confirm=1"); !strings.Contains(body, `data-testid="send-confirm"`) {
 			t.Errorf("no confirmation step: %.300s", body)
+		}
+		// Scheduled for tomorrow with a rate and a window, then taken back.
+		tomorrow := e.clock.Now().Add(24 * time.Hour).In(time.FixedZone("JST", 9*3600)).Format("2006-01-02T15:04")
+		if code, body, _ := e.post("/email/campaigns/1/send", url.Values{"send_at": {tomorrow}, "per_minute": {"100"}, "window_start": {"9"}, "window_end": {"18"}}); code != 200 || !strings.Contains(body, `data-testid="scheduled"`) {
+			t.Fatalf("schedule: %d %.300s", code, body)
+		}
+		if code, body, _ := e.post("/email/campaigns/1/unschedule", nil); code != 200 || strings.Contains(body, `data-testid="scheduled"`) || !strings.Contains(body, `data-testid="send-now"`) {
+			t.Fatalf("unschedule: %d %.300s", code, body)
 		}
 		if code, body, _ := e.post("/email/campaigns/1/send", nil); code != 200 || !strings.Contains(body, `data-testid="report"`) {
 			t.Fatalf("send: %d %.300s", code, body)

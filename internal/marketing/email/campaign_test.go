@@ -370,3 +370,88 @@ func TestTracking_OpensClicksAndUnsubscribe(t *testing.T) {
 		}
 	})
 }
+
+// A campaign scheduled for later, taken back and scheduled again, sends at
+// the new time only; with a sending window of 9–18 in Tokyo it waits for the
+// window to open, and with a limit of two recipients a minute it handles two,
+// then two more a minute later, then the last one.
+func TestSchedule_SendsAtTheTimeWithinTheWindowAtTheRate(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		sg := f.audience(t)
+		c, err := f.email.Create(ctx, f.mkt, campaignInput(sg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		handled := func() int {
+			var n int
+			if err := d.Reader().QueryRowContext(ctx, db.Rebind(d.Dialect, `SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = ?`), c.ID).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		status := func() string {
+			got, err := f.email.Get(ctx, f.mkt, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Status
+		}
+		for _, bad := range []struct {
+			o     email.SendOptions
+			field string
+		}{
+			{email.SendOptions{At: ptr(t0.Add(-time.Hour))}, "send_at"},
+			{email.SendOptions{PerMinute: -1}, "per_minute"},
+			{email.SendOptions{WindowStart: 24}, "window_start"},
+		} {
+			_, err := f.email.Schedule(ctx, f.mkt, c.ID, "https://ryorin.example", bad.o)
+			if e, ok := errs.As(err); !ok || e.Field != bad.field {
+				t.Errorf("options %+v: %v, want an error on %s", bad.o, err, bad.field)
+			}
+		}
+		first := t0.Add(2 * time.Hour)
+		if got, err := f.email.Schedule(ctx, f.mkt, c.ID, "https://ryorin.example", email.SendOptions{At: &first}); err != nil || got.Status != email.StatusScheduled {
+			t.Fatalf("schedule: %v %+v", err, got)
+		}
+		f.drain(t)
+		if n := handled(); n != 0 {
+			t.Fatalf("%d recipients handled before the time", n)
+		}
+		if _, err := f.email.Unschedule(ctx, f.mkt, c.ID); err != nil || status() != email.StatusDraft {
+			t.Fatalf("unschedule: %v, status %s", err, status())
+		}
+		again := t0.Add(time.Hour) // 19:00 in Tokyo: the window is closed
+		if _, err := f.email.Schedule(ctx, f.mkt, c.ID, "https://ryorin.example", email.SendOptions{At: &again, PerMinute: 2, WindowStart: 9, WindowEnd: 18}); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Set(first) // both jobs are due; the first one's time is no longer the campaign's
+		f.drain(t)
+		if n := handled(); n != 0 || status() != email.StatusSending {
+			t.Fatalf("outside the window: %d handled, status %s", n, status())
+		}
+		tokyo, _ := time.LoadLocation("Asia/Tokyo")
+		opens := time.Date(2026, 4, 2, 9, 0, 0, 0, tokyo)
+		f.clock.Set(opens.Add(-time.Minute))
+		f.drain(t)
+		if n := handled(); n != 0 {
+			t.Fatalf("%d handled a minute before the window opens", n)
+		}
+		for i, want := range []int{2, 4, 5} {
+			f.clock.Set(opens.Add(time.Duration(i) * time.Minute))
+			f.drain(t)
+			if n := handled(); n != want {
+				t.Fatalf("minute %d: %d recipients handled, want %d", i, n, want)
+			}
+		}
+		f.clock.Set(opens.Add(3 * time.Minute))
+		f.drain(t)
+		if status() != email.StatusSent {
+			t.Errorf("after the last minute the campaign is %s, want sent", status())
+		}
+		if got := f.received(t); len(got) != 2 {
+			t.Errorf("the sink received %d messages, want the 2 consenting recipients once each", len(got))
+		}
+	})
+}

@@ -17,8 +17,9 @@ import (
 
 // Campaign statuses.
 const (
-	StatusDraft   = "draft"
-	StatusSending = "sending"
+	StatusDraft     = "draft"
+	StatusScheduled = "scheduled"
+	StatusSending   = "sending"
 	StatusSent    = "sent"
 )
 
@@ -61,7 +62,11 @@ type Campaign struct {
 	Template     Template   `json:"template"`
 	AudienceKind string     `json:"audience_kind" doc:"list or segment"`
 	AudienceID   int64      `json:"audience_id"`
-	Status       string     `json:"status" doc:"draft, sending or sent"`
+	Status       string     `json:"status" doc:"draft, scheduled, sending or sent"`
+	SendAt       *time.Time `json:"send_at,omitempty" doc:"when the send starts (scheduled campaigns)"`
+	PerMinute    int        `json:"per_minute,omitempty" doc:"at most this many recipients a minute (0: no limit)"`
+	WindowStart  int        `json:"window_start,omitempty" doc:"sending window: first hour (workspace time zone)"`
+	WindowEnd    int        `json:"window_end,omitempty" doc:"sending window: the hour it closes; equal to window_start: any time"`
 	StartedAt    *time.Time `json:"started_at,omitempty"`
 	FinishedAt   *time.Time `json:"finished_at,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
@@ -186,16 +191,21 @@ func (s *Service) Delete(ctx context.Context, a platform.Actor, id int64) error 
 	})
 }
 
-const campaignCols = `id, name, subject, html_body, text_body, audience_kind, audience_id, status, started_at, finished_at, created_at, updated_at`
+const campaignCols = `id, name, subject, html_body, text_body, audience_kind, audience_id, status, started_at, finished_at, created_at, updated_at,
+	send_at, per_minute, window_start, window_end`
 
 func scanCampaign(sc interface{ Scan(...any) error }) (Campaign, error) {
 	var c Campaign
-	var started, finished *int64
+	var started, finished, sendAt *int64
 	var created, updated int64
 	err := sc.Scan(&c.ID, &c.Name, &c.Template.Subject, &c.Template.HTML, &c.Template.Text, &c.AudienceKind, &c.AudienceID,
-		&c.Status, &started, &finished, &created, &updated)
+		&c.Status, &started, &finished, &created, &updated, &sendAt, &c.PerMinute, &c.WindowStart, &c.WindowEnd)
 	if err != nil {
 		return c, err
+	}
+	if sendAt != nil {
+		t := db.Time(*sendAt)
+		c.SendAt = &t
 	}
 	c.CreatedAt, c.UpdatedAt = db.Time(created), db.Time(updated)
 	if started != nil {
@@ -294,12 +304,51 @@ func (s *Service) Preview(ctx context.Context, a platform.Actor, id, contactID i
 // Send starts sending a draft campaign now, as one durable job. baseURL is
 // where links point when the workspace has no public base URL.
 func (s *Service) Send(ctx context.Context, a platform.Actor, id int64, baseURL string) (Campaign, error) {
+	return s.Schedule(ctx, a, id, baseURL, SendOptions{})
+}
+
+// SendOptions say when and how fast a campaign goes out.
+type SendOptions struct {
+	At          *time.Time `json:"send_at,omitempty" doc:"start then instead of now (at most a year ahead)"`
+	PerMinute   int        `json:"per_minute,omitempty" doc:"at most this many recipients a minute (0: no limit)"`
+	WindowStart int        `json:"window_start,omitempty" doc:"send only from this hour (0–23, workspace time zone)"`
+	WindowEnd   int        `json:"window_end,omitempty" doc:"… until this hour (0–24); equal to window_start: any time"`
+}
+
+func (o SendOptions) check(now time.Time) error {
+	if o.At != nil && (o.At.Before(now.Add(-time.Minute)) || o.At.After(now.AddDate(1, 0, 0))) {
+		return errs.Field("send_at", "must be from now to a year ahead")
+	}
+	if o.PerMinute < 0 || o.PerMinute > 100000 {
+		return errs.Field("per_minute", "must be 0 (no limit) to 100000")
+	}
+	if o.WindowStart < 0 || o.WindowStart > 23 {
+		return errs.Field("window_start", "must be an hour, 0 to 23")
+	}
+	if o.WindowEnd < 0 || o.WindowEnd > 24 {
+		return errs.Field("window_end", "must be an hour, 0 to 24")
+	}
+	return nil
+}
+
+// Schedule starts a draft campaign's send as one durable job: now or at
+// o.At, at most o.PerMinute recipients a minute, and only within the hours
+// of the sending window. Send is Schedule with no options.
+func (s *Service) Schedule(ctx context.Context, a platform.Actor, id int64, baseURL string, o SendOptions) (Campaign, error) {
 	var c Campaign
 	if err := canEdit(a); err != nil {
 		return c, err
 	}
 	ws := a.WorkspaceID
 	now := s.Clock.Now()
+	if err := o.check(now); err != nil {
+		return c, err
+	}
+	start := now
+	status := StatusSending
+	if o.At != nil && o.At.After(now) {
+		start, status = *o.At, StatusScheduled
+	}
 	err := s.DB.Write(ctx, "email.Send", func(tx *db.Tx) error {
 		var err error
 		if c, err = getCampaign(ctx, tx, ws, id); err != nil {
@@ -319,18 +368,47 @@ func (s *Service) Send(ctx context.Context, a platform.Actor, id int64, baseURL 
 			return errs.E(errs.Invalid, "", "no sender address is configured: set one under Settings → SMTP")
 		}
 		if _, err := tx.ExecContext(ctx, `-- email.Send
-			UPDATE email_campaigns SET status = ?, base_url = ?, started_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			StatusSending, publicBase(w, baseURL), db.Millis(now), db.Millis(now), ws, id); err != nil {
+			UPDATE email_campaigns SET status = ?, base_url = ?, started_at = ?, send_at = ?, per_minute = ?, window_start = ?, window_end = ?, updated_at = ?
+			WHERE workspace_id = ? AND id = ?`,
+			status, publicBase(w, baseURL), db.Millis(start), db.Millis(start), o.PerMinute, o.WindowStart, o.WindowEnd, db.Millis(now), ws, id); err != nil {
 			return fmt.Errorf("email.Send: %w", err)
 		}
-		if _, _, err := platform.Enqueue(ctx, tx, ws, SendJob, sendJob{Campaign: id}, platform.EnqueueOptions{
-			UniqueKey: fmt.Sprintf("campaign:%d", id), MaxAttempts: 20}, now, s.Jobs); err != nil {
+		// One job per start time: a campaign cancelled and scheduled again
+		// gets a new job, and the old one finds its time changed and stops.
+		if _, _, err := platform.Enqueue(ctx, tx, ws, SendJob, sendJob{Campaign: id, At: db.Millis(start)}, platform.EnqueueOptions{
+			RunAt: start, UniqueKey: fmt.Sprintf("campaign:%d:%d", id, db.Millis(start)), MaxAttempts: 20}, now, s.Jobs); err != nil {
 			return err
 		}
-		if err := platform.Audit(ctx, tx, a, now, "send", "email_campaign", id, map[string]any{"name": c.Name, "audience": c.AudienceKind, "audience_id": c.AudienceID}); err != nil {
+		if err := platform.Audit(ctx, tx, a, now, "send", "email_campaign", id, map[string]any{"name": c.Name, "audience": c.AudienceKind,
+			"audience_id": c.AudienceID, "send_at": start, "per_minute": o.PerMinute, "window": []int{o.WindowStart, o.WindowEnd}}); err != nil {
 			return err
 		}
 		c, err = getCampaign(ctx, tx, ws, id)
+		return err
+	})
+	return c, err
+}
+
+// Unschedule takes a scheduled campaign back to draft before it starts.
+func (s *Service) Unschedule(ctx context.Context, a platform.Actor, id int64) (Campaign, error) {
+	var c Campaign
+	if err := canEdit(a); err != nil {
+		return c, err
+	}
+	now := s.Clock.Now()
+	err := s.DB.Write(ctx, "email.Unschedule", func(tx *db.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE email_campaigns SET status = ?, send_at = NULL, started_at = NULL, updated_at = ?
+			WHERE workspace_id = ? AND id = ? AND status = ?`, StatusDraft, db.Millis(now), a.WorkspaceID, id, StatusScheduled)
+		if err != nil {
+			return fmt.Errorf("email.Unschedule: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.E(errs.Conflict, "", "only a scheduled campaign that has not started can be taken back")
+		}
+		if err := platform.Audit(ctx, tx, a, now, "unschedule", "email_campaign", id, nil); err != nil {
+			return err
+		}
+		c, err = getCampaign(ctx, tx, a.WorkspaceID, id)
 		return err
 	})
 	return c, err

@@ -40,6 +40,10 @@ const (
 
 type sendJob struct {
 	Campaign int64 `json:"campaign"`
+	// At is the campaign's start time the job was made for (0: jobs queued
+	// before scheduling existed); a job whose campaign has another start time
+	// (taken back and scheduled again) does nothing.
+	At int64 `json:"at,omitempty"`
 }
 
 // recipient is an audience member as a send needs it.
@@ -126,33 +130,111 @@ func (s *Service) handleSend(ctx context.Context, j platform.Job) error {
 	if err := j.Decode(&p); err != nil {
 		return platform.Permanent(fmt.Errorf("%s payload: %w", SendJob, err))
 	}
+	started := s.Clock.Now()
+	handled := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err // released; the next run resumes at the cursor
 		}
-		done, err := s.sendBatch(ctx, j.WorkspaceID, p.Campaign)
+		r, err := s.sendBatch(ctx, j.WorkspaceID, p, handled)
 		if errs.Is(err, errs.NotFound) {
 			return nil // the campaign was deleted
 		}
-		if err != nil || done {
+		if err != nil {
 			return err
 		}
+		handled += r.n
+		switch {
+		case r.wait != nil:
+			// Outside the sending window: carry on when it opens.
+			return s.continueAt(ctx, j.WorkspaceID, p, *r.wait, "window")
+		case r.done:
+			return nil
+		case r.perMinute > 0 && handled >= r.perMinute:
+			// This minute's share is out: carry on a minute after this run began.
+			return s.continueAt(ctx, j.WorkspaceID, p, started.Add(time.Minute), "rate")
+		}
 	}
+}
+
+// continueAt queues the rest of a throttled or windowed send as a new job
+// at t; the key makes a rerun of this job queue it once.
+func (s *Service) continueAt(ctx context.Context, ws int64, p sendJob, t time.Time, why string) error {
+	return s.DB.Write(ctx, "email.continueAt", func(tx *db.Tx) error {
+		var cursor int64
+		if err := tx.QueryRowContext(ctx, `SELECT cursor_id FROM email_campaigns WHERE workspace_id = ? AND id = ?`, ws, p.Campaign).Scan(&cursor); err != nil {
+			return fmt.Errorf("email.continueAt: %w", err)
+		}
+		_, _, err := platform.Enqueue(ctx, tx, ws, SendJob, p, platform.EnqueueOptions{RunAt: t,
+			UniqueKey: fmt.Sprintf("campaign:%d:%d:%s:%d:%d", p.Campaign, p.At, why, cursor, db.Millis(t)), MaxAttempts: 20}, s.Clock.Now(), s.Jobs)
+		return err
+	})
+}
+
+// batchResult is what one batch did: recipients handled, whether the send
+// is over (or not this job's any more), the campaign's rate limit, and when
+// to resume if the sending window is closed.
+type batchResult struct {
+	n         int
+	done      bool
+	perMinute int
+	wait      *time.Time
+}
+
+// windowOpen reports whether now is within the sending window [start, end)
+// (hours in loc; start == end: always), and if not, when it next opens.
+func windowOpen(loc *time.Location, start, end int, now time.Time) (bool, time.Time) {
+	if start == end {
+		return true, now
+	}
+	t := now.In(loc)
+	h := t.Hour()
+	in := (start < end && h >= start && h < end) || (start > end && (h >= start || h < end))
+	if in {
+		return true, now
+	}
+	next := time.Date(t.Year(), t.Month(), t.Day(), start, 0, 0, 0, loc)
+	if !next.After(t) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return false, next
 }
 
 // sendBatch handles the next batch of the audience in one transaction: each
 // member gets a send-log row, and those who may receive mail get their
 // message queued with it, and the cursor moves past them. A crash before the
-// commit leaves nothing; after it, the batch is never done again.
-func (s *Service) sendBatch(ctx context.Context, ws, id int64) (done bool, err error) {
+// commit leaves nothing; after it, the batch is never done again. handled is
+// how many this job run has handled already (for the per-minute limit).
+func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled int) (res batchResult, err error) {
 	now := s.Clock.Now()
+	id := job.Campaign
 	err = s.DB.Write(ctx, "email.sendBatch", func(tx *db.Tx) error {
 		c, err := getCampaign(ctx, tx, ws, id)
 		if err != nil {
 			return err
 		}
+		if job.At != 0 && (c.SendAt == nil || db.Millis(*c.SendAt) != job.At) {
+			res.done = true // taken back or scheduled again: another job's
+			return nil
+		}
+		if c.Status == StatusScheduled {
+			if _, err := tx.ExecContext(ctx, `UPDATE email_campaigns SET status = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+				StatusSending, db.Millis(now), ws, id); err != nil {
+				return fmt.Errorf("email.sendBatch: %w", err)
+			}
+			c.Status = StatusSending
+		}
 		if c.Status != StatusSending {
-			done = true
+			res.done = true
+			return nil
+		}
+		res.perMinute = c.PerMinute
+		w, err := platform.GetWorkspace(ctx, tx, ws)
+		if err != nil {
+			return err
+		}
+		if open, next := windowOpen(w.Location(), c.WindowStart, c.WindowEnd, now); !open {
+			res.wait = &next
 			return nil
 		}
 		var base string
@@ -161,12 +243,16 @@ func (s *Service) sendBatch(ctx context.Context, ws, id int64) (done bool, err e
 			SELECT base_url, cursor_id FROM email_campaigns WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&base, &cursor); err != nil {
 			return fmt.Errorf("email.sendBatch: %w", err)
 		}
-		rs, err := audienceBatch(ctx, tx, ws, c, cursor, s.Batch)
+		limit := s.Batch
+		if c.PerMinute > 0 {
+			limit = min(limit, c.PerMinute-handled)
+		}
+		rs, err := audienceBatch(ctx, tx, ws, c, cursor, limit)
 		if err != nil {
 			return err
 		}
 		if len(rs) == 0 {
-			done = true
+			res.done = true
 			_, err := tx.ExecContext(ctx, `-- email.sendBatch.finish
 				UPDATE email_campaigns SET status = ?, finished_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
 				StatusSent, db.Millis(now), db.Millis(now), ws, id)
@@ -176,21 +262,18 @@ func (s *Service) sendBatch(ctx context.Context, ws, id int64) (done bool, err e
 		if err != nil {
 			return platform.Permanent(err)
 		}
-		w, err := platform.GetWorkspace(ctx, tx, ws)
-		if err != nil {
-			return err
-		}
 		lk := linker{key: w.SigningKey(), base: base, now: now, campaign: id, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
 		for _, r := range rs {
 			if err := s.sendOne(ctx, tx, ws, lk, p, r, now); err != nil {
 				return err
 			}
 		}
+		res.n = len(rs)
 		_, err = tx.ExecContext(ctx, `-- email.sendBatch.advance
 			UPDATE email_campaigns SET cursor_id = ? WHERE workspace_id = ? AND id = ?`, rs[len(rs)-1].ContactID, ws, id)
 		return err
 	})
-	return done, err
+	return res, err
 }
 
 func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p *Parsed, r recipient, now time.Time) error {
