@@ -20,7 +20,7 @@ const (
 	StatusDraft     = "draft"
 	StatusScheduled = "scheduled"
 	StatusSending   = "sending"
-	StatusSent    = "sent"
+	StatusSent      = "sent"
 )
 
 // Audience kinds.
