@@ -22,6 +22,7 @@ func (s *Server) emailRoutes() []op {
 		{Method: "PUT", Path: "/api/v1/email/campaigns/{id}", ID: "updateCampaign", Summary: "Replace a draft campaign", Tag: "Email", Body: email.CampaignInput{}, Resp: email.Campaign{}, Roles: emailRoles, H: s.updateCampaign},
 		{Method: "DELETE", Path: "/api/v1/email/campaigns/{id}", ID: "deleteCampaign", Summary: "Delete a campaign (links in sent mail keep working)", Tag: "Email", Status: http.StatusNoContent, Roles: emailRoles, H: s.deleteCampaign},
 		{Method: "POST", Path: "/api/v1/email/campaigns/{id}/send", ID: "sendCampaign", Summary: "Send a draft campaign as one background job: now, or at send_at, with an optional per-minute limit and sending window (body optional)", Tag: "Email", Body: email.SendOptions{}, Resp: email.Campaign{}, Roles: emailRoles, Idempotent: true, H: s.sendCampaign},
+		{Method: "POST", Path: "/api/v1/email/bounces", ID: "recordBounces", Summary: "Record bounces and complaints reported by the mail provider (its webhook posts here with an API token): each address is suppressed for every send and the event goes on the contact's timeline", Tag: "Email", Body: BouncesInput{}, Resp: BouncesResult{}, Roles: emailRoles, H: s.recordBounces},
 		{Method: "POST", Path: "/api/v1/email/campaigns/{id}/unschedule", ID: "unscheduleCampaign", Summary: "Take a scheduled campaign back to draft before it starts", Tag: "Email", Resp: email.Campaign{}, Roles: emailRoles, H: s.unscheduleCampaign},
 		{Method: "GET", Path: "/api/v1/email/campaigns/{id}/preview", ID: "previewCampaign", Summary: "Render a campaign for one contact", Tag: "Email", Resp: email.Rendered{}, Query: idQ, Roles: emailRoles, H: s.previewCampaign},
 		{Method: "GET", Path: "/api/v1/email/campaigns/{id}/report", ID: "campaignReport", Summary: "A campaign's report: sent, skipped by reason, failed, unknown, opens, clicks per link, unsubscribes", Tag: "Email", Resp: email.Report{}, Roles: emailRoles, H: s.campaignReport},
@@ -108,4 +109,26 @@ func (s *Server) campaignReport(w http.ResponseWriter, r *http.Request, a platfo
 		return nil, err
 	}
 	return s.Email.Report(r.Context(), a, id)
+}
+
+// BouncesInput is a provider's batch of bounces and complaints.
+type BouncesInput struct {
+	Events []email.BounceEvent `json:"events"`
+}
+
+// BouncesResult says how many events were recorded.
+type BouncesResult struct {
+	Recorded int `json:"recorded"`
+}
+
+func (s *Server) recordBounces(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	var in BouncesInput
+	if err := decode(w, r, &in); err != nil {
+		return nil, err
+	}
+	n, err := s.Email.RecordBounces(r.Context(), a, in.Events)
+	if err != nil {
+		return nil, err
+	}
+	return BouncesResult{Recorded: n}, nil
 }

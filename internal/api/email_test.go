@@ -50,6 +50,12 @@ func TestEmailAPI_CreatePreviewSendReport(t *testing.T) {
 		if r := e.do(e.mkt, "POST", fmt.Sprintf("/api/v1/email/campaigns/%d/send", id), map[string]any{"per_minute": -5}); r.status != 400 || r.errField() != "per_minute" {
 			t.Fatalf("bad rate: %d %s", r.status, r.raw)
 		}
+		if r := e.do(e.mkt, "POST", "/api/v1/email/bounces", map[string]any{"events": []any{map[string]any{"email": "gone@example.jp", "type": "bounce", "detail": "550 5.1.1"}}}); r.status != 200 || r.body["recorded"] != 1.0 {
+			t.Fatalf("bounces: %d %s", r.status, r.raw)
+		}
+		if r := e.do(e.mkt, "POST", "/api/v1/email/bounces", map[string]any{"events": []any{map[string]any{"email": "x@example.jp", "type": "soft"}}}); r.status != 400 || r.errField() != "events[0].type" {
+			t.Fatalf("bad bounce: %d %s", r.status, r.raw)
+		}
 		later := e.clock.Now().Add(48 * time.Hour).Format(time.RFC3339)
 		if r := e.do(e.mkt, "POST", fmt.Sprintf("/api/v1/email/campaigns/%d/send", id), map[string]any{"send_at": later, "per_minute": 50, "window_start": 9, "window_end": 18}); r.status != 200 || r.body["status"] != "scheduled" || r.body["per_minute"] != 50.0 {
 			t.Fatalf("schedule: %d %s", r.status, r.raw)

@@ -62,6 +62,10 @@ type Mailer struct {
 	Jobs  *Jobs
 	// Timeout bounds one SMTP conversation (default 30 s).
 	Timeout time.Duration
+	// OnBounce, when set, is told of each recipient the SMTP server refused
+	// for good (a 5xx reply to RCPT), so the address can be suppressed.
+	// Its error is logged; the message's outcome stays recorded either way.
+	OnBounce func(ctx context.Context, ws int64, to, reason string) error
 }
 
 // reservedHeaders are set by the mailer and may not come from a row.
@@ -280,6 +284,12 @@ func (m *Mailer) handle(ctx context.Context, j Job) error {
 	case smtpPermanent:
 		if _, err := m.setMailStatus(ctx, j.WorkspaceID, mm.ID, MailSending, MailFailed, serr.Error(), false); err != nil {
 			return err
+		}
+		var se *gomail.SendError
+		if m.OnBounce != nil && errors.As(serr, &se) && se.Reason == gomail.ErrSMTPRcptTo {
+			if err := m.OnBounce(ctx, j.WorkspaceID, mm.To, serr.Error()); err != nil {
+				m.log().Warn("recording a bounce failed", "mail", mm.ID, "err", err)
+			}
 		}
 		return Permanent(serr)
 	case smtpUnknown:

@@ -455,3 +455,54 @@ func TestSchedule_SendsAtTheTimeWithinTheWindowAtTheRate(t *testing.T) {
 		}
 	})
 }
+
+// A recipient the SMTP server refuses for good (550) is a hard bounce: the
+// address is suppressed for every later send and the bounce is on the
+// contact's timeline. A provider's complaint, reported by API, does the
+// same; reporting it again changes nothing.
+func TestBounces_RefusedRecipientsAndComplaintsAreSuppressed(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		sg := f.audience(t)
+		c, err := f.email.Create(ctx, f.mkt, campaignInput(sg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.srv.FailPermanently()
+		if _, err := f.email.Send(ctx, f.mkt, c.ID, "https://ryorin.example"); err != nil {
+			t.Fatal(err)
+		}
+		f.drain(t)
+		reason := func(addr string) string {
+			var r string
+			_ = d.Reader().QueryRowContext(ctx, db.Rebind(d.Dialect, `SELECT reason FROM email_suppressions WHERE email = ?`), addr).Scan(&r)
+			return r
+		}
+		if r := reason("yamada@example.jp"); r != email.BounceHard {
+			t.Errorf("after a 550 the address is suppressed as %q, want bounce", r)
+		}
+		var entries int
+		if err := d.Reader().QueryRowContext(ctx, db.Rebind(d.Dialect, `SELECT COUNT(*) FROM timeline WHERE kind = 'email.bounce' AND contact_id = ?`), f.ids["yamada"]).Scan(&entries); err != nil || entries != 1 {
+			t.Errorf("bounce timeline entries = %d (%v), want 1", entries, err)
+		}
+		for i := 0; i < 2; i++ {
+			if n, err := f.email.RecordBounces(ctx, f.mkt, []email.BounceEvent{{Email: "Outside@example.jp", Type: email.BounceComplaint, Detail: "spam report"}}); err != nil || n != 1 {
+				t.Fatalf("complaint %d: %d %v", i, n, err)
+			}
+		}
+		if r := reason("outside@example.jp"); r != email.BounceComplaint {
+			t.Errorf("after a complaint the address is suppressed as %q", r)
+		}
+		if err := d.Reader().QueryRowContext(ctx, db.Rebind(d.Dialect, `SELECT COUNT(*) FROM timeline WHERE kind = 'email.complaint'`)).Scan(&entries); err != nil || entries != 1 {
+			t.Errorf("complaint timeline entries = %d (%v), want 1 though reported twice", entries, err)
+		}
+		_, err = f.email.RecordBounces(ctx, f.mkt, []email.BounceEvent{{Email: "a@example.jp", Type: "bounce"}, {Email: "not an address", Type: "bounce"}})
+		if e, ok := errs.As(err); !ok || e.Field != "events[1].email" {
+			t.Errorf("a bad event: %v, want an error on events[1].email", err)
+		}
+		if _, err := f.email.RecordBounces(ctx, f.rep, []email.BounceEvent{{Email: "b@example.jp", Type: "bounce"}}); errs.KindOf(err) != errs.Forbidden {
+			t.Errorf("a sales rep recorded a bounce: %v", err)
+		}
+	})
+}

@@ -52,8 +52,14 @@ func New(d *db.DB, c clock.Clock, cs *crm.Service, m *platform.Mailer, jobs *pla
 	return &Service{DB: d, Clock: clock.Millis(c), CRM: cs, Mailer: m, Jobs: jobs, Log: log, Batch: 200}
 }
 
-// Register registers the campaign send job handler.
-func (s *Service) Register() { s.Jobs.Handle(SendJob, s.handleSend) }
+// Register registers the campaign send job handler, and has the mailer
+// report recipients the SMTP server refused for good as hard bounces.
+func (s *Service) Register() {
+	s.Jobs.Handle(SendJob, s.handleSend)
+	if s.Mailer != nil && s.Mailer.OnBounce == nil {
+		s.Mailer.OnBounce = s.bounceFromSMTP
+	}
+}
 
 // Campaign is an email campaign.
 type Campaign struct {
