@@ -46,6 +46,9 @@ type record struct {
 	Key     string         // contacts: the email; companies: unused
 	Raw     []string       // the row as read, for the error report
 	Props   map[string]any // custom property values the row sets
+	// deals: the external id (dedupe key) and the contacts' emails
+	ExtID  string
+	Emails []string
 }
 
 // rowContext is what turning rows into records needs besides the mapping.
@@ -55,6 +58,9 @@ type rowContext struct {
 	Fields  map[string]Field // by key: built-in fields and custom properties
 	Loc     *time.Location
 	Owners  map[string]int64 // folded email or name → user id
+	// deals: the workspace's pipelines and its base currency
+	Pipelines *pipelineIndex
+	Currency  string
 }
 
 func fieldMap(fields []Field) map[string]Field {
@@ -90,7 +96,7 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 	if row.Err != nil {
 		return rec, rowErr("", "the line is not valid CSV: %v", row.Err)
 	}
-	var fullName, fullKana string
+	var fullName, fullKana, pipeline, stage string
 	for i, key := range rc.Mapping {
 		if key == "" || i >= len(row.Fields) {
 			continue
@@ -148,7 +154,51 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 			if err != nil {
 				return rec, rowErr(key, "%v", err)
 			}
-			rec.Cols[key] = t.UnixMilli()
+			if key == "close_date" {
+				rec.Cols[key] = t.Format(time.DateOnly)
+				rec.Cols["closed_at"] = t.UnixMilli()
+			} else {
+				rec.Cols[key] = t.UnixMilli()
+			}
+		case "external_id":
+			rec.ExtID = norm.NFKC.String(v)
+		case "amount":
+			a, err := ParseAmount(v)
+			if err != nil {
+				return rec, rowErr(key, "%v", err)
+			}
+			rec.Cols[key] = a
+		case "currency":
+			c := strings.ToUpper(norm.NFKC.String(v))
+			if c == "円" || c == "¥" {
+				c = "JPY"
+			}
+			if !platform.ValidCurrency(c) {
+				return rec, rowErr(key, "%q is not a currency code", v)
+			}
+			rec.Cols[key] = c
+		case "pipeline":
+			pipeline = v
+		case "deal_stage":
+			stage = v
+		case "deal_type":
+			t, ok := parseDealType(v)
+			if !ok {
+				return rec, rowErr(key, "%q is not a deal type (new, upsell or renewal)", v)
+			}
+			rec.Cols["deal_type"] = t
+		case "interval":
+			t, ok := parseInterval(v)
+			if !ok {
+				return rec, rowErr(key, "%q is not month or year", v)
+			}
+			rec.Cols[key] = t
+		case "emails":
+			es, err := parseEmails(v)
+			if err != nil {
+				return rec, rowErr(key, "%v", err)
+			}
+			rec.Emails = es
 		case "int":
 			n, err := ParseInt(v)
 			if err != nil {
@@ -204,6 +254,9 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 	if rc.Object == Companies {
 		return rec, companyRecord(&rec)
 	}
+	if rc.Object == Deals {
+		return rec, rc.dealRecord(&rec, pipeline, stage)
+	}
 	if rec.Company.Name != "" || rec.Company.Domain != "" {
 		name := rec.Company.Name
 		if name == "" {
@@ -215,6 +268,41 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 		return rec, rowErr("email", "a contact needs an email address or a name")
 	}
 	return rec, nil
+}
+
+// dealRecord finds a deal row's pipeline and stage by name and checks what
+// crm checks of a new deal: a name, a reason for a lost deal, an interval
+// for a recurring amount.
+func (rc *rowContext) dealRecord(rec *record, pipeline, stage string) *rowError {
+	if str(rec.Cols, "name") == "" {
+		return rowErr("name", "a deal needs a name")
+	}
+	if rc.Pipelines == nil {
+		return rowErr("pipeline", "the workspace has no pipeline")
+	}
+	p, ok := rc.Pipelines.pipeline(pipeline)
+	if !ok {
+		return rowErr("pipeline", "there is no pipeline named %q", pipeline)
+	}
+	st, ok := stageOf(p, stage)
+	if !ok {
+		return rowErr("stage", "%q is not a stage of pipeline %q", stage, p.Name)
+	}
+	rec.Cols["pipeline_id"], rec.Cols["stage_id"], rec.Cols["status"] = p.ID, st.ID, st.Kind
+	if st.Kind == "lost" && str(rec.Cols, "lost_reason") == "" {
+		return rowErr("lost_reason", "a lost deal needs a lost reason")
+	}
+	if st.Kind == "open" {
+		delete(rec.Cols, "closed_at")
+		delete(rec.Cols, "lost_reason")
+	}
+	if ra, _ := rec.Cols["recurring_amount"].(float64); ra > 0 && str(rec.Cols, "recurring_interval") == "" {
+		return rowErr("recurring_interval", "is required with a recurring amount")
+	}
+	if rec.Company.Name != "" {
+		rec.Company.Norm = crm.NormalizeCompanyName(rec.Company.Name)
+	}
+	return nil
 }
 
 func companyRecord(rec *record) *rowError {

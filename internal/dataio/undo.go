@@ -151,7 +151,10 @@ func (s *Service) undoBatch(ctx context.Context, tx *db.Tx, ws, id int64) (int, 
 			return 0, err
 		}
 	}
-	for _, del := range []struct{ table, object, col string }{
+	if err := dropDealTotals(ctx, tx, ws, created[Deals]); err != nil {
+		return 0, err
+	}
+	for _, del := range []struct{ table, object, col string }{{"deals", Deals, "id"},
 		{"lifecycle_history", Contacts, "contact_id"}, {"contacts", Contacts, "id"}, {"companies", Companies, "id"}} {
 		err := inChunks(created[del.object], func(ph string, args []any) error {
 			_, err := tx.ExecContext(ctx, `-- dataio.undoDelete
@@ -236,4 +239,36 @@ func (s *Service) currentCols(ctx context.Context, tx *db.Tx, ws int64, object s
 		FROM contacts WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&email, &fam, &giv, &famK, &givK, &phone, &mobile)
 	return map[string]any{"email": email, "family_name": fam, "given_name": giv, "family_name_kana": famK,
 		"given_name_kana": givK, "phone": phone, "mobile": mobile}, err
+}
+
+// dropDealTotals takes the open deals about to be deleted out of the deal
+// board's running totals.
+func dropDealTotals(ctx context.Context, tx *db.Tx, ws int64, ids []int64) error {
+	sums := map[totalKey]totalSum{}
+	err := inChunks(ids, func(ph string, args []any) error {
+		rows, err := tx.QueryContext(ctx, `-- dataio.dropDealTotals
+			SELECT stage_id, COALESCE(owner_id, 0), currency, COUNT(*), SUM(amount) FROM deals
+			WHERE workspace_id = ? AND status = 'open' AND id IN (`+ph+`) GROUP BY stage_id, COALESCE(owner_id, 0), currency`,
+			append([]any{ws}, args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k totalKey
+			var s totalSum
+			if err := rows.Scan(&k.stage, &k.owner, &k.currency, &s.count, &s.amount); err != nil {
+				return err
+			}
+			t := sums[k]
+			t.count += s.count
+			t.amount += s.amount
+			sums[k] = t
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("dataio.dropDealTotals: %w", err)
+	}
+	return addTotals(ctx, tx, ws, sums, -1)
 }
