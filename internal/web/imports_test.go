@@ -135,6 +135,67 @@ func TestImportPages_UploadMapRunUndo(t *testing.T) {
 	})
 }
 
+func TestImportPages_DealsUploadMapRunUndo(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, true)
+		e.login()
+		ctx := context.Background()
+		if err := e.crm.EnsureDefaults(ctx, 1, "ja"); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := e.get("/imports?object=deal"); code != 200 || !strings.Contains(body, `value="deal" selected`) {
+			t.Fatalf("imports page: %d", code)
+		}
+		csv := "Record ID,Deal Name,Amount,Deal Stage,Close Date,Associated Company\n" +
+			"H-1,大型案件,\"¥1,200,000\",closedwon,2024/4/1,株式会社テスト\nH-2,壊れた,abc,,,\n"
+		code, body, at := e.uploadFile("deal", "deals.csv", csv)
+		m := importPath.FindStringSubmatch(at)
+		if code != 200 || m == nil {
+			t.Fatalf("upload: %d at %s %.300s", code, at, body)
+		}
+		id := m[1]
+		for _, want := range []string{`<option value="external_id" selected>`, `<option value="name" selected>`, `<option value="amount" selected>`,
+			`<option value="stage" selected>`, `<option value="close_date" selected>`, `<option value="company_name" selected>`, "hubspot", "大型案件"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("mapping screen lacks %s", want)
+			}
+		}
+		code, _, at = e.post("/imports/"+id+"/start", url.Values{"map_0": {"external_id"}, "map_1": {"name"}, "map_2": {"amount"},
+			"map_3": {"stage"}, "map_4": {"close_date"}, "map_5": {"company_name"}, "mode": {"update"}})
+		if code != 200 || at != "/imports/"+id {
+			t.Fatalf("start: %d at %s", code, at)
+		}
+		imID := int64(0)
+		for _, c := range id {
+			imID = imID*10 + int64(c-'0')
+		}
+		if err := e.io.Run(ctx, 1, imID, dataio.RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		code, body = e.get("/imports/" + id)
+		if code != 200 || !strings.Contains(body, `/imports/`+id+`/errors.csv`) {
+			t.Fatalf("result page: %d %.500s", code, body)
+		}
+		if code, body := e.get("/imports/" + id + "/errors.csv"); code != 200 || !strings.Contains(body, "3,amount,") {
+			t.Errorf("errors csv: %d %q", code, body)
+		}
+		var status string
+		if err := d.Reader().QueryRowContext(ctx, `SELECT status FROM deals WHERE external_id = 'H-1'`).Scan(&status); err != nil || status != "won" {
+			t.Fatalf("imported deal: %s %v", status, err)
+		}
+		if code, _, _ := e.post("/imports/"+id+"/undo", nil); code != 200 {
+			t.Fatalf("undo: %d", code)
+		}
+		if err := e.io.RunUndo(ctx, 1, imID); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM deals`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d deals after undo, %v", n, err)
+		}
+	})
+}
+
 func TestExportPages_ExportExactlyTheListsFiltersAndColumns(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := start(t, d, true)
