@@ -14,11 +14,12 @@ import (
 const (
 	Contacts  = "contact"
 	Companies = "company"
-	Deals     = "deal"
+	Deals      = "deal"
+	Activities = "activity"
 )
 
 // Objects lists the object types that can be imported, in menu order.
-var Objects = []string{Contacts, Companies, Deals}
+var Objects = []string{Contacts, Companies, Deals, Activities}
 
 // ValidObject says whether object can be imported.
 func ValidObject(object string) bool {
@@ -117,6 +118,26 @@ var dealFields = []Field{
 	fld("created_at", "date", "Created", "作成日", "create date", "created date", "createddate", "登録日", "作成日時"),
 }
 
+// activityFields: an activity links to records that exist (a contact by
+// email, a company like the company dedupe, a deal by external id or by
+// name and company); it never creates them.
+var activityFields = []Field{
+	fld("kind", "activity_kind", "Kind", "種別", "type", "activity type", "kind", "種類", "活動種別", "活動の種類", "tasksubtype", "task subtype"),
+	fld("subject", "text", "Subject", "件名", "subject", "title", "タイトル", "activity subject"),
+	fld("body", "text", "Body", "内容", "body", "notes", "description", "comments", "本文", "詳細", "note body", "call notes"),
+	fld("occurred_at", "datetime", "Date", "日時", "occurred at", "date", "activity date", "timestamp", "日付", "実施日", "活動日", "activitydate", "create date", "created date"),
+	fld("call_outcome", "call_outcome", "Call outcome", "通話結果", "call outcome", "outcome", "call result", "結果", "架電結果"),
+	fld("owner", "text", "Owner", "担当者", "owner", "activity owner", "assigned to", "担当", "営業担当", "所有者", "owner.email"),
+	fld("contact_email", "email", "Contact email", "メールアドレス", "contact email", "email", "e-mail", "メール", "associated contact"),
+	fld("company_name", "text", "Company", "会社名", "company", "company name", "account name", "account.name", "associated company", "取引先名", "企業名", "社名"),
+	fld("company_domain", "domain", "Company domain", "会社ドメイン", "company domain name", "website", "url", "ウェブサイト"),
+	fld("company_corporate_number", "corporate_number", "Corporate number", "法人番号", "corporate number"),
+	fld("deal_external_id", "external_id", "Deal external ID", "案件の外部ID", "deal id", "deal external id", "opportunity id", "whatid", "案件id", "商談id"),
+	fld("deal_name", "text", "Deal name", "案件名", "deal name", "deal", "opportunity name", "opportunity", "associated deal", "商談名"),
+	fld("due_date", "date", "Due date", "期限", "due date", "due", "activity due date", "期日", "締切"),
+	fld("done", "done", "Done", "完了", "done", "completed", "status", "is closed", "ステータス", "状況"),
+}
+
 // FieldsFor lists the fields an object type can import, in display order.
 func FieldsFor(object string) []Field {
 	switch object {
@@ -124,6 +145,8 @@ func FieldsFor(object string) []Field {
 		return companyFields
 	case Deals:
 		return dealFields
+	case Activities:
+		return activityFields
 	}
 	return contactFields
 }
@@ -219,8 +242,8 @@ var Presets = []Preset{
 
 // presetObject is the Preset.Object of an import's object type.
 func presetObject(object string) string {
-	if object == Deals {
-		return Deals
+	if object == Deals || object == Activities {
+		return object
 	}
 	return ""
 }

@@ -46,7 +46,7 @@ const (
 // Import is one CSV import and its progress.
 type Import struct {
 	ID               int64      `json:"id"`
-	ObjectType       string     `json:"object_type" doc:"contact, company or deal"`
+	ObjectType       string     `json:"object_type" doc:"contact, company, deal or activity"`
 	Status           string     `json:"status" doc:"draft, queued, running, done, failed, undoing, undone"`
 	Mode             string     `json:"mode" doc:"update, skip or create"`
 	FileName         string     `json:"file_name"`
@@ -243,7 +243,7 @@ const chunkSize = 1 << 20
 // mapping. The file streams through; memory stays bounded.
 func (s *Service) Create(ctx context.Context, a platform.Actor, object, fileName string, file io.Reader) (Import, error) {
 	if !ValidObject(object) {
-		return Import{}, errs.Field("object_type", "must be contact, company or deal")
+		return Import{}, errs.Field("object_type", "must be contact, company, deal or activity")
 	}
 	now := s.Clock.Now()
 	var id int64
@@ -407,6 +407,11 @@ func validateMapping(object string, fields []Field, header, mapping []string) er
 		return errs.Field("mapping", "map a column to the company name or domain")
 	case object == Deals && !seen["name"]:
 		return errs.Field("mapping", "map a column to the deal name")
+	case object == Activities && !seen["kind"]:
+		return errs.Field("mapping", "map a column to the activity's kind")
+	case object == Activities && !seen["contact_email"] && !seen["company_name"] && !seen["company_domain"] &&
+		!seen["company_corporate_number"] && !seen["deal_external_id"] && !seen["deal_name"]:
+		return errs.Field("mapping", "map a column to the contact's email, the company or the deal")
 	}
 	return nil
 }

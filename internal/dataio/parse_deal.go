@@ -152,3 +152,44 @@ func stageOf(p *crm.Pipeline, name string) (crm.PipelineStage, bool) {
 	}
 	return crm.PipelineStage{}, false
 }
+
+var activityKinds = map[string]string{"call": "call", "phone": "call", "phonecall": "call", "loggedcall": "call", "電話": "call", "架電": "call",
+	"通話": "call", "email": "email", "e-mail": "email", "mail": "email", "loggedemail": "email", "メール": "email", "eメール": "email",
+	"meeting": "meeting", "mtg": "meeting", "商談": "meeting", "打ち合わせ": "meeting", "打合せ": "meeting", "会議": "meeting", "訪問": "meeting",
+	"面談": "meeting", "demo": "demo", "デモ": "demo", "note": "note", "notes": "note", "メモ": "note", "備考": "note", "task": "task",
+	"todo": "task", "タスク": "task", "やること": "task"}
+
+// parseActivityKind reads an activity's kind in English or Japanese, as the
+// app labels them (電話, メール, 打ち合わせ, デモ, メモ, タスク) and as
+// other CRMs export them (CALL, Logged call, 商談, 訪問 …).
+func parseActivityKind(s string) (string, bool) {
+	k, ok := activityKinds[foldWord(s)]
+	return k, ok
+}
+
+var callOutcomes = map[string]string{"noanswer": "no_answer", "busy": "no_answer", "不在": "no_answer", "話中": "no_answer",
+	"gatekeeper": "gatekeeper", "受付止まり": "gatekeeper", "受付": "gatekeeper", "leftlivemessage": "gatekeeper", "伝言": "gatekeeper",
+	"connected": "connected", "担当者接続": "connected", "接続": "connected", "appointment": "appointment", "アポ獲得": "appointment",
+	"アポ": "appointment", "voicemail": "voicemail", "leftvoicemail": "voicemail", "留守電": "voicemail", "留守番電話": "voicemail",
+	"wrongnumber": "wrong_number", "番号違い": "wrong_number"}
+
+// parseCallOutcome reads a call's outcome by its code (no_answer …), the
+// app's Japanese label (不在, 受付止まり, 担当者接続, アポ獲得, 留守電,
+// 番号違い) or HubSpot's English one (No answer, Busy, Left voicemail …).
+func parseCallOutcome(s string) (string, bool) {
+	k, ok := callOutcomes[foldWord(s)]
+	return k, ok
+}
+
+var doneWords = map[string]bool{"completed": true, "complete": true, "done": true, "closed": true, "完了": true, "済": true, "済み": true,
+	"notstarted": false, "inprogress": false, "open": false, "deferred": false, "waiting": false, "未完了": false, "未着手": false, "進行中": false}
+
+// parseDone reads whether a task is done: yes/no in either language, or a
+// status (Completed, Not Started, 完了, 未着手 …).
+func parseDone(s string) (bool, bool) {
+	if b, ok := truths[strings.ToLower(strings.TrimSpace(norm.NFKC.String(s)))]; ok {
+		return b, true
+	}
+	b, ok := doneWords[foldWord(s)]
+	return b, ok
+}

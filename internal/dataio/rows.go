@@ -109,8 +109,11 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 		if !ok {
 			continue
 		}
-		if len(v) > 500 {
+		if len(v) > 500 && key != "body" {
 			return rec, rowErr(key, "is longer than 500 bytes")
+		}
+		if len(v) > 100_000 {
+			return rec, rowErr(key, "is longer than 100,000 bytes")
 		}
 		switch f.Kind {
 		case "email":
@@ -160,6 +163,30 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 			} else {
 				rec.Cols[key] = t.UnixMilli()
 			}
+		case "datetime":
+			t, err := ParseDate(v, rc.Loc)
+			if err != nil {
+				return rec, rowErr(key, "%v", err)
+			}
+			rec.Cols[key] = t.UnixMilli()
+		case "activity_kind":
+			k, ok := parseActivityKind(v)
+			if !ok {
+				return rec, rowErr(key, "%q is not an activity kind (call, email, meeting, demo, note, task)", v)
+			}
+			rec.Cols[key] = k
+		case "call_outcome":
+			o, ok := parseCallOutcome(v)
+			if !ok {
+				return rec, rowErr(key, "%q is not a call outcome (不在, 受付止まり, 担当者接続, アポ獲得, 留守電, 番号違い)", v)
+			}
+			rec.Cols[key] = o
+		case "done":
+			b, ok := parseDone(v)
+			if !ok {
+				return rec, rowErr(key, "%q is not yes or no", v)
+			}
+			rec.Cols[key] = b
 		case "external_id":
 			rec.ExtID = norm.NFKC.String(v)
 		case "amount":
@@ -257,6 +284,9 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 	if rc.Object == Deals {
 		return rec, rc.dealRecord(&rec, pipeline, stage)
 	}
+	if rc.Object == Activities {
+		return rec, activityRecord(&rec)
+	}
 	if rec.Company.Name != "" || rec.Company.Domain != "" {
 		name := rec.Company.Name
 		if name == "" {
@@ -301,6 +331,29 @@ func (rc *rowContext) dealRecord(rec *record, pipeline, stage string) *rowError 
 	}
 	if rec.Company.Name != "" {
 		rec.Company.Norm = crm.NormalizeCompanyName(rec.Company.Name)
+	}
+	return nil
+}
+
+// activityRecord checks what crm checks of a new activity: a kind, an
+// outcome for calls only, something it concerns.
+func activityRecord(rec *record) *rowError {
+	kind := str(rec.Cols, "kind")
+	if kind == "" {
+		return rowErr("kind", "an activity needs a kind")
+	}
+	if str(rec.Cols, "call_outcome") != "" && kind != "call" {
+		return rowErr("call_outcome", "is for calls only")
+	}
+	if kind != "task" {
+		delete(rec.Cols, "done")
+		delete(rec.Cols, "due_date")
+	}
+	if rec.Company.Name != "" {
+		rec.Company.Norm = crm.NormalizeCompanyName(rec.Company.Name)
+	}
+	if rec.Key == "" && rec.Company.empty() && rec.ExtID == "" && str(rec.Cols, "deal_name") == "" {
+		return rowErr("contact_email", "an activity concerns a contact, a company or a deal")
 	}
 	return nil
 }

@@ -253,6 +253,8 @@ func (r *run) commit(ctx context.Context, recs []record, bad []badRow, consumed 
 			c, bad, err = r.companies(ctx, tx, recs, bad)
 		case Deals:
 			c, bad, err = r.deals(ctx, tx, recs, bad)
+		case Activities:
+			c, bad, err = r.activities(ctx, tx, recs, bad)
 		default:
 			c, bad, err = r.contacts(ctx, tx, recs, bad)
 		}

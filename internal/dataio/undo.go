@@ -154,7 +154,7 @@ func (s *Service) undoBatch(ctx context.Context, tx *db.Tx, ws, id int64) (int, 
 	if err := dropDealTotals(ctx, tx, ws, created[Deals]); err != nil {
 		return 0, err
 	}
-	for _, del := range []struct{ table, object, col string }{{"deals", Deals, "id"},
+	for _, del := range []struct{ table, object, col string }{{"activities", Activities, "id"}, {"deals", Deals, "id"},
 		{"lifecycle_history", Contacts, "contact_id"}, {"contacts", Contacts, "id"}, {"companies", Companies, "id"}} {
 		err := inChunks(created[del.object], func(ph string, args []any) error {
 			_, err := tx.ExecContext(ctx, `-- dataio.undoDelete
