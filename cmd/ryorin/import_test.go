@@ -106,6 +106,21 @@ func TestImport_DealsAndCompaniesFromTheCommandLine(t *testing.T) {
 	if err := run(ctx, []string{"import", "errors", "2"}, e, nil, &out, &errb); err != nil || !strings.Contains(out.String(), "\n4,amount,") {
 		t.Errorf("errors: %v %q", err, out.String())
 	}
+	acts := filepath.Join(dir, "activities.csv")
+	if err := os.WriteFile(acts, []byte("種別,件名,日時,通話結果,案件ID\n電話,架電,2024/4/2 10:00,アポ獲得,X-1\nFAX,送付,,,X-1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"import", "activities", acts}, e, nil, &out, &errb); err != nil {
+		t.Fatalf("import activities: %v\n%s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "import 3 done: created 1, updated 0, skipped 0, failed 1") {
+		t.Errorf("activities: %s", out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"import", "undo", "3"}, e, nil, &out, &errb); err != nil || !strings.Contains(out.String(), "import 3 undone") {
+		t.Fatalf("undo activities: %v %s", err, out.String())
+	}
 	out.Reset()
 	if err := run(ctx, []string{"import", "undo", "2"}, e, nil, &out, &errb); err != nil || !strings.Contains(out.String(), "import 2 undone") {
 		t.Fatalf("undo: %v %s", err, out.String())

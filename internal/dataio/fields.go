@@ -12,8 +12,8 @@ import (
 
 // Object types that can be imported.
 const (
-	Contacts  = "contact"
-	Companies = "company"
+	Contacts   = "contact"
+	Companies  = "company"
 	Deals      = "deal"
 	Activities = "activity"
 )

@@ -124,3 +124,37 @@ func FuzzDealValues(f *testing.F) {
 		}
 	})
 }
+
+// FuzzActivityValues feeds arbitrary cells to the parsers of an activity
+// row (kind, call outcome, done) and whole rows through toRecord: nothing
+// may panic, what is accepted is one of crm's values.
+func FuzzActivityValues(f *testing.F) {
+	for _, s := range []string{"電話", "CALL", "Logged call", "商談", "打ち合わせ", "メモ", "タスク", "不在", "受付止まり", "担当者接続",
+		"アポ獲得", "留守電", "番号違い", "Left voicemail", "Busy", "完了", "Not Started", "はい", "2024/4/1 10:00", "", "x@y.jp"} {
+		f.Add(s)
+	}
+	header := []string{"種別", "件名", "内容", "日時", "通話結果", "メールアドレス", "会社名", "案件名", "期限", "完了", "案件ID"}
+	rc := rowContext{Object: Activities, Mapping: Guess(Activities, header, ""), Fields: fieldMap(FieldsFor(Activities)), Loc: time.UTC}
+	f.Fuzz(func(t *testing.T, s string) {
+		if k, ok := parseActivityKind(s); ok && !slices.Contains(crm.ActivityKinds, k) {
+			t.Fatalf("parseActivityKind(%q) = %q", s, k)
+		}
+		if o, ok := parseCallOutcome(s); ok && !slices.Contains(crm.CallOutcomes, o) {
+			t.Fatalf("parseCallOutcome(%q) = %q", s, o)
+		}
+		parseDone(s)
+		for _, kind := range []string{"電話", "タスク", s} {
+			row := Row{Num: 1, Line: 2, Fields: []string{kind, s, s, s, s, s, s, s, s, s, s}}
+			rec, rerr := rc.toRecord(row)
+			if rerr != nil {
+				if rerr.Reason == "" {
+					t.Fatal("a bad row without a reason")
+				}
+				continue
+			}
+			if k, _ := rec.Cols["kind"].(string); !slices.Contains(crm.ActivityKinds, k) {
+				t.Fatalf("kind %q accepted", k)
+			}
+		}
+	})
+}

@@ -193,6 +193,34 @@ func TestImportPages_DealsUploadMapRunUndo(t *testing.T) {
 		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM deals`).Scan(&n); err != nil || n != 0 {
 			t.Errorf("%d deals after undo, %v", n, err)
 		}
+		// Activities: the same flow; a deal named in the file must exist.
+		dealName := "継続案件"
+		if _, err := e.crm.CreateDeal(ctx, platform.System(1), crm.DealInput{Name: &dealName}); err != nil {
+			t.Fatal(err)
+		}
+		code, body, at = e.uploadFile("activity", "calls.csv", "種別,件名,日時,通話結果,案件名\n電話,架電,2024/4/2,不在,継続案件\nメモ,x,,,ない案件\n")
+		m = importPath.FindStringSubmatch(at)
+		if code != 200 || m == nil || !strings.Contains(body, `<option value="call_outcome" selected>`) || !strings.Contains(body, `<option value="deal_name" selected>`) {
+			t.Fatalf("activities upload: %d at %s %.300s", code, at, body)
+		}
+		code, _, _ = e.post("/imports/"+m[1]+"/start", url.Values{"map_0": {"kind"}, "map_1": {"subject"}, "map_2": {"occurred_at"},
+			"map_3": {"call_outcome"}, "map_4": {"deal_name"}, "mode": {"update"}})
+		if code != 200 {
+			t.Fatalf("start activities: %d", code)
+		}
+		imID = 0
+		for _, c := range m[1] {
+			imID = imID*10 + int64(c-'0')
+		}
+		if err := e.io.Run(ctx, 1, imID, dataio.RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := e.get("/imports/" + m[1] + "/errors.csv"); code != 200 || !strings.Contains(body, "3,deal_name,") {
+			t.Errorf("activities errors csv: %d %q", code, body)
+		}
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM activities WHERE call_outcome = 'no_answer'`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%d activities imported, %v", n, err)
+		}
 	})
 }
 
