@@ -21,6 +21,12 @@ type dealRow struct {
 	emails []string
 }
 
+// dealUpdatable are the deal columns an import may change on an existing
+// deal. Not its pipeline or stage: moving a deal on needs the exit criteria
+// of the stage it leaves, which an import cannot answer.
+var dealUpdatable = map[string]bool{"name": true, "amount": true, "currency": true, "owner_id": true, "company_id": true,
+	"deal_type": true, "close_date": true, "lost_reason": true, "recurring_amount": true, "recurring_interval": true, "props": true}
+
 // deals writes a batch of deal records: existing deals are found by external
 // id in one query, companies as a contact import finds them (and created
 // only when the row names one), contacts by email in one query; new deals,
@@ -29,29 +35,48 @@ type dealRow struct {
 // crm.CreateDeal moves them (opportunity; customer for a won deal).
 func (r *run) deals(ctx context.Context, tx *db.Tx, recs []record, bad []badRow) (batchCounts, []badRow, error) {
 	var c batchCounts
-	existing, err := r.existingDeals(ctx, tx, recs)
+	existing, err := r.loadDeals(ctx, tx, recs)
 	if err != nil {
 		return c, bad, err
 	}
 	inFile := map[string]*dealRow{}
 	var news []*dealRow
+	var updates []*target
 	for i := range recs {
 		rec := &recs[i]
 		if rec.ExtID != "" {
-			id, inDB := existing[rec.ExtID]
-			prev := inFile[rec.ExtID]
-			if inDB || prev != nil {
-				dup := &target{id: id}
+			old, prev := existing[rec.ExtID], inFile[rec.ExtID]
+			if old != nil || prev != nil {
+				dup := old
 				if prev != nil {
 					dup = prev.t
 				}
-				switch r.im.Mode {
-				case ModeCreate:
-					bad = append(bad, badRow{Line: rec.Line, Field: "external_id", Reason: dupReason(dup, "deal with this external ID"), Raw: rec.Raw})
-				default:
-					// Updating a deal by import would move it through its
-					// pipeline without the stage rules; it is skipped.
+				switch {
+				case r.im.Mode == ModeSkip:
 					c.Skipped++
+				case r.im.Mode == ModeCreate:
+					bad = append(bad, badRow{Line: rec.Line, Field: "external_id", Reason: dupReason(dup, "deal with this external ID"), Raw: rec.Raw})
+				case prev != nil: // a later row of the file wins, as for contacts
+					for k, v := range rec.Cols {
+						if dealUpdatable[k] {
+							prev.t.cols[k] = v
+						}
+					}
+					prev.t.setProps(rec.Props)
+					if !rec.Company.empty() {
+						prev.t.company = rec.Company
+					}
+					prev.emails = append(prev.emails, rec.Emails...)
+					c.Updated++
+				default:
+					if reason := updateDeal(old, rec); reason != nil {
+						bad = append(bad, badRow{Line: rec.Line, Field: reason.Field, Reason: reason.Reason, Raw: rec.Raw})
+						continue
+					}
+					if !old.queued {
+						updates, old.queued = append(updates, old), true
+					}
+					c.Updated++
 				}
 				continue
 			}
@@ -67,22 +92,179 @@ func (r *run) deals(ctx context.Context, tx *db.Tx, recs []record, bad []badRow)
 		}
 		c.Created++
 	}
-	ts := make([]*target, len(news))
-	for i, d := range news {
-		ts[i] = d.t
+	ts := make([]*target, 0, len(news)+len(updates))
+	for _, d := range news {
+		ts = append(ts, d.t)
 	}
+	ts = append(ts, updates...)
 	if c.Companies, err = r.linkCompanies(ctx, tx, ts); err != nil {
 		return c, bad, err
 	}
 	for _, t := range ts {
-		if t.co != nil {
+		if t.co == nil {
+			continue
+		}
+		if t.id == 0 {
 			t.cols["company_id"] = t.co.id
+		} else {
+			t.set("company_id", t.co.id)
 		}
 	}
 	if err := r.insertDeals(ctx, tx, news); err != nil {
 		return c, bad, err
 	}
+	if err := r.updateDeals(ctx, tx, updates); err != nil {
+		return c, bad, err
+	}
 	return c, bad, r.linkDealContacts(ctx, tx, news)
+}
+
+// updateDeal applies a row to an existing deal (columns in their stored
+// form: amounts in minor units), or says why it cannot.
+func updateDeal(t *target, rec *record) *rowError {
+	cur := str(t.cols, "currency")
+	if v := str(rec.Cols, "currency"); v != "" {
+		cur = v
+	}
+	interval := str(t.cols, "recurring_interval")
+	if v := str(rec.Cols, "recurring_interval"); v != "" {
+		interval = v
+	}
+	ra := num(t.cols, "recurring_amount")
+	if v, ok := rec.Cols["recurring_amount"].(float64); ok {
+		ra = platform.ToMinor(v, cur)
+	}
+	if ra > 0 && interval == "" {
+		return rowErr("recurring_interval", "is required with a recurring amount")
+	}
+	for k, v := range rec.Cols {
+		switch {
+		case !dealUpdatable[k]:
+		case k == "amount" || k == "recurring_amount":
+			t.set(k, platform.ToMinor(v.(float64), cur))
+		case k == "lost_reason" && str(t.cols, "status") != "lost":
+		default:
+			t.set(k, v)
+		}
+	}
+	t.setProps(rec.Props)
+	if !rec.Company.empty() {
+		t.company = rec.Company
+	}
+	return nil
+}
+
+const existingDealCols = `id, COALESCE(external_id, ''), name, amount, currency, COALESCE(owner_id, 0), COALESCE(company_id, 0), deal_type,
+	COALESCE(close_date, ''), lost_reason, recurring_amount, recurring_interval, props, status, stage_id`
+
+func scanDealTarget(rows *sql.Rows) (string, *target, error) {
+	var id, amount, owner, company, ra, stage int64
+	var ext, name, cur, typ, closeDate, lost, interval, status string
+	var props *string
+	if err := rows.Scan(&id, &ext, &name, &amount, &cur, &owner, &company, &typ, &closeDate, &lost, &ra, &interval, &props, &status, &stage); err != nil {
+		return "", nil, err
+	}
+	return ext, &target{id: id, props: parseProps(props), before: map[string]any{}, cols: map[string]any{"name": name, "amount": amount,
+		"currency": cur, "owner_id": owner, "company_id": company, "deal_type": typ, "close_date": closeDate, "lost_reason": lost,
+		"recurring_amount": ra, "recurring_interval": interval, "props": stored(props), "status": status, "stage_id": stage}}, nil
+}
+
+// loadDeals loads the deals a batch's external ids name, for updates.
+func (r *run) loadDeals(ctx context.Context, tx *db.Tx, recs []record) (map[string]*target, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		if rec.ExtID != "" && !seen[rec.ExtID] {
+			seen[rec.ExtID] = true
+			ids = append(ids, rec.ExtID)
+		}
+	}
+	out := map[string]*target{}
+	err := inChunks(ids, func(ph string, args []any) error {
+		rows, err := tx.QueryContext(ctx, `-- dataio.loadDeals
+			SELECT `+existingDealCols+` FROM deals WHERE workspace_id = ? AND external_id IN (`+ph+`)`, append([]any{r.ws}, args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			ext, t, err := scanDealTarget(rows)
+			if err != nil {
+				return err
+			}
+			out[ext] = t
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dataio.loadDeals: %w", err)
+	}
+	return out, nil
+}
+
+// updateDeals writes the changed columns of existing deals, logs their
+// earlier values for undo and moves the board's totals for open deals.
+func (r *run) updateDeals(ctx context.Context, tx *db.Tx, updates []*target) error {
+	recs := newInserter("import_records", "workspace_id:bigint", "import_id:bigint", "object_type", "record_id:bigint", "action", "before:jsonb")
+	var rows []rowUpdate
+	minus, plus := map[totalKey]totalSum{}, map[totalKey]totalSum{}
+	for _, t := range updates {
+		if len(t.before) == 0 {
+			continue
+		}
+		u := rowUpdate{id: t.id, set: map[string]any{}}
+		for k := range t.before {
+			u.set[k] = dbValue(k, t.cols[k])
+		}
+		if _, ok := t.before["name"]; ok {
+			u.set["search_text"] = crm.DealSearchText(str(t.cols, "name"))
+		}
+		rows = append(rows, u)
+		recs.add(r.ws, r.im.ID, Deals, t.id, "updated", marshal(t.before))
+		if str(t.cols, "status") == "open" {
+			addSum(minus, dealTotalKey(t.cols, t.before), valueOf(t.cols, t.before, "amount"))
+			addSum(plus, dealTotalKey(t.cols, nil), num(t.cols, "amount"))
+		}
+	}
+	if err := bulkUpdate(ctx, tx, "dataio.updateDeals", "deals", r.ws, rows, db.Millis(r.now)); err != nil {
+		return err
+	}
+	if err := addTotals(ctx, tx, r.ws, minus, -1); err != nil {
+		return err
+	}
+	if err := addTotals(ctx, tx, r.ws, plus, +1); err != nil {
+		return err
+	}
+	if len(recs.rows) == 0 {
+		return nil
+	}
+	return recs.exec(ctx, tx, "dataio.records")
+}
+
+// valueOf is a column's value before the changes in before, as int64.
+func valueOf(cols, before map[string]any, k string) int64 {
+	if v, ok := before[k]; ok {
+		n, _ := v.(int64)
+		return n
+	}
+	return num(cols, k)
+}
+
+// dealTotalKey is the totals cell of a deal's columns (as they were before
+// the changes in before, when given).
+func dealTotalKey(cols, before map[string]any) totalKey {
+	cur := str(cols, "currency")
+	if v, ok := before["currency"]; ok {
+		cur, _ = v.(string)
+	}
+	return totalKey{stage: num(cols, "stage_id"), owner: valueOf(cols, before, "owner_id"), currency: cur}
+}
+
+func addSum(m map[totalKey]totalSum, k totalKey, amount int64) {
+	s := m[k]
+	s.count++
+	s.amount += amount
+	m[k] = s
 }
 
 // existingDeals maps the external ids of a batch that are already in the

@@ -72,7 +72,7 @@ const dealsCSV = "外部ID,案件名,金額,ステージ,完了予定日,担当�
 	"D-4,ステージ不正,100,存在しない,,,,,,\n" + // 5: bad stage
 	"D-5,失注案件,500,失注,45383,,,,,\n" + // 6: lost without a reason
 	"D-6,,100,デモ,,,,,,\n" + // 7: no name
-	"D-1,重複,100,,,,,,,\n" + // 8: the same external id again
+	"D-1,大型案件,\"1,500,000\",,,,,,,\n" + // 8: the same external id again: its values win
 	"D-7,失注2,500,closedlost,45383,,,,renewal,価格\n" // 9: lost with a reason, Excel date
 
 func TestImportDeals_GoodRowsInBadRowsReportedByLine(t *testing.T) {
@@ -89,11 +89,11 @@ func TestImportDeals_GoodRowsInBadRowsReportedByLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		im := f.importCSV(t, dataio.Deals, dealsCSV, dataio.ModeUpdate)
-		if got := counts(im); got != "created 3 updated 0 skipped 1 failed 4" || im.CompaniesCreated != 1 || im.Status != dataio.StatusDone {
+		if got := counts(im); got != "created 3 updated 1 skipped 0 failed 4" || im.CompaniesCreated != 1 || im.Status != dataio.StatusDone {
 			t.Fatalf("%s, %d companies, %s", got, im.CompaniesCreated, im.Status)
 		}
 		d1 := dealByExt(t, d, "D-1")
-		if d1.Name != "大型案件" || d1.Amount != 1200000 || d1.Currency != "JPY" || d1.Stage != "デモ" || d1.Status != "open" ||
+		if d1.Name != "大型案件" || d1.Amount != 1500000 || d1.Currency != "JPY" || d1.Stage != "デモ" || d1.Status != "open" ||
 			d1.Close != "2024-04-01" || d1.ClosedAt != nil || d1.Owner != f.admin.UserID || d1.Company == 0 || d1.Company == co.ID || d1.Contacts != 1 {
 			t.Errorf("D-1 = %+v", d1)
 		}
@@ -317,6 +317,57 @@ func TestImportDeals_ShiftJISFileWithPipelineByName(t *testing.T) {
 		err = d.Reader().QueryRowContext(ctx, `SELECT d.currency, d.amount, d.recurring_interval FROM deals d WHERE d.name = '年間契約'`).Scan(&cur, &amount, &interval)
 		if err != nil || cur != "USD" || amount != 5000000 || interval != "year" {
 			t.Errorf("年間契約: %s %d %s %v", cur, amount, interval, err)
+		}
+		totalsMatch(t, d)
+	})
+}
+
+func TestImportDeals_UpdateModeChangesFieldsNotStagesAndUndoRestores(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		withPipeline(t, f)
+		ctx := context.Background()
+		first := f.importCSV(t, dataio.Deals, dealsCSV, dataio.ModeUpdate)
+		if first.Created != 3 {
+			t.Fatalf("%s", counts(first))
+		}
+		data := "外部ID,案件名,金額,ステージ,種別,会社名\n" +
+			"D-1,大型案件（改）,\"2,000,000\",受注,upsell,別会社\n" + // the stage is not moved by an import
+			"D-2,受注案件,\"3,500,000\",,,\n" +
+			"D-9,新規,10,,,\n"
+		im := f.importCSV(t, dataio.Deals, data, dataio.ModeUpdate)
+		if got := counts(im); got != "created 1 updated 2 skipped 0 failed 0" || im.CompaniesCreated != 1 {
+			t.Fatalf("%s, %d companies", got, im.CompaniesCreated)
+		}
+		d1 := dealByExt(t, d, "D-1")
+		if d1.Name != "大型案件（改）" || d1.Amount != 2000000 || d1.Stage != "デモ" || d1.Status != "open" || d1.Type != "upsell" {
+			t.Errorf("updated D-1 = %+v", d1)
+		}
+		if d2 := dealByExt(t, d, "D-2"); d2.Amount != 3500000 || d2.Status != "won" {
+			t.Errorf("updated D-2 = %+v", d2)
+		}
+		totalsMatch(t, d)
+		if n := count(t, d, `SELECT COUNT(*) FROM deals WHERE search_text = ?`, crm.DealSearchText("大型案件（改）")); n != 1 {
+			t.Errorf("%d deals have the new name's search text", n)
+		}
+		if _, err := f.io.Undo(ctx, f.admin, im.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.io.RunUndo(ctx, 1, im.ID); err != nil {
+			t.Fatal(err)
+		}
+		d1 = dealByExt(t, d, "D-1")
+		if d1.Name != "大型案件" || d1.Amount != 1500000 || d1.Type != "new" {
+			t.Errorf("restored D-1 = %+v", d1)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM companies WHERE name = '別会社'`); n != 0 {
+			t.Errorf("the company the update created is still there")
+		}
+		if d1.Company == 0 {
+			t.Errorf("restored D-1 lost its company")
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM deals`); n != 3 {
+			t.Errorf("%d deals after undo", n)
 		}
 		totalsMatch(t, d)
 	})
