@@ -372,3 +372,33 @@ func TestImportDeals_UpdateModeChangesFieldsNotStagesAndUndoRestores(t *testing.
 		totalsMatch(t, d)
 	})
 }
+
+func TestImportDeals_CustomDealPropertiesByType(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		withPipeline(t, f)
+		ctx := context.Background()
+		for _, p := range []crm.PropertyDefinition{
+			{ObjectType: "deal", Key: "licenses", LabelEN: "Licenses", LabelJA: "ライセンス数", Type: crm.PropNumber},
+			{ObjectType: "deal", Key: "channel", LabelEN: "Channel", LabelJA: "販路", Type: crm.PropSingleChoice,
+				Options: []crm.Option{{Value: "direct", LabelEN: "Direct", LabelJA: "直販"}, {Value: "partner", LabelEN: "Partner", LabelJA: "代理店"}}},
+		} {
+			if _, err := f.crm.SaveProperty(ctx, f.admin, 0, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		data := "案件名,ライセンス数,販路\n年間契約,\"１，２００\",代理店\n不正,10,通販\n"
+		im := f.importCSV(t, dataio.Deals, data, dataio.ModeUpdate)
+		if strings.Join(im.Mapping, ",") != "name,prop.licenses,prop.channel" || counts(im) != "created 1 updated 0 skipped 0 failed 1" {
+			t.Fatalf("%q %s", im.Mapping, counts(im))
+		}
+		var id int64
+		if err := d.Reader().QueryRowContext(ctx, `SELECT id FROM deals WHERE name = '年間契約'`).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		deal, err := f.crm.GetDeal(ctx, d.Reader(), f.admin, id)
+		if err != nil || deal.Props["licenses"] != 1200.0 || deal.Props["channel"] != "partner" {
+			t.Errorf("props = %v, %v", deal.Props, err)
+		}
+	})
+}
