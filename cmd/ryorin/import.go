@@ -19,11 +19,14 @@ import (
 )
 
 const importUsage = `usage:
-  ryorin import contacts|companies FILE [--mapping FILE.json] [--map "column=field" …] [--mode update|skip|create]
+  ryorin import contacts|companies|deals|activities FILE [--mapping FILE.json] [--map "column=field" …] [--mode update|skip|create]
   ryorin import list
   ryorin import errors ID > errors.csv
   ryorin import undo ID
   ryorin import resume ID   (after a crash or kill; a running server resumes it by itself)`
+
+// importObjects maps the subcommand to the object type it imports.
+var importObjects = map[string]string{"contacts": dataio.Contacts, "companies": dataio.Companies, "deals": dataio.Deals, "activities": dataio.Activities}
 
 // pairs is a repeatable column=field flag.
 type pairs map[string]string
@@ -80,14 +83,14 @@ func importCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 		defer a.Close()
 		ws := int64(platform.DefaultWorkspace)
 		switch {
-		case (sub == "contacts" || sub == "companies") && len(pos) == 1:
+		case importObjects[sub] != "" && len(pos) == 1:
 			if mappingFile != "" {
 				if err := readMapping(mappingFile, m); err != nil {
 					return err
 				}
 			}
-			return importFile(ctx, a, cio, strings.TrimSuffix(sub, "s"), pos[0], m, mode)
-		case sub == "companies" || sub == "contacts":
+			return importFile(ctx, a, cio, importObjects[sub], pos[0], m, mode)
+		case importObjects[sub] != "":
 			return errors.New(importUsage)
 		case sub == "list":
 			ims, err := a.IO.List(ctx, ws, 50)

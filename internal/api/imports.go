@@ -22,7 +22,7 @@ type written struct{}
 
 var (
 	importers = []platform.Role{platform.RoleAdmin, platform.RoleManager, platform.RoleMarketing}
-	importQ   = []param{{"object_type", "string", "contact (default) or company"}, {"mode", "string", "what a row matching an existing record does: update (default), skip or create"},
+	importQ   = []param{{"object_type", "string", "contact (default), company, deal or activity"}, {"mode", "string", "what a row matching an existing record does: update (default), skip or create"},
 		{"map", "string", "column=field, repeatable: overrides the guessed mapping (field \"\" drops the column)"},
 		{"mapping", "string", "the whole mapping as a JSON array, one field per column"},
 		{"draft", "boolean", "true: store and guess only; start later from the UI"}}

@@ -105,3 +105,29 @@ func TestAPI_ImportUploadRunsInTheBackgroundAndReportsBadRows(t *testing.T) {
 		}
 	})
 }
+
+func TestAPI_ImportDealsWithTheObjectTypeParameter(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d)
+		ctx := context.Background()
+		csv := "Opportunity ID,Opportunity Name,Amount,Stage,Close Date\n006A,大型案件,\"1,200,000\",Closed Won,2024-04-01\n006B,壊れた,abc,,\n"
+		r := e.upload(e.admin, "/api/v1/imports?object_type=deal&mode=skip", "file", "opps.csv", csv)
+		if r.status != 202 || r.body["object_type"] != "deal" || r.body["preset"] != "salesforce" {
+			t.Fatalf("%d %s", r.status, r.raw)
+		}
+		id := int64(r.body["id"].(float64))
+		if _, err := e.app.Jobs.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r = e.do(e.admin, "GET", fmt.Sprintf("/api/v1/imports/%d", id), nil)
+		if r.body["status"] != "done" || r.body["created"] != float64(1) || r.body["failed"] != float64(1) {
+			t.Fatalf("status: %s", r.raw)
+		}
+		if n := e.count("deals"); n != 1 {
+			t.Errorf("%d deals", n)
+		}
+		if r := e.do(e.admin, "POST", "/api/v1/imports?object_type=task", "a\nb\n", "Content-Type", "text/csv"); r.status != 400 || r.errField() != "object_type" {
+			t.Errorf("unknown object: %d %s", r.status, r.raw)
+		}
+	})
+}

@@ -476,3 +476,7 @@ func ContactSearchText(c Contact) string { return contactSearch(c) }
 
 // CompanySearchText is the folded text a company's name search matches.
 func CompanySearchText(c Company) string { return companySearch(c) }
+
+// DealSearchText is the folded text a deal's name search matches, for
+// writers of deals in bulk (imports).
+func DealSearchText(name string) string { return searchText(name) }

@@ -309,7 +309,7 @@ func dbValue(col string, v any) any {
 	case "company_id", "owner_id":
 		n, _ := v.(int64)
 		return db.NullInt(n)
-	case "email", "domain", "corporate_number":
+	case "email", "domain", "corporate_number", "close_date":
 		s, _ := v.(string)
 		return db.NullString(s)
 	}

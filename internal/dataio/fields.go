@@ -12,9 +12,24 @@ import (
 
 // Object types that can be imported.
 const (
-	Contacts  = "contact"
-	Companies = "company"
+	Contacts   = "contact"
+	Companies  = "company"
+	Deals      = "deal"
+	Activities = "activity"
 )
+
+// Objects lists the object types that can be imported, in menu order.
+var Objects = []string{Contacts, Companies, Deals, Activities}
+
+// ValidObject says whether object can be imported.
+func ValidObject(object string) bool {
+	for _, o := range Objects {
+		if o == object {
+			return true
+		}
+	}
+	return false
+}
 
 // Field is one thing a CSV column can be imported as.
 type Field struct {
@@ -80,10 +95,58 @@ var companyFields = []Field{
 	fld("created_at", "date", "Created", "作成日", "create date", "created date", "createddate", "登録日"),
 }
 
+// dealFields: a deal's company is found like a company import's
+// (corporate number, domain, normalised name) and created only when the row
+// names it; contacts are linked by email when they exist.
+var dealFields = []Field{
+	fld("external_id", "external_id", "External ID", "外部ID", "record id", "deal id", "opportunity id", "id", "案件id", "商談id"),
+	fld("name", "text", "Deal name", "案件名", "deal name", "opportunity name", "name", "deal", "商談名", "案件"),
+	fld("amount", "amount", "Amount", "金額", "amount", "deal amount", "受注金額", "見込金額", "売上金額"),
+	fld("currency", "currency", "Currency", "通貨", "currency", "deal currency code", "opportunity currency", "currencyisocode", "通貨コード"),
+	fld("pipeline", "pipeline", "Pipeline", "パイプライン", "pipeline", "sales pipeline"),
+	fld("stage", "deal_stage", "Stage", "ステージ", "deal stage", "stage", "stagename", "フェーズ", "商談フェーズ", "進捗"),
+	fld("owner", "text", "Owner", "担当者", "deal owner", "opportunity owner", "owner", "owner email", "担当", "営業担当", "所有者"),
+	fld("company_name", "text", "Company", "会社名", "company", "company name", "account name", "account.name", "associated company", "取引先", "取引先名", "企業名", "社名"),
+	fld("company_domain", "domain", "Company domain", "会社ドメイン", "company domain name", "website", "url", "ウェブサイト"),
+	fld("company_corporate_number", "corporate_number", "Corporate number", "法人番号", "corporate number"),
+	fld("contact_emails", "emails", "Contact emails", "担当者メールアドレス", "contact email", "contact emails", "associated contact", "email", "メールアドレス", "メール"),
+	fld("close_date", "date", "Close date", "完了予定日", "close date", "closedate", "expected close date", "受注日", "受注予定日", "クローズ日"),
+	fld("type", "deal_type", "Type", "種別", "deal type", "type", "案件種別", "商談種別"),
+	fld("lost_reason", "text", "Lost reason", "失注理由", "closed lost reason", "lost reason", "loss reason"),
+	fld("recurring_amount", "amount", "Recurring amount", "継続金額", "recurring amount", "recurring revenue amount", "月額", "継続課金額"),
+	fld("recurring_interval", "interval", "Recurring interval", "継続間隔", "recurring interval", "billing frequency", "請求間隔", "課金周期"),
+	fld("created_at", "date", "Created", "作成日", "create date", "created date", "createddate", "登録日", "作成日時"),
+}
+
+// activityFields: an activity links to records that exist (a contact by
+// email, a company like the company dedupe, a deal by external id or by
+// name and company); it never creates them.
+var activityFields = []Field{
+	fld("kind", "activity_kind", "Kind", "種別", "type", "activity type", "kind", "種類", "活動種別", "活動の種類", "tasksubtype", "task subtype"),
+	fld("subject", "text", "Subject", "件名", "subject", "title", "タイトル", "activity subject"),
+	fld("body", "text", "Body", "内容", "body", "notes", "description", "comments", "本文", "詳細", "note body", "call notes"),
+	fld("occurred_at", "datetime", "Date", "日時", "occurred at", "date", "activity date", "timestamp", "日付", "実施日", "活動日", "activitydate", "create date", "created date"),
+	fld("call_outcome", "call_outcome", "Call outcome", "通話結果", "call outcome", "outcome", "call result", "結果", "架電結果"),
+	fld("owner", "text", "Owner", "担当者", "owner", "activity owner", "assigned to", "担当", "営業担当", "所有者", "owner.email"),
+	fld("contact_email", "email", "Contact email", "メールアドレス", "contact email", "email", "e-mail", "メール", "associated contact"),
+	fld("company_name", "text", "Company", "会社名", "company", "company name", "account name", "account.name", "associated company", "取引先名", "企業名", "社名"),
+	fld("company_domain", "domain", "Company domain", "会社ドメイン", "company domain name", "website", "url", "ウェブサイト"),
+	fld("company_corporate_number", "corporate_number", "Corporate number", "法人番号", "corporate number"),
+	fld("deal_external_id", "external_id", "Deal external ID", "案件の外部ID", "deal id", "deal external id", "opportunity id", "whatid", "案件id", "商談id"),
+	fld("deal_name", "text", "Deal name", "案件名", "deal name", "deal", "opportunity name", "opportunity", "associated deal", "商談名"),
+	fld("due_date", "date", "Due date", "期限", "due date", "due", "activity due date", "期日", "締切"),
+	fld("done", "done", "Done", "完了", "done", "completed", "status", "is closed", "ステータス", "状況"),
+}
+
 // FieldsFor lists the fields an object type can import, in display order.
 func FieldsFor(object string) []Field {
-	if object == Companies {
+	switch object {
+	case Companies:
 		return companyFields
+	case Deals:
+		return dealFields
+	case Activities:
+		return activityFields
 	}
 	return contactFields
 }
@@ -126,6 +189,9 @@ func foldHeader(s string) string {
 // Preset is a known export format: the column headings another product writes.
 type Preset struct {
 	Name string
+	// Object is the object type the format exports: "" for contacts and
+	// companies (one export often holds both), Deals for deals.
+	Object string
 	// Columns maps a folded heading to a field key. Headings not listed are
 	// guessed as usual.
 	Columns map[string]string
@@ -158,15 +224,45 @@ var Presets = []Preset{
 		"会社名": "company_name", "部署名": "department", "役職": "title", "氏名": "full_name", "氏名(カナ)": "full_name_kana",
 		"姓": "family_name", "名": "given_name", "メールアドレス": "email", "e-mail": "email", "電話番号": "phone", "携帯電話": "mobile",
 		"url": "company_domain", "名刺交換日": "created_at", "fax": "", "郵便番号": "", "住所": "", "所有者": "owner"}},
+	{Name: "hubspot", Object: Deals, signature: []string{"record id", "deal name"}, Columns: map[string]string{
+		"record id": "external_id", "deal name": "name", "amount": "amount", "deal stage": "stage", "close date": "close_date",
+		"pipeline": "pipeline", "deal owner": "owner", "deal type": "type", "closed lost reason": "lost_reason",
+		"create date": "created_at", "associated company": "company_name", "associated contact": "contact_emails",
+		"currency": "currency", "deal currency code": "currency", "associated company ids": "", "associated contact ids": "",
+		"annual recurring revenue": "", "monthly recurring revenue": "", "last modified date": "", "deal probability": ""}},
+	{Name: "salesforce", Object: Deals, signature: []string{"opportunity name"}, Columns: map[string]string{
+		"opportunity id": "external_id", "opportunity name": "name", "amount": "amount", "stage": "stage", "close date": "close_date",
+		"account name": "company_name", "opportunity owner": "owner", "type": "type", "created date": "created_at",
+		"opportunity currency": "currency", "loss reason": "lost_reason", "probability (%)": "", "fiscal period": "", "lead source": ""}},
+	{Name: "salesforce", Object: Deals, signature: []string{"stagename", "closedate"}, Columns: map[string]string{
+		"id": "external_id", "name": "name", "amount": "amount", "stagename": "stage", "closedate": "close_date", "accountid": "",
+		"account.name": "company_name", "ownerid": "", "owner.email": "owner", "type": "type", "createddate": "created_at",
+		"currencyisocode": "currency", "probability": ""}},
 }
 
-// DetectPreset names the export format the headings come from, or "".
-func DetectPreset(header []string) string {
+// presetObject is the Preset.Object of an import's object type.
+func presetObject(object string) string {
+	if object == Deals || object == Activities {
+		return object
+	}
+	return ""
+}
+
+// DetectPreset names the contact or company export format the headings
+// come from, or "".
+func DetectPreset(header []string) string { return DetectPresetFor(Contacts, header) }
+
+// DetectPresetFor names the export format of an object type the headings
+// come from, or "".
+func DetectPresetFor(object string, header []string) string {
 	have := map[string]bool{}
 	for _, h := range header {
 		have[foldHeader(h)] = true
 	}
 	for _, p := range Presets {
+		if p.Object != presetObject(object) {
+			continue
+		}
 		all := true
 		for _, s := range p.signature {
 			all = all && have[s]
@@ -188,11 +284,11 @@ func Guess(object string, header []string, preset string) []string {
 
 func guess(object string, fields []Field, header []string, preset string) []string {
 	if preset == "" {
-		preset = DetectPreset(header)
+		preset = DetectPresetFor(object, header)
 	}
 	var tables []map[string]string
 	for _, p := range Presets {
-		if p.Name == preset {
+		if p.Name == preset && p.Object == presetObject(object) {
 			tables = append(tables, p.Columns)
 		}
 	}

@@ -46,7 +46,7 @@ const (
 // Import is one CSV import and its progress.
 type Import struct {
 	ID               int64      `json:"id"`
-	ObjectType       string     `json:"object_type" doc:"contact or company"`
+	ObjectType       string     `json:"object_type" doc:"contact, company, deal or activity"`
 	Status           string     `json:"status" doc:"draft, queued, running, done, failed, undoing, undone"`
 	Mode             string     `json:"mode" doc:"update, skip or create"`
 	FileName         string     `json:"file_name"`
@@ -185,7 +185,7 @@ func scanImport(sc interface{ Scan(...any) error }) (Import, error) {
 	if mapping != nil {
 		_ = json.Unmarshal([]byte(*mapping), &im.Mapping)
 	}
-	im.Preset = DetectPreset(im.Header)
+	im.Preset = DetectPresetFor(im.ObjectType, im.Header)
 	im.CreatedAt = db.Time(created)
 	im.StartedAt, im.FinishedAt, im.UndoneAt = timePtr(started), timePtr(finished), timePtr(undone)
 	return im, nil
@@ -242,8 +242,8 @@ const chunkSize = 1 << 20
 // CSV with a header and at least one row, counts the rows, and guesses the
 // mapping. The file streams through; memory stays bounded.
 func (s *Service) Create(ctx context.Context, a platform.Actor, object, fileName string, file io.Reader) (Import, error) {
-	if object != Contacts && object != Companies {
-		return Import{}, errs.Field("object_type", "must be contact or company")
+	if !ValidObject(object) {
+		return Import{}, errs.Field("object_type", "must be contact, company, deal or activity")
 	}
 	now := s.Clock.Now()
 	var id int64
@@ -405,6 +405,13 @@ func validateMapping(object string, fields []Field, header, mapping []string) er
 		return errs.Field("mapping", "map a column to the email or a name")
 	case object == Companies && !seen["name"] && !seen["domain"]:
 		return errs.Field("mapping", "map a column to the company name or domain")
+	case object == Deals && !seen["name"]:
+		return errs.Field("mapping", "map a column to the deal name")
+	case object == Activities && !seen["kind"]:
+		return errs.Field("mapping", "map a column to the activity's kind")
+	case object == Activities && !seen["contact_email"] && !seen["company_name"] && !seen["company_domain"] &&
+		!seen["company_corporate_number"] && !seen["deal_external_id"] && !seen["deal_name"]:
+		return errs.Field("mapping", "map a column to the contact's email, the company or the deal")
 	}
 	return nil
 }

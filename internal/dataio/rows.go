@@ -46,6 +46,9 @@ type record struct {
 	Key     string         // contacts: the email; companies: unused
 	Raw     []string       // the row as read, for the error report
 	Props   map[string]any // custom property values the row sets
+	// deals: the external id (dedupe key) and the contacts' emails
+	ExtID  string
+	Emails []string
 }
 
 // rowContext is what turning rows into records needs besides the mapping.
@@ -55,6 +58,9 @@ type rowContext struct {
 	Fields  map[string]Field // by key: built-in fields and custom properties
 	Loc     *time.Location
 	Owners  map[string]int64 // folded email or name → user id
+	// deals: the workspace's pipelines and its base currency
+	Pipelines *pipelineIndex
+	Currency  string
 }
 
 func fieldMap(fields []Field) map[string]Field {
@@ -90,7 +96,7 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 	if row.Err != nil {
 		return rec, rowErr("", "the line is not valid CSV: %v", row.Err)
 	}
-	var fullName, fullKana string
+	var fullName, fullKana, pipeline, stage string
 	for i, key := range rc.Mapping {
 		if key == "" || i >= len(row.Fields) {
 			continue
@@ -103,8 +109,11 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 		if !ok {
 			continue
 		}
-		if len(v) > 500 {
+		if len(v) > 500 && key != "body" {
 			return rec, rowErr(key, "is longer than 500 bytes")
+		}
+		if len(v) > 100_000 {
+			return rec, rowErr(key, "is longer than 100,000 bytes")
 		}
 		switch f.Kind {
 		case "email":
@@ -148,7 +157,75 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 			if err != nil {
 				return rec, rowErr(key, "%v", err)
 			}
+			if key == "close_date" {
+				rec.Cols[key] = t.Format(time.DateOnly)
+				rec.Cols["closed_at"] = t.UnixMilli()
+			} else {
+				rec.Cols[key] = t.UnixMilli()
+			}
+		case "datetime":
+			t, err := ParseDate(v, rc.Loc)
+			if err != nil {
+				return rec, rowErr(key, "%v", err)
+			}
 			rec.Cols[key] = t.UnixMilli()
+		case "activity_kind":
+			k, ok := parseActivityKind(v)
+			if !ok {
+				return rec, rowErr(key, "%q is not an activity kind (call, email, meeting, demo, note, task)", v)
+			}
+			rec.Cols[key] = k
+		case "call_outcome":
+			o, ok := parseCallOutcome(v)
+			if !ok {
+				return rec, rowErr(key, "%q is not a call outcome (不在, 受付止まり, 担当者接続, アポ獲得, 留守電, 番号違い)", v)
+			}
+			rec.Cols[key] = o
+		case "done":
+			b, ok := parseDone(v)
+			if !ok {
+				return rec, rowErr(key, "%q is not yes or no", v)
+			}
+			rec.Cols[key] = b
+		case "external_id":
+			rec.ExtID = norm.NFKC.String(v)
+		case "amount":
+			a, err := ParseAmount(v)
+			if err != nil {
+				return rec, rowErr(key, "%v", err)
+			}
+			rec.Cols[key] = a
+		case "currency":
+			c := strings.ToUpper(norm.NFKC.String(v))
+			if c == "円" || c == "¥" {
+				c = "JPY"
+			}
+			if !platform.ValidCurrency(c) {
+				return rec, rowErr(key, "%q is not a currency code", v)
+			}
+			rec.Cols[key] = c
+		case "pipeline":
+			pipeline = v
+		case "deal_stage":
+			stage = v
+		case "deal_type":
+			t, ok := parseDealType(v)
+			if !ok {
+				return rec, rowErr(key, "%q is not a deal type (new, upsell or renewal)", v)
+			}
+			rec.Cols["deal_type"] = t
+		case "interval":
+			t, ok := parseInterval(v)
+			if !ok {
+				return rec, rowErr(key, "%q is not month or year", v)
+			}
+			rec.Cols[key] = t
+		case "emails":
+			es, err := parseEmails(v)
+			if err != nil {
+				return rec, rowErr(key, "%v", err)
+			}
+			rec.Emails = es
 		case "int":
 			n, err := ParseInt(v)
 			if err != nil {
@@ -204,6 +281,12 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 	if rc.Object == Companies {
 		return rec, companyRecord(&rec)
 	}
+	if rc.Object == Deals {
+		return rec, rc.dealRecord(&rec, pipeline, stage)
+	}
+	if rc.Object == Activities {
+		return rec, activityRecord(&rec)
+	}
 	if rec.Company.Name != "" || rec.Company.Domain != "" {
 		name := rec.Company.Name
 		if name == "" {
@@ -215,6 +298,64 @@ func (rc *rowContext) toRecord(row Row) (record, *rowError) {
 		return rec, rowErr("email", "a contact needs an email address or a name")
 	}
 	return rec, nil
+}
+
+// dealRecord finds a deal row's pipeline and stage by name and checks what
+// crm checks of a new deal: a name, a reason for a lost deal, an interval
+// for a recurring amount.
+func (rc *rowContext) dealRecord(rec *record, pipeline, stage string) *rowError {
+	if str(rec.Cols, "name") == "" {
+		return rowErr("name", "a deal needs a name")
+	}
+	if rc.Pipelines == nil {
+		return rowErr("pipeline", "the workspace has no pipeline")
+	}
+	p, ok := rc.Pipelines.pipeline(pipeline)
+	if !ok {
+		return rowErr("pipeline", "there is no pipeline named %q", pipeline)
+	}
+	st, ok := stageOf(p, stage)
+	if !ok {
+		return rowErr("stage", "%q is not a stage of pipeline %q", stage, p.Name)
+	}
+	rec.Cols["pipeline_id"], rec.Cols["stage_id"], rec.Cols["status"] = p.ID, st.ID, st.Kind
+	if st.Kind == "lost" && str(rec.Cols, "lost_reason") == "" {
+		return rowErr("lost_reason", "a lost deal needs a lost reason")
+	}
+	if st.Kind == "open" {
+		delete(rec.Cols, "closed_at")
+		delete(rec.Cols, "lost_reason")
+	}
+	if ra, _ := rec.Cols["recurring_amount"].(float64); ra > 0 && str(rec.Cols, "recurring_interval") == "" {
+		return rowErr("recurring_interval", "is required with a recurring amount")
+	}
+	if rec.Company.Name != "" {
+		rec.Company.Norm = crm.NormalizeCompanyName(rec.Company.Name)
+	}
+	return nil
+}
+
+// activityRecord checks what crm checks of a new activity: a kind, an
+// outcome for calls only, something it concerns.
+func activityRecord(rec *record) *rowError {
+	kind := str(rec.Cols, "kind")
+	if kind == "" {
+		return rowErr("kind", "an activity needs a kind")
+	}
+	if str(rec.Cols, "call_outcome") != "" && kind != "call" {
+		return rowErr("call_outcome", "is for calls only")
+	}
+	if kind != "task" {
+		delete(rec.Cols, "done")
+		delete(rec.Cols, "due_date")
+	}
+	if rec.Company.Name != "" {
+		rec.Company.Norm = crm.NormalizeCompanyName(rec.Company.Name)
+	}
+	if rec.Key == "" && rec.Company.empty() && rec.ExtID == "" && str(rec.Cols, "deal_name") == "" {
+		return rowErr("contact_email", "an activity concerns a contact, a company or a deal")
+	}
+	return nil
 }
 
 func companyRecord(rec *record) *rowError {

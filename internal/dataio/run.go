@@ -198,7 +198,15 @@ func (r *run) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.rc = rowContext{Object: r.im.ObjectType, Mapping: r.im.Mapping, Fields: fieldMap(fields), Loc: w.Location(), Owners: owners}
+	r.rc = rowContext{Object: r.im.ObjectType, Mapping: r.im.Mapping, Fields: fieldMap(fields), Loc: w.Location(), Owners: owners,
+		Currency: w.BaseCurrency}
+	if r.im.ObjectType == Deals {
+		ps, err := r.s.CRM.Pipelines(ctx, q, r.ws)
+		if err != nil {
+			return err
+		}
+		r.rc.Pipelines = newPipelineIndex(ps)
+	}
 	return nil
 }
 
@@ -240,9 +248,14 @@ func (r *run) commit(ctx context.Context, recs []record, bad []badRow, consumed 
 			}
 		}
 		var err error
-		if r.im.ObjectType == Companies {
+		switch r.im.ObjectType {
+		case Companies:
 			c, bad, err = r.companies(ctx, tx, recs, bad)
-		} else {
+		case Deals:
+			c, bad, err = r.deals(ctx, tx, recs, bad)
+		case Activities:
+			c, bad, err = r.activities(ctx, tx, recs, bad)
+		default:
 			c, bad, err = r.contacts(ctx, tx, recs, bad)
 		}
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/platform"
@@ -151,7 +152,10 @@ func (s *Service) undoBatch(ctx context.Context, tx *db.Tx, ws, id int64) (int, 
 			return 0, err
 		}
 	}
-	for _, del := range []struct{ table, object, col string }{
+	if err := dropDealTotals(ctx, tx, ws, created[Deals]); err != nil {
+		return 0, err
+	}
+	for _, del := range []struct{ table, object, col string }{{"activities", Activities, "id"}, {"deals", Deals, "id"},
 		{"lifecycle_history", Contacts, "contact_id"}, {"contacts", Contacts, "id"}, {"companies", Companies, "id"}} {
 		err := inChunks(created[del.object], func(ph string, args []any) error {
 			_, err := tx.ExecContext(ctx, `-- dataio.undoDelete
@@ -172,6 +176,9 @@ func (s *Service) undoBatch(ctx context.Context, tx *db.Tx, ws, id int64) (int, 
 
 // restore puts back the earlier values of an updated record, if it still exists.
 func (s *Service) restore(ctx context.Context, tx *db.Tx, ws int64, object string, id int64, before map[string]any) error {
+	if object == Deals {
+		return s.restoreDeal(ctx, tx, ws, id, before)
+	}
 	allowed, table := contactUpdatable, "contacts"
 	if object == Companies {
 		allowed, table = companyUpdatable, "companies"
@@ -236,4 +243,91 @@ func (s *Service) currentCols(ctx context.Context, tx *db.Tx, ws int64, object s
 		FROM contacts WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&email, &fam, &giv, &famK, &givK, &phone, &mobile)
 	return map[string]any{"email": email, "family_name": fam, "given_name": giv, "family_name_kana": famK,
 		"given_name_kana": givK, "phone": phone, "mobile": mobile}, err
+}
+
+// dropDealTotals takes the open deals about to be deleted out of the deal
+// board's running totals.
+func dropDealTotals(ctx context.Context, tx *db.Tx, ws int64, ids []int64) error {
+	sums := map[totalKey]totalSum{}
+	err := inChunks(ids, func(ph string, args []any) error {
+		rows, err := tx.QueryContext(ctx, `-- dataio.dropDealTotals
+			SELECT stage_id, COALESCE(owner_id, 0), currency, COUNT(*), SUM(amount) FROM deals
+			WHERE workspace_id = ? AND status = 'open' AND id IN (`+ph+`) GROUP BY stage_id, COALESCE(owner_id, 0), currency`,
+			append([]any{ws}, args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k totalKey
+			var s totalSum
+			if err := rows.Scan(&k.stage, &k.owner, &k.currency, &s.count, &s.amount); err != nil {
+				return err
+			}
+			t := sums[k]
+			t.count += s.count
+			t.amount += s.amount
+			sums[k] = t
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("dataio.dropDealTotals: %w", err)
+	}
+	return addTotals(ctx, tx, ws, sums, -1)
+}
+
+// restoreDeal puts back the earlier values of a deal an import updated, and
+// moves the board's totals back with them.
+func (s *Service) restoreDeal(ctx context.Context, tx *db.Tx, ws, id int64, before map[string]any) error {
+	rows, err := tx.QueryContext(ctx, `-- dataio.currentDeal
+		SELECT `+existingDealCols+` FROM deals WHERE workspace_id = ? AND id = ?`, ws, id)
+	if err != nil {
+		return err
+	}
+	var cur *target
+	if rows.Next() {
+		_, cur, err = scanDealTarget(rows)
+	}
+	rows.Close()
+	if err != nil || cur == nil {
+		return err // a deal deleted since is left deleted
+	}
+	now := cur.cols
+	was := map[string]any{}
+	for k, v := range now {
+		was[k] = v
+	}
+	u := rowUpdate{id: id, set: map[string]any{}}
+	for k, v := range before {
+		if !dealUpdatable[k] {
+			continue
+		}
+		if n, ok := v.(json.Number); ok {
+			i, err := n.Int64()
+			if err != nil {
+				return errs.E(errs.Internal, "", "undo log of deal %d: %v", id, err)
+			}
+			v = i
+		}
+		was[k] = v
+		u.set[k] = dbValue(k, v)
+	}
+	if len(u.set) == 0 {
+		return nil
+	}
+	u.set["search_text"] = crm.DealSearchText(str(was, "name"))
+	if err := bulkUpdate(ctx, tx, "dataio.restoreDeal", "deals", ws, []rowUpdate{u}, db.Millis(s.Clock.Now())); err != nil {
+		return err
+	}
+	if str(now, "status") != "open" {
+		return nil
+	}
+	minus, plus := map[totalKey]totalSum{}, map[totalKey]totalSum{}
+	addSum(minus, dealTotalKey(now, nil), num(now, "amount"))
+	addSum(plus, dealTotalKey(was, nil), num(was, "amount"))
+	if err := addTotals(ctx, tx, ws, minus, -1); err != nil {
+		return err
+	}
+	return addTotals(ctx, tx, ws, plus, +1)
 }

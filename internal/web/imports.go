@@ -61,7 +61,7 @@ func (s *Server) showImports(w http.ResponseWriter, r *http.Request, c *rctx, ms
 		return err
 	}
 	obj := r.URL.Query().Get("object")
-	if obj != dataio.Companies {
+	if !dataio.ValidObject(obj) {
 		obj = dataio.Contacts
 	}
 	data := &ImportsPage{Page: s.base(c, c.Lang, "import.title", "imports"), Items: items, Object: obj, Error: msg}

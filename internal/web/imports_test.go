@@ -135,6 +135,95 @@ func TestImportPages_UploadMapRunUndo(t *testing.T) {
 	})
 }
 
+func TestImportPages_DealsUploadMapRunUndo(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, true)
+		e.login()
+		ctx := context.Background()
+		if err := e.crm.EnsureDefaults(ctx, 1, "ja"); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := e.get("/imports?object=deal"); code != 200 || !strings.Contains(body, `value="deal" selected`) {
+			t.Fatalf("imports page: %d", code)
+		}
+		csv := "Record ID,Deal Name,Amount,Deal Stage,Close Date,Associated Company\n" +
+			"H-1,大型案件,\"¥1,200,000\",closedwon,2024/4/1,株式会社テスト\nH-2,壊れた,abc,,,\n"
+		code, body, at := e.uploadFile("deal", "deals.csv", csv)
+		m := importPath.FindStringSubmatch(at)
+		if code != 200 || m == nil {
+			t.Fatalf("upload: %d at %s %.300s", code, at, body)
+		}
+		id := m[1]
+		for _, want := range []string{`<option value="external_id" selected>`, `<option value="name" selected>`, `<option value="amount" selected>`,
+			`<option value="stage" selected>`, `<option value="close_date" selected>`, `<option value="company_name" selected>`, "hubspot", "大型案件"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("mapping screen lacks %s", want)
+			}
+		}
+		code, _, at = e.post("/imports/"+id+"/start", url.Values{"map_0": {"external_id"}, "map_1": {"name"}, "map_2": {"amount"},
+			"map_3": {"stage"}, "map_4": {"close_date"}, "map_5": {"company_name"}, "mode": {"update"}})
+		if code != 200 || at != "/imports/"+id {
+			t.Fatalf("start: %d at %s", code, at)
+		}
+		imID := int64(0)
+		for _, c := range id {
+			imID = imID*10 + int64(c-'0')
+		}
+		if err := e.io.Run(ctx, 1, imID, dataio.RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		code, body = e.get("/imports/" + id)
+		if code != 200 || !strings.Contains(body, `/imports/`+id+`/errors.csv`) {
+			t.Fatalf("result page: %d %.500s", code, body)
+		}
+		if code, body := e.get("/imports/" + id + "/errors.csv"); code != 200 || !strings.Contains(body, "3,amount,") {
+			t.Errorf("errors csv: %d %q", code, body)
+		}
+		var status string
+		if err := d.Reader().QueryRowContext(ctx, `SELECT status FROM deals WHERE external_id = 'H-1'`).Scan(&status); err != nil || status != "won" {
+			t.Fatalf("imported deal: %s %v", status, err)
+		}
+		if code, _, _ := e.post("/imports/"+id+"/undo", nil); code != 200 {
+			t.Fatalf("undo: %d", code)
+		}
+		if err := e.io.RunUndo(ctx, 1, imID); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM deals`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d deals after undo, %v", n, err)
+		}
+		// Activities: the same flow; a deal named in the file must exist.
+		dealName := "継続案件"
+		if _, err := e.crm.CreateDeal(ctx, platform.System(1), crm.DealInput{Name: &dealName}); err != nil {
+			t.Fatal(err)
+		}
+		code, body, at = e.uploadFile("activity", "calls.csv", "種別,件名,日時,通話結果,案件名\n電話,架電,2024/4/2,不在,継続案件\nメモ,x,,,ない案件\n")
+		m = importPath.FindStringSubmatch(at)
+		if code != 200 || m == nil || !strings.Contains(body, `<option value="call_outcome" selected>`) || !strings.Contains(body, `<option value="deal_name" selected>`) {
+			t.Fatalf("activities upload: %d at %s %.300s", code, at, body)
+		}
+		code, _, _ = e.post("/imports/"+m[1]+"/start", url.Values{"map_0": {"kind"}, "map_1": {"subject"}, "map_2": {"occurred_at"},
+			"map_3": {"call_outcome"}, "map_4": {"deal_name"}, "mode": {"update"}})
+		if code != 200 {
+			t.Fatalf("start activities: %d", code)
+		}
+		imID = 0
+		for _, c := range m[1] {
+			imID = imID*10 + int64(c-'0')
+		}
+		if err := e.io.Run(ctx, 1, imID, dataio.RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := e.get("/imports/" + m[1] + "/errors.csv"); code != 200 || !strings.Contains(body, "3,deal_name,") {
+			t.Errorf("activities errors csv: %d %q", code, body)
+		}
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM activities WHERE call_outcome = 'no_answer'`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%d activities imported, %v", n, err)
+		}
+	})
+}
+
 func TestExportPages_ExportExactlyTheListsFiltersAndColumns(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := start(t, d, true)
