@@ -91,6 +91,10 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, c *rctx)
 	}
 	f := r.PostForm
 	in := email.CampaignInput{Name: f.Get("name"), Template: email.Template{Subject: f.Get("subject"), HTML: f.Get("html"), Text: f.Get("text")}}
+	if pct := int(formInt(f.Get("ab_sample"))); pct > 0 {
+		in.AB = &email.ABTest{B: email.Template{Subject: f.Get("ab_subject"), HTML: f.Get("ab_html"), Text: f.Get("ab_text")},
+			SamplePercent: pct, Metric: f.Get("ab_metric"), WaitMinutes: int(formInt(f.Get("ab_wait")))}
+	}
 	if k, v, ok := strings.Cut(f.Get("audience"), ":"); ok {
 		in.AudienceKind, in.AudienceID = k, formInt(v)
 	}
@@ -98,6 +102,10 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, c *rctx)
 	if field, msg, ok := formError(err); ok {
 		if field == "audience_kind" || field == "audience_id" {
 			field = "audience"
+		}
+		field = strings.TrimPrefix(strings.ReplaceAll(field, ".", "_"), "ab_test_")
+		if field == "sample_percent" || field == "metric" || field == "wait_minutes" || strings.HasPrefix(field, "b") {
+			field = "ab"
 		}
 		data, err := s.campaignEditPage(r, c, in, map[string]string{field: msg})
 		if err != nil {

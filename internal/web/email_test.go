@@ -47,6 +47,15 @@ func TestEmailUI_CampaignPagesAndPublicLinksInBothLanguages(t *testing.T) {
 		}
 		good := bad
 		good.Set("html", `<p>{{.Salutation}}</p><p><a href="https://example.co.jp/case">事例</a></p>`)
+		// An A/B test with nothing in variant B is refused next to the test's fields.
+		noB := url.Values{}
+		for k, v := range good {
+			noB[k] = v
+		}
+		noB.Set("ab_sample", "20")
+		if code, body, _ := e.post("/email/campaigns", noB); code != http.StatusUnprocessableEntity || !strings.Contains(body, `data-testid="ab-test" open`) {
+			t.Fatalf("A/B test without a variant: %d", code)
+		}
 		code, body, at := e.post("/email/campaigns", good)
 		if code != 200 || at != "/email/campaigns/1" || !strings.Contains(body, "鈴木様") {
 			t.Fatalf("create: %d at %s %.600s", code, at, body)

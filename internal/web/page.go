@@ -223,6 +223,7 @@ var funcs = template.FuncMap{
 	"add64":   func(a, b int64) int64 { return a + b },
 	"ints":    func(v ...int) []int { return v },
 	"subf":    func(a, b float64) float64 { return a - b },
+	"divi":    func(a, b int) int { return a / b },
 	"chartOf": func(p any, c Chart) map[string]any { return map[string]any{"P": p, "C": c} },
 	"mod":     func(a, b int) int { return a % b },
 	// roundf rounds a float to the nearest whole number.

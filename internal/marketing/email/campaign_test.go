@@ -506,3 +506,96 @@ func TestBounces_RefusedRecipientsAndComplaintsAreSuppressed(t *testing.T) {
 		}
 	})
 }
+
+// An A/B test of the subject on 40 % of a list of 60: the sample is split
+// between A and B and sent first; nobody else gets anything until the wait
+// is over. B is opened more, so the rest all get B. Each contact gets one
+// message in all.
+func TestABTest_SendsTheSampleThenTheRestTheWinner(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		f.email.Batch = 25
+		l, err := f.seg.CreateList(ctx, f.mkt, segments.ListInput{Name: "展示会来場者"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for i := 0; i < 60; i++ {
+			c, err := f.crm.CreateContact(ctx, f.mkt, crm.ContactInput{Email: ptr(fmt.Sprintf("p%02d@example.jp", i)), FamilyName: ptr("山田"),
+				ConsentEmail: ptr("granted"), ConsentSource: ptr("test")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, c.ID)
+		}
+		if _, err := f.seg.AddToList(ctx, f.mkt, l.ID, ids); err != nil {
+			t.Fatal(err)
+		}
+		in := email.CampaignInput{Name: "A/B", AudienceKind: email.AudienceList, AudienceID: l.ID,
+			Template: email.Template{Subject: "A: ご案内", HTML: "<p>{{.Salutation}}</p>", Text: "{{.Salutation}}"},
+			AB:       &email.ABTest{B: email.Template{Subject: "B: 事例のご紹介"}, SamplePercent: 40, Metric: "opens", WaitMinutes: 60}}
+		bad := in
+		bad.AB = &email.ABTest{SamplePercent: 70, Metric: "opens", WaitMinutes: 60, B: email.Template{Subject: "x"}}
+		if _, err := f.email.Create(ctx, f.mkt, bad); fieldOf(err) != "ab_test.sample_percent" {
+			t.Errorf("a 70 %% sample: %v", err)
+		}
+		c, err := f.email.Create(ctx, f.mkt, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.email.Send(ctx, f.mkt, c.ID, "https://ryorin.example"); err != nil {
+			t.Fatal(err)
+		}
+		f.drain(t)
+		count := func(cond string) int {
+			var n int
+			if err := d.Reader().QueryRowContext(ctx, db.Rebind(d.Dialect, `SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = ? AND `+cond), c.ID).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		a, b, all := count("variant = 'A'"), count("variant = 'B'"), count("1 = 1")
+		if a == 0 || b == 0 || a+b != all || all < 12 || all > 36 {
+			t.Fatalf("the test sent A to %d and B to %d (%d in all), want both in a sample of about 24 of 60", a, b, all)
+		}
+		// B's recipients open it; A's do not.
+		if err := d.Write(ctx, "test", func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE campaign_recipients SET opens = 1, first_open_at = ? WHERE campaign_id = ? AND variant = 'B'`, db.Millis(f.clock.Now()), c.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(59 * time.Minute)
+		f.drain(t)
+		if n := count("1 = 1"); n != all {
+			t.Fatalf("%d recipients before the wait is over, want still %d", n, all)
+		}
+		f.clock.Advance(time.Minute)
+		f.drain(t)
+		got, err := f.email.Get(ctx, f.mkt, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != email.StatusSent || got.AB.Winner != "B" || count("1 = 1") != 60 || count("variant = 'B'") != 60-a {
+			t.Errorf("after the wait: %s, winner %q, %d recipients, %d got B; want sent, B, 60, %d", got.Status, got.AB.Winner, count("1 = 1"), count("variant = 'B'"), 60-a)
+		}
+		if n := len(f.received(t)); n != 60 {
+			t.Errorf("the sink received %d messages, want 60 (one each)", n)
+		}
+		rep, err := f.email.Report(ctx, f.mkt, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Variants) != 2 || rep.Variants[0].Variant != "A" || rep.Variants[0].OpenRate != 0 || rep.Variants[1].Messages != int64(60-a) {
+			t.Errorf("variants %+v, want A (no opens, %d) and B (%d)", rep.Variants, a, 60-a)
+		}
+	})
+}
+
+func fieldOf(err error) string {
+	if e, ok := errs.As(err); ok {
+		return e.Field
+	}
+	return ""
+}

@@ -73,6 +73,7 @@ type Campaign struct {
 	PerMinute    int        `json:"per_minute,omitempty" doc:"at most this many recipients a minute (0: no limit)"`
 	WindowStart  int        `json:"window_start,omitempty" doc:"sending window: first hour (workspace time zone)"`
 	WindowEnd    int        `json:"window_end,omitempty" doc:"sending window: the hour it closes; equal to window_start: any time"`
+	AB           ABTest     `json:"ab_test" doc:"an A/B test of the subject or content (sample_percent 0: none)"`
 	StartedAt    *time.Time `json:"started_at,omitempty"`
 	FinishedAt   *time.Time `json:"finished_at,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
@@ -85,6 +86,58 @@ type CampaignInput struct {
 	Template     Template `json:"template"`
 	AudienceKind string   `json:"audience_kind" doc:"list or segment"`
 	AudienceID   int64    `json:"audience_id"`
+	AB           *ABTest  `json:"ab_test,omitempty" doc:"omit for no A/B test"`
+}
+
+// ABTest sends variant B (its empty parts are A's) to half of a sample of
+// the audience and A to the other half, waits, then sends the rest the
+// variant with the higher unique open (or click) rate; a tie keeps A.
+type ABTest struct {
+	B             Template `json:"b"`
+	SamplePercent int      `json:"sample_percent" doc:"share of the audience in the test, 0 (no test) or 2–50"`
+	Metric        string   `json:"metric" enum:"opens,clicks"`
+	WaitMinutes   int      `json:"wait_minutes" doc:"how long after the test to pick the winner (10–10080)"`
+	Winner        string   `json:"winner,omitempty" enum:"A,B" doc:"set when the rest is sent"`
+}
+
+func (t ABTest) check() error {
+	if t.SamplePercent == 0 {
+		return nil
+	}
+	if t.SamplePercent < 2 || t.SamplePercent > 50 {
+		return errs.Field("ab_test.sample_percent", "must be 0 (no test) or 2 to 50")
+	}
+	if t.Metric != "opens" && t.Metric != "clicks" {
+		return errs.Field("ab_test.metric", "must be opens or clicks")
+	}
+	if t.WaitMinutes < 10 || t.WaitMinutes > 10080 {
+		return errs.Field("ab_test.wait_minutes", "must be 10 to 10080 minutes")
+	}
+	if t.B.Subject == "" && t.B.HTML == "" && t.B.Text == "" {
+		return errs.Field("ab_test.b", "variant B must differ in its subject or content")
+	}
+	if _, err := Parse(t.variant(Template{Subject: "x", HTML: "x", Text: "x"})); err != nil {
+		if e, ok := errs.As(err); ok && e.Field != "" {
+			e.Field = "ab_test.b." + e.Field
+			return e
+		}
+		return err
+	}
+	return nil
+}
+
+// variant is template a with B's non-empty parts.
+func (t ABTest) variant(a Template) Template {
+	if t.B.Subject != "" {
+		a.Subject = t.B.Subject
+	}
+	if t.B.HTML != "" {
+		a.HTML = t.B.HTML
+	}
+	if t.B.Text != "" {
+		a.Text = t.B.Text
+	}
+	return a
 }
 
 func canEdit(a platform.Actor) error {
@@ -136,6 +189,11 @@ func (s *Service) save(ctx context.Context, a platform.Actor, id int64, in Campa
 	if id == 0 {
 		action = "create"
 	}
+	if in.AB != nil {
+		if err := in.AB.check(); err != nil {
+			return c, err
+		}
+	}
 	err := s.DB.Write(ctx, "email.saveCampaign", func(tx *db.Tx) error {
 		if err := in.validate(ctx, tx, ws); err != nil {
 			return err
@@ -161,6 +219,21 @@ func (s *Service) save(ctx context.Context, a platform.Actor, id int64, in Campa
 				in.AudienceID, db.Millis(now), ws, id); err != nil {
 				return fmt.Errorf("email.Update: %w", err)
 			}
+		}
+		var ab ABTest
+		if in.AB != nil {
+			ab = *in.AB
+		}
+		if ab.Metric == "" {
+			ab.Metric = "opens"
+		}
+		if ab.WaitMinutes == 0 {
+			ab.WaitMinutes = 240
+		}
+		if _, err := tx.ExecContext(ctx, `-- email.save ab
+			UPDATE email_campaigns SET ab_subject = ?, ab_html = ?, ab_text = ?, ab_sample = ?, ab_metric = ?, ab_wait_minutes = ?
+			WHERE workspace_id = ? AND id = ?`, ab.B.Subject, ab.B.HTML, ab.B.Text, ab.SamplePercent, ab.Metric, ab.WaitMinutes, ws, id); err != nil {
+			return fmt.Errorf("email.save: %w", err)
 		}
 		var err error
 		if c, err = getCampaign(ctx, tx, ws, id); err != nil {
@@ -198,14 +271,15 @@ func (s *Service) Delete(ctx context.Context, a platform.Actor, id int64) error 
 }
 
 const campaignCols = `id, name, subject, html_body, text_body, audience_kind, audience_id, status, started_at, finished_at, created_at, updated_at,
-	send_at, per_minute, window_start, window_end`
+	send_at, per_minute, window_start, window_end, ab_subject, ab_html, ab_text, ab_sample, ab_metric, ab_wait_minutes, ab_winner`
 
 func scanCampaign(sc interface{ Scan(...any) error }) (Campaign, error) {
 	var c Campaign
 	var started, finished, sendAt *int64
 	var created, updated int64
 	err := sc.Scan(&c.ID, &c.Name, &c.Template.Subject, &c.Template.HTML, &c.Template.Text, &c.AudienceKind, &c.AudienceID,
-		&c.Status, &started, &finished, &created, &updated, &sendAt, &c.PerMinute, &c.WindowStart, &c.WindowEnd)
+		&c.Status, &started, &finished, &created, &updated, &sendAt, &c.PerMinute, &c.WindowStart, &c.WindowEnd,
+		&c.AB.B.Subject, &c.AB.B.HTML, &c.AB.B.Text, &c.AB.SamplePercent, &c.AB.Metric, &c.AB.WaitMinutes, &c.AB.Winner)
 	if err != nil {
 		return c, err
 	}
@@ -373,10 +447,14 @@ func (s *Service) Schedule(ctx context.Context, a platform.Actor, id int64, base
 		if w.SMTP().FromAddress == "" {
 			return errs.E(errs.Invalid, "", "no sender address is configured: set one under Settings → SMTP")
 		}
+		phase := ""
+		if c.AB.SamplePercent > 0 {
+			phase = "test"
+		}
 		if _, err := tx.ExecContext(ctx, `-- email.Send
-			UPDATE email_campaigns SET status = ?, base_url = ?, started_at = ?, send_at = ?, per_minute = ?, window_start = ?, window_end = ?, updated_at = ?
+			UPDATE email_campaigns SET status = ?, base_url = ?, started_at = ?, send_at = ?, per_minute = ?, window_start = ?, window_end = ?, ab_phase = ?, updated_at = ?
 			WHERE workspace_id = ? AND id = ?`,
-			status, publicBase(w, baseURL), db.Millis(start), db.Millis(start), o.PerMinute, o.WindowStart, o.WindowEnd, db.Millis(now), ws, id); err != nil {
+			status, publicBase(w, baseURL), db.Millis(start), db.Millis(start), o.PerMinute, o.WindowStart, o.WindowEnd, phase, db.Millis(now), ws, id); err != nil {
 			return fmt.Errorf("email.Send: %w", err)
 		}
 		// One job per start time: a campaign cancelled and scheduled again

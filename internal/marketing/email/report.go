@@ -21,6 +21,19 @@ type Report struct {
 	UniqueClicks int64            `json:"unique_clicks"`
 	Links        []LinkClicks     `json:"links"`
 	Unsubscribes int64            `json:"unsubscribes"`
+	// Variants are an A/B test's results: A and B in the sample, then the
+	// winner's rest (empty without a test).
+	Variants []VariantResult `json:"variants"`
+}
+
+// VariantResult is one variant's share of an A/B test.
+type VariantResult struct {
+	Variant      string  `json:"variant" enum:"A,B"`
+	Messages     int64   `json:"messages" doc:"recipients sent this variant (not skipped)"`
+	UniqueOpens  int64   `json:"unique_opens"`
+	UniqueClicks int64   `json:"unique_clicks"`
+	OpenRate     float64 `json:"open_rate"`
+	ClickRate    float64 `json:"click_rate"`
 }
 
 // LinkClicks counts the clicks on one link of a campaign.
@@ -41,7 +54,7 @@ func (r Report) SkippedTotal() int64 {
 
 // Report reads a campaign's report.
 func (s *Service) Report(ctx context.Context, a platform.Actor, id int64) (Report, error) {
-	rep := Report{Skipped: map[string]int64{}}
+	rep := Report{Skipped: map[string]int64{}, Variants: []VariantResult{}}
 	if _, err := s.Get(ctx, a, id); err != nil {
 		return rep, err
 	}
@@ -100,5 +113,26 @@ func (s *Service) Report(ctx context.Context, a platform.Actor, id int64) (Repor
 		}
 		rep.Links = append(rep.Links, l)
 	}
-	return rep, lrows.Err()
+	if err := lrows.Err(); err != nil {
+		return rep, err
+	}
+	vrows, err := q.QueryContext(ctx, `-- email.Report.variants
+		SELECT variant, COUNT(*), SUM(CASE WHEN opens > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN clicks > 0 THEN 1 ELSE 0 END)
+		FROM campaign_recipients WHERE workspace_id = ? AND campaign_id = ? AND variant <> '' AND status <> ?
+		GROUP BY variant ORDER BY variant`, ws, id, RecipientSkipped)
+	if err != nil {
+		return rep, fmt.Errorf("email.Report(%d) variants: %w", id, err)
+	}
+	defer vrows.Close()
+	for vrows.Next() {
+		var v VariantResult
+		if err := vrows.Scan(&v.Variant, &v.Messages, &v.UniqueOpens, &v.UniqueClicks); err != nil {
+			return rep, err
+		}
+		if v.Messages > 0 {
+			v.OpenRate, v.ClickRate = float64(v.UniqueOpens)/float64(v.Messages), float64(v.UniqueClicks)/float64(v.Messages)
+		}
+		rep.Variants = append(rep.Variants, v)
+	}
+	return rep, vrows.Err()
 }

@@ -237,11 +237,19 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 			res.wait = &next
 			return nil
 		}
-		var base string
+		var base, phase string
 		var cursor int64
 		if err := tx.QueryRowContext(ctx, `-- email.sendBatch.cursor
-			SELECT base_url, cursor_id FROM email_campaigns WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&base, &cursor); err != nil {
+			SELECT base_url, cursor_id, ab_phase FROM email_campaigns WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&base, &cursor, &phase); err != nil {
 			return fmt.Errorf("email.sendBatch: %w", err)
+		}
+		if phase == "rest" && c.AB.Winner == "" {
+			if c.AB.Winner, err = pickWinner(ctx, tx, ws, id, c.AB.Metric); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE email_campaigns SET ab_winner = ? WHERE workspace_id = ? AND id = ?`, c.AB.Winner, ws, id); err != nil {
+				return fmt.Errorf("email.sendBatch: %w", err)
+			}
 		}
 		limit := s.Batch
 		if c.PerMinute > 0 {
@@ -253,22 +261,54 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 		}
 		if len(rs) == 0 {
 			res.done = true
+			if phase == "test" {
+				// The sample is out: the rest goes, with the winner, once
+				// the wait is over.
+				if _, err := tx.ExecContext(ctx, `UPDATE email_campaigns SET ab_phase = 'rest', cursor_id = 0 WHERE workspace_id = ? AND id = ?`, ws, id); err != nil {
+					return fmt.Errorf("email.sendBatch: %w", err)
+				}
+				at := now.Add(time.Duration(c.AB.WaitMinutes) * time.Minute)
+				_, _, err := platform.Enqueue(ctx, tx, ws, SendJob, job, platform.EnqueueOptions{RunAt: at,
+					UniqueKey: fmt.Sprintf("campaign:%d:%d:ab", id, job.At), MaxAttempts: 20}, now, s.Jobs)
+				return err
+			}
 			_, err := tx.ExecContext(ctx, `-- email.sendBatch.finish
 				UPDATE email_campaigns SET status = ?, finished_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
 				StatusSent, db.Millis(now), db.Millis(now), ws, id)
 			return err
 		}
-		p, err := Parse(c.Template)
+		pa, err := Parse(c.Template)
 		if err != nil {
 			return platform.Permanent(err)
 		}
-		lk := linker{key: w.SigningKey(), base: base, now: now, campaign: id, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
-		for _, r := range rs {
-			if err := s.sendOne(ctx, tx, ws, lk, p, r, now); err != nil {
-				return err
+		pb := pa
+		if c.AB.SamplePercent > 0 {
+			if pb, err = Parse(c.AB.variant(c.Template)); err != nil {
+				return platform.Permanent(err)
 			}
 		}
-		res.n = len(rs)
+		lk := linker{key: w.SigningKey(), base: base, now: now, campaign: id, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
+		for _, r := range rs {
+			variant, in := "", true
+			switch phase {
+			case "test":
+				variant, in = sampleVariant(r.ContactID, c.AB.SamplePercent)
+			case "rest":
+				_, sampled := sampleVariant(r.ContactID, c.AB.SamplePercent)
+				variant, in = c.AB.Winner, !sampled
+			}
+			if !in {
+				continue
+			}
+			p := pa
+			if variant == "B" {
+				p = pb
+			}
+			if err := s.sendOne(ctx, tx, ws, lk, p, r, variant, now); err != nil {
+				return err
+			}
+			res.n++
+		}
 		_, err = tx.ExecContext(ctx, `-- email.sendBatch.advance
 			UPDATE email_campaigns SET cursor_id = ? WHERE workspace_id = ? AND id = ?`, rs[len(rs)-1].ContactID, ws, id)
 		return err
@@ -276,7 +316,55 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 	return res, err
 }
 
-func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p *Parsed, r recipient, now time.Time) error {
+// sampleVariant says whether contact id is in an A/B test's sample of pct
+// percent and, if so, which variant it gets: a fixed hash of the id, so a
+// resumed or repeated walk puts everyone where they were.
+func sampleVariant(id int64, pct int) (variant string, in bool) {
+	h := uint64(id) * 0x9E3779B97F4A7C15
+	h ^= h >> 29
+	if int(h%100) >= pct {
+		return "", false
+	}
+	if (h>>32)%2 == 0 {
+		return "A", true
+	}
+	return "B", true
+}
+
+// pickWinner compares the variants' unique open (or click) rates among the
+// messages sent; a tie keeps A.
+func pickWinner(ctx context.Context, tx *db.Tx, ws, id int64, metric string) (string, error) {
+	col := "first_open_at IS NOT NULL"
+	if metric == "clicks" {
+		col = "clicks > 0"
+	}
+	rate := map[string]float64{}
+	rows, err := tx.QueryContext(ctx, `SELECT variant, COUNT(*), SUM(CASE WHEN `+col+` THEN 1 ELSE 0 END) FROM campaign_recipients
+		WHERE workspace_id = ? AND campaign_id = ? AND variant IN ('A', 'B') AND status <> 'skipped' GROUP BY variant`, ws, id)
+	if err != nil {
+		return "", fmt.Errorf("email.pickWinner: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		var n, hit int64
+		if err := rows.Scan(&v, &n, &hit); err != nil {
+			return "", err
+		}
+		if n > 0 {
+			rate[v] = float64(hit) / float64(n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if rate["B"] > rate["A"] {
+		return "B", nil
+	}
+	return "A", nil
+}
+
+func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p *Parsed, r recipient, variant string, now time.Time) error {
 	reason := r.skipReason()
 	var msg platform.OutboundMessage
 	if reason == "" {
@@ -296,9 +384,9 @@ func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p
 	// a row already there means an earlier run handled them.
 	var got int64
 	err := tx.QueryRowContext(ctx, `-- email.sendOne.log
-		INSERT INTO campaign_recipients (workspace_id, campaign_id, contact_id, status, reason, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, campaign_id, contact_id) DO NOTHING RETURNING contact_id`,
-		ws, lk.campaign, r.ContactID, status, reason, db.Millis(now)).Scan(&got)
+		INSERT INTO campaign_recipients (workspace_id, campaign_id, contact_id, status, reason, variant, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, campaign_id, contact_id) DO NOTHING RETURNING contact_id`,
+		ws, lk.campaign, r.ContactID, status, reason, variant, db.Millis(now)).Scan(&got)
 	if db.NoRows(err) || (err == nil && reason != "") {
 		return nil
 	}
