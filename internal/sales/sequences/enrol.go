@@ -141,7 +141,7 @@ func (s *Service) End(ctx context.Context, a platform.Actor, id int64) (Enrolmen
 		return e, errs.E(errs.Conflict, "status", "the enrolment has already ended (%s)", e.Status)
 	}
 	err = s.DB.Write(ctx, "sequences.End", func(tx *db.Tx) error {
-		return s.end(ctx, tx, a, e.ID, e.ContactID, e.SequenceName, e.StepIndex, StatusEnded, "rep", s.Clock.Now())
+		return s.end(ctx, tx, a, e.ID, e.ContactID, e.SequenceID, e.SequenceName, e.StepIndex, StatusEnded, "rep", s.Clock.Now())
 	})
 	if err == errNotDue {
 		err = errs.E(errs.Conflict, "status", "the enrolment has already ended")
@@ -153,7 +153,7 @@ func (s *Service) End(ctx context.Context, a platform.Actor, id int64) (Enrolmen
 }
 
 // end closes an active enrolment with a status and reason, on the timeline.
-func (s *Service) end(ctx context.Context, tx *db.Tx, a platform.Actor, id, contactID int64, seqName string, step int, status, reason string, now time.Time) error {
+func (s *Service) end(ctx context.Context, tx *db.Tx, a platform.Actor, id, contactID, seqID int64, seqName string, step int, status, reason string, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `-- sequences.end
 		UPDATE sequence_enrolments SET status = ?, end_reason = ?, ended_at = ? WHERE workspace_id = ? AND id = ? AND status = 'active'`,
 		status, reason, db.Millis(now), a.WorkspaceID, id)
@@ -164,7 +164,7 @@ func (s *Service) end(ctx context.Context, tx *db.Tx, a platform.Actor, id, cont
 		return errNotDue
 	}
 	_, err = platform.AppendTimeline(ctx, tx, a, platform.TimelineEntry{At: now, Kind: "sequence.ended", ContactID: contactID,
-		RefType: "sequence_enrolment", RefID: id}, map[string]any{"sequence": seqName, "status": status, "reason": reason, "step": step})
+		RefType: "sequence_enrolment", RefID: id}, map[string]any{"sequence_id": seqID, "sequence": seqName, "status": status, "reason": reason, "step": step})
 	return err
 }
 

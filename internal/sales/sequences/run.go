@@ -129,13 +129,13 @@ func (s *Service) runStep(ctx context.Context, ws, id int64) (ran bool, err erro
 		}
 		sys := platform.System(ws)
 		if e.Step >= len(e.Steps) { // steps were removed by an edit
-			return s.end(ctx, tx, sys, e.ID, e.ContactID, e.SeqName, e.Step, StatusFinished, "steps_removed", now)
+			return s.end(ctx, tx, sys, e.ID, e.ContactID, e.SequenceID, e.SeqName, e.Step, StatusFinished, "steps_removed", now)
 		}
 		st := e.Steps[e.Step]
 		if status, reason, err := s.stopReason(ctx, tx, ws, e, st); err != nil {
 			return err
 		} else if status != "" {
-			return s.end(ctx, tx, sys, e.ID, e.ContactID, e.SeqName, e.Step, status, reason, now)
+			return s.end(ctx, tx, sys, e.ID, e.ContactID, e.SequenceID, e.SeqName, e.Step, status, reason, now)
 		}
 		// The step's record comes first: if it is there already, an earlier
 		// run executed this step and committed, and nothing here may repeat.
@@ -174,7 +174,7 @@ func (s *Service) runStep(ctx context.Context, ws, id int64) (ran bool, err erro
 		}
 		ran = true
 		if e.Step+1 >= len(e.Steps) {
-			return s.end(ctx, tx, sys, e.ID, e.ContactID, e.SeqName, e.Step+1, StatusFinished, "", now)
+			return s.end(ctx, tx, sys, e.ID, e.ContactID, e.SequenceID, e.SeqName, e.Step+1, StatusFinished, "", now)
 		}
 		next := dueAt(now, e.Steps[e.Step+1].DelayDays, location(ctx, tx, ws))
 		res, err = tx.ExecContext(ctx, `-- sequences.runStep move
