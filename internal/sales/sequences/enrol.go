@@ -18,6 +18,7 @@ const (
 	StatusFinished      = "finished"       // ran its last step
 	StatusReplied       = "replied"        // the contact wrote back
 	StatusMeetingBooked = "meeting_booked" // a meeting was logged with the contact
+	StatusConverted     = "converted"      // the contact became a customer
 	StatusBounced       = "bounced"        // the next email cannot be delivered (no address, bounced)
 	StatusUnsubscribed  = "unsubscribed"   // the contact asked for no mail (complaint, do not contact)
 	StatusEnded         = "ended"          // the rep ended it
@@ -25,7 +26,7 @@ const (
 )
 
 // Statuses lists the enrolment statuses.
-var Statuses = []string{StatusActive, StatusFinished, StatusReplied, StatusMeetingBooked, StatusBounced, StatusUnsubscribed, StatusEnded, StatusFailed}
+var Statuses = []string{StatusActive, StatusFinished, StatusReplied, StatusMeetingBooked, StatusConverted, StatusBounced, StatusUnsubscribed, StatusEnded, StatusFailed}
 
 // Enrolment is a contact's place in a sequence.
 type Enrolment struct {
@@ -35,7 +36,7 @@ type Enrolment struct {
 	ContactID    int64      `json:"contact_id"`
 	ContactName  string     `json:"contact_name"`
 	UserID       int64      `json:"user_id" doc:"the rep who enrolled the contact: the sender and the tasks' owner"`
-	Status       string     `json:"status" doc:"active, finished, replied, meeting_booked, bounced, unsubscribed, ended or failed"`
+	Status       string     `json:"status" doc:"active, finished, replied, meeting_booked, converted, bounced, unsubscribed, ended or failed"`
 	StepIndex    int        `json:"step_index" doc:"the next step to run (0-based)"`
 	StepCount    int        `json:"step_count"`
 	NextAction   string     `json:"next_action,omitempty" doc:"the next step's action while active"`

@@ -193,17 +193,19 @@ func (s *Service) runStep(ctx context.Context, ws, id int64) (ran bool, err erro
 
 // stopReason says whether the enrolment ends before step st: the contact
 // replied (an inbound sales email or inbound email activity since
-// enrolment), a meeting was logged with them since enrolment, or the next
-// step is an email that can no longer be sent.
+// enrolment), a meeting was logged with them since enrolment, they became a
+// customer since enrolment, or the next step is an email that can no longer
+// be sent.
 func (s *Service) stopReason(ctx context.Context, q db.Querier, ws int64, e dueEnrolment, st Step) (status, reason string, err error) {
 	since := db.Millis(e.EnrolledAt)
-	var replied, met bool
+	var replied, met, converted bool
 	err = q.QueryRowContext(ctx, `-- sequences.stopReason
 		SELECT
 			EXISTS (SELECT 1 FROM sales_emails WHERE workspace_id = ? AND contact_id = ? AND direction = 'inbound' AND created_at >= ?)
 			OR EXISTS (SELECT 1 FROM activities WHERE workspace_id = ? AND contact_id = ? AND kind = 'email' AND direction = 'inbound' AND created_at >= ?),
-			EXISTS (SELECT 1 FROM activities WHERE workspace_id = ? AND contact_id = ? AND kind IN ('meeting', 'demo') AND created_at >= ?)`,
-		ws, e.ContactID, since, ws, e.ContactID, since, ws, e.ContactID, since).Scan(&replied, &met)
+			EXISTS (SELECT 1 FROM activities WHERE workspace_id = ? AND contact_id = ? AND kind IN ('meeting', 'demo') AND created_at >= ?),
+			EXISTS (SELECT 1 FROM lifecycle_history WHERE workspace_id = ? AND contact_id = ? AND to_stage = 'customer' AND at >= ?)`,
+		ws, e.ContactID, since, ws, e.ContactID, since, ws, e.ContactID, since, ws, e.ContactID, since).Scan(&replied, &met, &converted)
 	if err != nil {
 		return "", "", fmt.Errorf("sequences.stopReason: %w", err)
 	}
@@ -212,6 +214,8 @@ func (s *Service) stopReason(ctx context.Context, q db.Querier, ws int64, e dueE
 		return StatusReplied, "inbound_email", nil
 	case met:
 		return StatusMeetingBooked, "meeting", nil
+	case converted:
+		return StatusConverted, "customer", nil
 	case st.Action != ActionEmail:
 		return "", "", nil
 	}

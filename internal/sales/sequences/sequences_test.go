@@ -293,6 +293,32 @@ func TestSequence_StopsWhenTheContactRepliesOrAMeetingIsBooked(t *testing.T) {
 	})
 }
 
+func TestSequence_StopsWhenTheContactBecomesACustomer(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		sq, err := f.seq.Save(ctx, f.rep, 0, followUp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := f.contact(t, "山田", "yamada@customer.example")
+		e, err := f.seq.Enrol(ctx, f.rep, sq.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.tick(t)
+		f.clock.Advance(time.Hour)
+		if _, err := f.crm.UpdateContact(ctx, f.rep, c.ID, crm.ContactInput{LifecycleStage: ptr(platform.StageCustomer)}, platform.Cause{Kind: "deal", Ref: "won"}); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Set(time.Date(2026, 4, 8, 9, 0, 30, 0, jst))
+		f.tick(t)
+		if e = f.enrolment(t, e.ID); e.Status != sequences.StatusConverted || e.EndReason != "customer" {
+			t.Fatalf("enrolment = %+v", e)
+		}
+	})
+}
+
 func TestSequence_StopsBeforeAnEmailToABouncedAddress(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
