@@ -31,6 +31,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/sales/sequences"
 	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/track"
 )
@@ -66,6 +67,8 @@ type Deps struct {
 	Journeys *journeys.Service
 	// SalesMail sends one-to-one email from records and logs replies (optional).
 	SalesMail *salesmail.Service
+	// Sequences runs sales sequences (optional).
+	Sequences *sequences.Service
 }
 
 // Server is the API's http.Handler.

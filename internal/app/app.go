@@ -28,6 +28,7 @@ import (
 	"github.com/ryorin/ryorin/internal/metrics"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/sales/sequences"
 	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/track"
 	"github.com/ryorin/ryorin/internal/trackhttp"
@@ -92,6 +93,9 @@ type App struct {
 	Sales *sales.Service
 	// SalesMail sends one-to-one email from records and logs replies.
 	SalesMail *salesmail.Service
+	// Sequences runs reps' sales sequences (its periodic job advances due
+	// enrolments).
+	Sequences *sequences.Service
 }
 
 // Open opens and migrates the database and builds the services.
@@ -235,9 +239,11 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		return err
 	})
 	a.SalesMail = salesmail.New(d, cfg.Clock, a.CRM, a.Mailer, a.Email)
+	a.Sequences = sequences.New(d, cfg.Clock, a.CRM, a.SalesMail, a.Jobs, cfg.Log)
+	a.Sequences.Register()
 	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
 		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys,
-		Mailer: a.Mailer, SalesMail: a.SalesMail})
+		Mailer: a.Mailer, SalesMail: a.SalesMail, Sequences: a.Sequences})
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +254,7 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		return err
 	})
 	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
-		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys, SalesMail: a.SalesMail})
+		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys, SalesMail: a.SalesMail, Sequences: a.Sequences})
 	return a, nil
 }
 

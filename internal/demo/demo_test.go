@@ -68,6 +68,19 @@ func TestLoad(t *testing.T) {
 			t.Errorf("Loaded = %v, %v after a load", ok, err)
 		}
 
+		// Sales sequences: two, with enrolments in every state the demo shows.
+		if n := q(t, d, `SELECT COUNT(*) FROM sequences`); n != 2 {
+			t.Errorf("sequences = %d, want 2", n)
+		}
+		for _, st := range []string{"active", "replied", "meeting_booked", "finished", "ended"} {
+			if n := q(t, d, `SELECT COUNT(*) FROM sequence_enrolments WHERE status = ?`, st); n == 0 {
+				t.Errorf("no %s sequence enrolment", st)
+			}
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM mail_messages WHERE kind = 'sales' AND status <> 'sent'`); n != 0 {
+			t.Errorf("%d demo sequence emails left to send", n)
+		}
+
 		// Users in every role, sign-in works with the documented password.
 		if sum.Users != 10 {
 			t.Errorf("users = %d, want 10", sum.Users)

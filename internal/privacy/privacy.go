@@ -43,6 +43,7 @@ var sources = []source{
 	{"mail_messages", "workspace_id = ? AND to_addr = ?", "email", "created_at"},
 	{"campaign_recipients", "workspace_id = ? AND contact_id = ?", "id", "campaign_id"},
 	{"journey_enrolments", "workspace_id = ? AND contact_id = ?", "id", "enrolled_at"},
+	{"sequence_enrolments", "workspace_id = ? AND contact_id = ?", "id", "enrolled_at"},
 	{"sales_emails", "workspace_id = ? AND contact_id = ?", "id", "created_at"},
 	{"import_records", "workspace_id = ? AND object_type = 'contact' AND record_id = ?", "id", "id"},
 	{"activities", "workspace_id = ? AND contact_id = ?", "id", "occurred_at"},

@@ -107,31 +107,57 @@ func Blocked(ctx context.Context, q db.Querier, ws int64, address string) (strin
 // With an IdempotencyKey seen before, it returns that message and sends
 // nothing.
 func (s *Service) Send(ctx context.Context, a platform.Actor, contactID int64, in SendInput) (Email, error) {
-	if a.UserID == 0 {
-		return Email{}, errs.E(errs.Forbidden, "", "only a signed-in user sends email from a record")
-	}
-	if len(in.IdempotencyKey) > 200 {
-		return Email{}, errs.Field("idempotency_key", "is longer than 200 characters")
-	}
-	if err := s.fillFromTemplate(ctx, a.WorkspaceID, &in); err != nil {
-		return Email{}, err
-	}
-	in.Subject = strings.TrimSpace(in.Subject)
-	if in.Subject == "" || strings.ContainsAny(in.Subject, "\r\n") || len(in.Subject) > 500 {
-		return Email{}, errs.Field("subject", "is required, one line of at most 500 bytes")
-	}
-	if strings.TrimSpace(in.Body) == "" {
-		return Email{}, errs.Field("body", "is required")
-	}
-	if len(in.Body) > MaxBody {
-		return Email{}, errs.Field("body", "is longer than %d bytes", MaxBody)
-	}
-	p, err := email.Parse(email.Template{Subject: in.Subject, Text: in.Body})
+	p, err := s.prepare(ctx, a, &in)
 	if err != nil {
 		return Email{}, err
 	}
 	var out Email
 	err = s.DB.Write(ctx, "salesmail.Send", func(tx *db.Tx) error {
+		out, err = s.send(ctx, tx, a, contactID, in, p)
+		return err
+	})
+	return out, err
+}
+
+// SendTx is Send inside the caller's write transaction (a sequence step):
+// the message, its mail job and its activity commit or roll back with the
+// caller's work.
+func (s *Service) SendTx(ctx context.Context, tx *db.Tx, a platform.Actor, contactID int64, in SendInput) (Email, error) {
+	p, err := s.prepare(ctx, a, &in)
+	if err != nil {
+		return Email{}, err
+	}
+	return s.send(ctx, tx, a, contactID, in, p)
+}
+
+// prepare checks a message and parses its templates.
+func (s *Service) prepare(ctx context.Context, a platform.Actor, in *SendInput) (*email.Parsed, error) {
+	var zero *email.Parsed
+	if a.UserID == 0 {
+		return zero, errs.E(errs.Forbidden, "", "only a signed-in user sends email from a record")
+	}
+	if len(in.IdempotencyKey) > 200 {
+		return zero, errs.Field("idempotency_key", "is longer than 200 characters")
+	}
+	if err := s.fillFromTemplate(ctx, a.WorkspaceID, in); err != nil {
+		return zero, err
+	}
+	in.Subject = strings.TrimSpace(in.Subject)
+	if in.Subject == "" || strings.ContainsAny(in.Subject, "\r\n") || len(in.Subject) > 500 {
+		return zero, errs.Field("subject", "is required, one line of at most 500 bytes")
+	}
+	if strings.TrimSpace(in.Body) == "" {
+		return zero, errs.Field("body", "is required")
+	}
+	if len(in.Body) > MaxBody {
+		return zero, errs.Field("body", "is longer than %d bytes", MaxBody)
+	}
+	return email.Parse(email.Template{Subject: in.Subject, Text: in.Body})
+}
+
+func (s *Service) send(ctx context.Context, tx *db.Tx, a platform.Actor, contactID int64, in SendInput, p *email.Parsed) (Email, error) {
+	var out Email
+	err := func() error {
 		if in.IdempotencyKey != "" {
 			if e, err := getBy(ctx, tx, a.WorkspaceID, `e.direction = ? AND e.idem_key = ?`, Outbound, in.IdempotencyKey); err == nil {
 				out = e
@@ -185,9 +211,9 @@ func (s *Service) Send(ctx context.Context, a platform.Actor, contactID int64, i
 		now := s.Clock.Now()
 		var id int64
 		err = tx.QueryRowContext(ctx, `-- salesmail.Send
-			INSERT INTO sales_emails (workspace_id, direction, contact_id, deal_id, user_id, from_addr, to_addr, subject, body, idem_key, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (workspace_id, direction, idem_key) WHERE idem_key <> '' DO NOTHING RETURNING id`, a.WorkspaceID, Outbound, c.ID,
+		INSERT INTO sales_emails (workspace_id, direction, contact_id, deal_id, user_id, from_addr, to_addr, subject, body, idem_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (workspace_id, direction, idem_key) WHERE idem_key <> '' DO NOTHING RETURNING id`, a.WorkspaceID, Outbound, c.ID,
 			db.NullInt(in.DealID), a.UserID, rep.Email, c.Email, rd.Subject, rd.Text, in.IdempotencyKey, db.Millis(now)).Scan(&id)
 		if db.NoRows(err) { // the same key committed meanwhile (PostgreSQL): that message stands
 			out, err = getBy(ctx, tx, a.WorkspaceID, `e.direction = ? AND e.idem_key = ?`, Outbound, in.IdempotencyKey)
@@ -226,13 +252,13 @@ func (s *Service) Send(ctx context.Context, a platform.Actor, contactID int64, i
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `-- salesmail.Send.links
-			UPDATE sales_emails SET mail_id = ?, message_id = ?, activity_id = ? WHERE workspace_id = ? AND id = ?`,
+		UPDATE sales_emails SET mail_id = ?, message_id = ?, activity_id = ? WHERE workspace_id = ? AND id = ?`,
 			mid, mm.MessageID, act.ID, a.WorkspaceID, id); err != nil {
 			return fmt.Errorf("salesmail.Send: %w", err)
 		}
 		out, err = getBy(ctx, tx, a.WorkspaceID, `e.id = ?`, id)
 		return err
-	})
+	}()
 	return out, err
 }
 

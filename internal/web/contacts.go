@@ -198,6 +198,8 @@ type ContactPage struct {
 	Issues *OpenIssues
 	// Mail is the send-email form and the contact's emails (nil without sales email).
 	Mail *MailBox
+	// Seq is the contact's active sequence enrolments and the enrol form (nil without sequences).
+	Seq *SeqBox
 }
 
 // AwaitsFeedback reports whether sales can accept or reject this contact now.
@@ -284,6 +286,9 @@ func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPa
 	}
 	if data.Mail != nil {
 		data.Mail.NoAddress = ct.Email == ""
+	}
+	if data.Seq, err = s.seqBox(ctx, data.Page, c.Actor, id); err != nil {
+		return nil, err
 	}
 	if data.Memberships, err = s.memberships(r, c, data.Page, id); err != nil {
 		return nil, err

@@ -104,6 +104,7 @@ func (s *Server) routes() {
 	s.emailRoutes()
 	s.emailPublicRoutes()
 	s.salesMailRoutes()
+	s.sequenceRoutes()
 	s.quoteRoutes()
 	s.journeyRoutes()
 	s.afterSaleRoutes()

@@ -34,6 +34,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/sales/sequences"
 	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/track"
 )
@@ -56,6 +57,7 @@ type Deps struct {
 	Journeys      *journeys.Service  // optional: nurture journeys
 	Mailer        *platform.Mailer   // optional: reports emailed on a schedule
 	SalesMail     *salesmail.Service // optional: one-to-one email from records
+	Sequences     *sequences.Service // optional: sales sequences
 	Log           *slog.Logger
 	Workspace     int64
 	SecureCookies bool

@@ -35,7 +35,8 @@ type TimelineView struct {
 // timelineFilters maps the tabs above a timeline to entry kinds.
 var timelineFilters = map[string][]string{
 	"sales": {"activity.call", "activity.email", "activity.meeting", "activity.demo", "activity.note", "activity.task", "task.done",
-		"deal.created", "deal.stage_changed", "deal.won", "deal.lost", "deal.renewal_created", "issue.opened", "issue.status_changed"},
+		"deal.created", "deal.stage_changed", "deal.won", "deal.lost", "deal.renewal_created", "issue.opened", "issue.status_changed",
+		"sequence.enrolled", "sequence.step", "sequence.ended"},
 	"marketing": {"campaign.member", "form.submitted", "form.confirmed", "event.page_view", "event.form_submit", "event.email_open", "event.email_click", "event.content_view", "event.outbound_click", "event.visitor_identified", "event.segment_entered", "event.segment_left",
 		"journey.enrolled", "journey.step", "journey.ended"},
 	"changes": {"lifecycle.changed", "contact.created", "company.created"},
@@ -225,6 +226,17 @@ func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) Tim
 		}
 		if id, ok := d["journey_id"].(float64); ok {
 			it.Link, it.LinkText = fmt.Sprintf("/journeys/%d", int64(id)), p.T("nav.journeys")
+		}
+	case "sequence":
+		it.Group, it.Icon = "activity", "email"
+		step := 0
+		if n, ok := d["step"].(float64); ok {
+			step = int(n) + 1
+		}
+		it.Title = p.T("timeline.sequence."+sub, "sequence", str("sequence"), "step", step,
+			"action", p.T("seq.action."+str("action")), "status", p.T("seq.status."+str("status")))
+		if id, ok := d["sequence_id"].(float64); ok {
+			it.Link, it.LinkText = fmt.Sprintf("/sequences/%d", int64(id)), p.T("nav.sequences")
 		}
 	case "task":
 		it.Group, it.Icon, it.Title = "activity", "task", p.T("timeline.task.done")

@@ -28,6 +28,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/sales/sequences"
 	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/web"
 )
@@ -53,6 +54,7 @@ type env struct {
 	jobs    *platform.Jobs
 	jy      *journeys.Service
 	sm      *salesmail.Service
+	seq     *sequences.Service
 }
 
 func start(t *testing.T, d *db.DB, withUser bool) *env {
@@ -89,8 +91,9 @@ func start(t *testing.T, d *db.DB, withUser bool) *env {
 	e.email.Register()
 	notifier := &platform.Notifier{DB: d, Clock: fc, Jobs: e.jobs}
 	e.sm = salesmail.New(d, fc, svc, mailer, e.email)
+	e.seq = sequences.New(d, fc, svc, e.sm, e.jobs, nil)
 	e.jy = journeys.New(d, fc, svc, e.email, e.seg, &lead.Scorer{Lead: ls, CRM: svc, Notify: notifier}, notifier, e.jobs, nil)
-	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, SalesMail: e.sm, Workspace: 1, OnRender: func(n string) {
+	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, SalesMail: e.sm, Sequences: e.seq, Workspace: 1, OnRender: func(n string) {
 		e.mu.Lock()
 		e.renders[n] = true
 		e.mu.Unlock()
@@ -214,13 +217,22 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 			t.Fatalf("create issue: %d at %s %.300s", code, at, body)
 		}
 		renewed := wonRecurringDeal(t, e, co.ID, ct.ID)
+		// A sequence with the contact enrolled, for the sequence pages and the contact page's box.
+		if code, body, at := e.post("/sequences", url.Values{"name": {"初回フォロー"}, "shared": {"1"}, "steps.0.action": {"email"}, "steps.0.delay_days": {"0"},
+			"steps.0.subject": {"{{.FamilyName}}様"}, "steps.0.body": {"本文"}, "steps.1.action": {"call"}, "steps.1.delay_days": {"2"}}); code != 200 || at != "/sequences/1" {
+			t.Fatalf("create sequence: %d at %s %.300s", code, at, body)
+		}
+		if code, _, at := e.post("/contacts/1/sequences", url.Values{"sequence_id": {"1"}}); code != 200 || at != "/contacts/1" {
+			t.Fatalf("enrol: %d at %s", code, at)
+		}
 		segPages := []string{"/renewals", "/renewals?days=180", "/issues", "/issues?status=resolved&priority=urgent&owner_id=1", "/issues?status=bogus", "/issues/1",
 			fmt.Sprintf("/deals/%d", renewed.ID), fmt.Sprintf("/deals/%d", renewed.ID+1), "/segments", "/segments/new", "/segments/1", "/lists/1", "/campaigns/1", "/campaigns/1?edit=1", "/reports/plans", "/reports/plans/1"}
 		pages := []string{"/", "/contacts", "/contacts?q=鈴木&col=email&col=phone&col=title&col=channel&col=created", "/contacts/new",
 			"/contacts/1", "/contacts/1?edit=1", "/contacts/1?tl=sales", "/companies", "/companies/1", "/deals", "/deals/board",
 			"/deals/1", "/deals/1?lose=6", "/search?q=鈴木", "/notifications", "/deals/new?contact_id=1", "/companies/new", "/companies/1?edit=1", "/deals/1?edit=1", "/companies?col=corporate_number&col=created&col=last_activity&col=employees", "/deals?col=type&col=recurring&col=created&col=last_activity&col=amount", "/leads", "/leads/sla?by=channel", "/leads/definitions", "/leads/definitions/1", "/leads/definitions/new", "/leads/feedback", "/leads/settings", "/duplicates", "/competitors", "/competitors/1", "/reports", "/reports?period=quarter&offset=1", "/reports?channel=email&team_id=1&owner_id=1&pipeline_id=1&campaign_id=1",
 			"/reports/funnel", "/reports/funnel?months=3&channel=email", "/today", "/campaigns", "/reports/channels", "/reports/channels?period=year&offset=1", "/reports/attribution", "/reports/attribution?model=time_decay&deal=1", "/reports/reps", "/reports/reps?period=quarter", "/reports/alignment", "/reports/alignment?period=month&offset=0", "/reports/daily", "/reports/daily/team",
-			"/forecast", "/forecast?period=month&offset=1&since=2026-01-05", "/forecast?team_id=1&owner_id=1"}
+			"/forecast", "/forecast?period=month&offset=1&since=2026-01-05", "/forecast?team_id=1&owner_id=1",
+			"/sequences", "/sequences/new", "/sequences/1"}
 		for _, lang := range []string{"ja", "en"} {
 			if code, _, _ := e.post("/settings/language", url.Values{"lang": {lang}}); code != 200 {
 				t.Fatalf("set language %s: %d", lang, code)
