@@ -74,10 +74,8 @@ var alignmentKPIs = []string{"new_contacts", "new_mqls", "new_sqls", "mql_to_sql
 func (s *Server) alignmentReport(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	ctx := r.Context()
 	q := r.URL.Query()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
-	if err != nil {
-		return err
-	}
+	ws := c.WS
+	var err error
 	kind := q.Get("period")
 	if kind != "month" {
 		kind = "week"

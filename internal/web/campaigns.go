@@ -116,10 +116,8 @@ func (s *Server) createCampaignPage(w http.ResponseWriter, r *http.Request, c *r
 
 func (s *Server) loadCampaign(r *http.Request, c *rctx, id int64) (*MktCampaignPage, error) {
 	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
+	ws := c.WS
+	var err error
 	camp, err := s.Campaigns.Get(ctx, s.DB.Reader(), c.Actor.WorkspaceID, id)
 	if err != nil {
 		return nil, err

@@ -82,22 +82,12 @@ func (p *ForecastPage) Row(x insight.ForecastRow) map[string]any {
 
 func (s *Server) forecastPage(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
+	ws := c.WS
+	var err error
+	q := r.URL.Query()
+	p, off, err := c.period(q, "quarter")
 	if err != nil {
 		return err
-	}
-	q := r.URL.Query()
-	off, _ := strconv.Atoi(q.Get("offset"))
-	name := q.Get("period")
-	if name == "" {
-		name = "quarter"
-	}
-	p, err := insight.PeriodOf(ws, name, off, c.Now)
-	if err != nil {
-		if p, err = insight.PeriodOf(ws, "quarter", 0, c.Now); err != nil {
-			return err
-		}
-		off = 0
 	}
 	data := &ForecastPage{Page: s.base(c, c.Lang, "fc.title", "forecast"), Offset: off, TeamNames: map[int64]string{}, Mine: c.Actor.OwnRecordsOnly,
 		Back: localPath(r.URL.RequestURI())}

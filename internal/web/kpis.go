@@ -57,18 +57,12 @@ func (p *KPIPage) Range(q insight.Period) string {
 
 func (s *Server) kpis(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
-	if err != nil {
-		return err
-	}
-	off, _ := strconv.Atoi(r.URL.Query().Get("offset"))
-	data := &KPIPage{Page: s.base(c, c.Lang, "kpi.title", "reports"), Offset: off, Currency: ws.BaseCurrency, Before: map[string]insight.KPI{}}
+	ws := c.WS
+	var err error
+	data := &KPIPage{Page: s.base(c, c.Lang, "kpi.title", "reports"), Currency: ws.BaseCurrency, Before: map[string]insight.KPI{}}
 	data.Tab = "kpis"
-	name := r.URL.Query().Get("period")
-	if data.Period, err = insight.PeriodOf(ws, name, off, c.Now); err != nil {
-		if data.Period, err = insight.PeriodOf(ws, "month", 0, c.Now); err != nil {
-			return err
-		}
+	if data.Period, data.Offset, err = c.period(r.URL.Query(), "month"); err != nil {
+		return err
 	}
 	if data.Prev, err = insight.PeriodOf(ws, data.Period.Name, data.Offset+1, c.Now); err != nil {
 		return err

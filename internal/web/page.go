@@ -8,12 +8,14 @@ import (
 	"math"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/insight"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -284,4 +286,21 @@ func (s *Server) Templates() []string {
 		out = append(out, n)
 	}
 	return out
+}
+
+// period reads the ?period= and ?offset= of a report (def when absent or
+// not a period) in the workspace loaded with the session, and the offset
+// that applies.
+func (c *rctx) period(q url.Values, def string) (insight.Period, int, error) {
+	off, _ := strconv.Atoi(q.Get("offset"))
+	name := q.Get("period")
+	if name == "" {
+		name = def
+	}
+	p, err := insight.PeriodOf(c.WS, name, off, c.Now)
+	if err != nil {
+		off = 0
+		p, err = insight.PeriodOf(c.WS, def, 0, c.Now)
+	}
+	return p, off, err
 }

@@ -69,10 +69,8 @@ func (s *Server) plansPage(w http.ResponseWriter, r *http.Request, c *rctx) erro
 func (s *Server) showPlans(w http.ResponseWriter, r *http.Request, c *rctx, data *PlansPage) error {
 	ctx := r.Context()
 	data.Tab = "plans"
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
-	if err != nil {
-		return err
-	}
+	ws := c.WS
+	var err error
 	pl := insight.NewPlanner(s.DB, s.Clock)
 	if data.Plans, err = pl.List(ctx, s.DB.Reader(), ws); err != nil {
 		return err
@@ -160,10 +158,8 @@ func (s *Server) planPage(w http.ResponseWriter, r *http.Request, c *rctx) error
 
 func (s *Server) loadPlan(r *http.Request, c *rctx, id int64) (*PlanPage, error) {
 	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
+	ws := c.WS
+	var err error
 	p, err := insight.NewPlanner(s.DB, s.Clock).Get(ctx, s.DB.Reader(), ws, id)
 	if err != nil {
 		return nil, err

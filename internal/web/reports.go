@@ -58,10 +58,8 @@ func (p *FunnelPage) Days(d *float64) string {
 
 func (s *Server) funnel(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
-	if err != nil {
-		return err
-	}
+	ws := c.WS
+	var err error
 	q := r.URL.Query()
 	months, _ := strconv.Atoi(q.Get("months"))
 	if months < 1 || months > 36 {
@@ -163,22 +161,12 @@ func (p *ChannelReportPage) Bar(r insight.ChannelRow) int {
 
 func (s *Server) channelsReport(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
+	ws := c.WS
+	var err error
+	q := r.URL.Query()
+	p, off, err := c.period(q, "quarter")
 	if err != nil {
 		return err
-	}
-	q := r.URL.Query()
-	off, _ := strconv.Atoi(q.Get("offset"))
-	name := q.Get("period")
-	if name == "" {
-		name = "quarter"
-	}
-	p, err := insight.PeriodOf(ws, name, off, c.Now)
-	if err != nil {
-		if p, err = insight.PeriodOf(ws, "quarter", 0, c.Now); err != nil {
-			return err
-		}
-		off = 0
 	}
 	data := &ChannelReportPage{Page: s.base(c, c.Lang, "chq.title", "reports"), Offset: off, Formula: insight.ChannelFormula, Reasons: map[string]string{}}
 	data.Tab = "channels"
@@ -297,22 +285,12 @@ func (p *AttributionPage) DealsShare(x float64) string { return strconv.FormatFl
 
 func (s *Server) attributionReport(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
+	ws := c.WS
+	var err error
+	q := r.URL.Query()
+	p, off, err := c.period(q, "quarter")
 	if err != nil {
 		return err
-	}
-	q := r.URL.Query()
-	off, _ := strconv.Atoi(q.Get("offset"))
-	name := q.Get("period")
-	if name == "" {
-		name = "quarter"
-	}
-	p, err := insight.PeriodOf(ws, name, off, c.Now)
-	if err != nil {
-		if p, err = insight.PeriodOf(ws, "quarter", 0, c.Now); err != nil {
-			return err
-		}
-		off = 0
 	}
 	model := q.Get("model")
 	if !slices.Contains(insight.Models, model) {
@@ -384,22 +362,12 @@ func (p *RepsPage) TeamName(id int64) string {
 
 func (s *Server) repsReport(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
+	ws := c.WS
+	var err error
+	q := r.URL.Query()
+	p, off, err := c.period(q, "month")
 	if err != nil {
 		return err
-	}
-	q := r.URL.Query()
-	off, _ := strconv.Atoi(q.Get("offset"))
-	name := q.Get("period")
-	if name == "" {
-		name = "month"
-	}
-	p, err := insight.PeriodOf(ws, name, off, c.Now)
-	if err != nil {
-		if p, err = insight.PeriodOf(ws, "month", 0, c.Now); err != nil {
-			return err
-		}
-		off = 0
 	}
 	data := &RepsPage{Page: s.base(c, c.Lang, "reps.title", "reports"), Offset: off, Formula: insight.RepFormula, TeamNames: map[int64]string{}, Kinds: insight.ActivityKinds}
 	data.Tab = "reps"
