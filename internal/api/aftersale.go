@@ -122,11 +122,7 @@ func (s *Server) getDealRenewal(w http.ResponseWriter, r *http.Request, a platfo
 }
 
 func (s *Server) getAfterSaleRates(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
-	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.periodParam(r, ws, "month")
+	ws, p, err := s.periodParam(r, a, "month")
 	if err != nil {
 		return nil, err
 	}

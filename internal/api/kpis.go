@@ -54,11 +54,7 @@ type ChannelQualityResponse struct {
 }
 
 func (s *Server) getChannelQuality(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
-	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.periodParam(r, ws, "quarter")
+	ws, p, err := s.periodParam(r, a, "quarter")
 	if err != nil {
 		return nil, err
 	}
@@ -66,29 +62,29 @@ func (s *Server) getChannelQuality(w http.ResponseWriter, r *http.Request, a pla
 	return ChannelQualityResponse{ChannelQuality: q, Formula: insight.ChannelFormula}, err
 }
 
-// periodParam reads the period and offset query parameters (def when no
-// period is named).
-func (s *Server) periodParam(r *http.Request, ws platform.Workspace, def string) (insight.Period, error) {
+// periodParam loads the caller's workspace and reads the period and offset
+// query parameters in it (def when no period is named).
+func (s *Server) periodParam(r *http.Request, a platform.Actor, def string) (platform.Workspace, insight.Period, error) {
+	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
+	if err != nil {
+		return ws, insight.Period{}, err
+	}
 	off := 0
 	if v := r.URL.Query().Get("offset"); v != "" {
-		var err error
 		if off, err = strconv.Atoi(v); err != nil {
-			return insight.Period{}, errs.Field("offset", "must be a whole number")
+			return ws, insight.Period{}, errs.Field("offset", "must be a whole number")
 		}
 	}
 	name := r.URL.Query().Get("period")
 	if name == "" {
 		name = def
 	}
-	return insight.PeriodOf(ws, name, off, s.Clock.Now())
+	p, err := insight.PeriodOf(ws, name, off, s.Clock.Now())
+	return ws, p, err
 }
 
 func (s *Server) getAttribution(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
-	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.periodParam(r, ws, "quarter")
+	ws, p, err := s.periodParam(r, a, "quarter")
 	if err != nil {
 		return nil, err
 	}
@@ -140,11 +136,7 @@ func (s *Server) approvePlan(w http.ResponseWriter, r *http.Request, a platform.
 }
 
 func (s *Server) getRepPerformance(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
-	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.periodParam(r, ws, "month")
+	ws, p, err := s.periodParam(r, a, "month")
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +144,7 @@ func (s *Server) getRepPerformance(w http.ResponseWriter, r *http.Request, a pla
 }
 
 func (s *Server) getForecast(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
-	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.periodParam(r, ws, "quarter")
+	ws, p, err := s.periodParam(r, a, "quarter")
 	if err != nil {
 		return nil, err
 	}
@@ -214,11 +202,7 @@ func (s *Server) getFunnel(w http.ResponseWriter, r *http.Request, a platform.Ac
 }
 
 func (s *Server) listKPIs(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
-	ws, err := platform.GetWorkspace(r.Context(), s.DB.Reader(), a.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.periodParam(r, ws, "month")
+	ws, p, err := s.periodParam(r, a, "month")
 	if err != nil {
 		return nil, err
 	}
