@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -22,8 +23,8 @@ func (s *Server) emailPublicRoutes() {
 		return
 	}
 	m := s.mux
-	m.HandleFunc("GET /e/o/{file}", s.emailOpen)
-	m.HandleFunc("GET /e/c/{token}", s.emailClick)
+	m.HandleFunc("GET /e/o/{file}", s.trackOpen("email", s.Email.Open))
+	m.HandleFunc("GET /e/c/{token}", s.trackClick(s.Email.Click))
 	m.HandleFunc("GET /e/u/{token}", s.emailUnsubscribe)
 	m.HandleFunc("POST /e/u/{token}", s.emailUnsubscribe)
 }
@@ -32,49 +33,55 @@ func (s *Server) emailLinkAllowed(r *http.Request, ws platform.Workspace) bool {
 	return s.emailLinks.Allow(httpx.ClientIP(r, ws.TrustedProxies), s.Clock.Now())
 }
 
-// emailOpen records an open and always answers with the pixel, so a mail
-// client shows nothing broken; only a malformed path is a 404.
-func (s *Server) emailOpen(w http.ResponseWriter, r *http.Request) {
-	tok, ok := strings.CutSuffix(r.PathValue("file"), ".gif")
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), s.Workspace)
-	if err == nil && s.emailLinkAllowed(r, ws) {
-		if err := s.Email.Open(ctx, s.Workspace, tok); err != nil && errs.KindOf(err) == errs.Internal {
-			s.Log.Error("email open", "err", err)
+// trackOpen serves an open pixel: it records the open with record and
+// always answers with the pixel, so a mail client shows nothing broken;
+// only a malformed path is a 404. Marketing and one-to-one mail share it.
+func (s *Server) trackOpen(what string, record func(ctx context.Context, ws int64, token string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutSuffix(r.PathValue("file"), ".gif")
+		if !ok {
+			http.NotFound(w, r)
+			return
 		}
+		ctx := r.Context()
+		ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), s.Workspace)
+		if err == nil && s.emailLinkAllowed(r, ws) {
+			if err := record(ctx, s.Workspace, tok); err != nil && errs.KindOf(err) == errs.Internal {
+				s.Log.Error(what+" open", "err", err)
+			}
+		}
+		w.Header().Set("Content-Type", "image/gif")
+		w.Header().Set("Cache-Control", "no-store, private")
+		_, _ = w.Write(pixel)
 	}
-	w.Header().Set("Content-Type", "image/gif")
-	w.Header().Set("Cache-Control", "no-store, private")
-	_, _ = w.Write(pixel)
 }
 
-// emailClick records a click and redirects to the URL signed in the token.
-func (s *Server) emailClick(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), s.Workspace)
-	if err != nil {
-		s.fail(w, r, nil, err)
-		return
-	}
-	if !s.emailLinkAllowed(r, ws) {
-		http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
-		return
-	}
-	dest, err := s.Email.Click(ctx, s.Workspace, r.PathValue("token"))
-	if err != nil {
-		if errs.KindOf(err) == errs.Internal {
+// trackClick records a click with resolve and redirects to the URL signed
+// in the token (never anywhere else).
+func (s *Server) trackClick(resolve func(ctx context.Context, ws int64, token string) (string, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), s.Workspace)
+		if err != nil {
 			s.fail(w, r, nil, err)
 			return
 		}
-		s.fail(w, r, nil, errs.NotFoundf("link not found"))
-		return
+		if !s.emailLinkAllowed(r, ws) {
+			http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
+			return
+		}
+		dest, err := resolve(ctx, s.Workspace, r.PathValue("token"))
+		if err != nil {
+			if errs.KindOf(err) == errs.Internal {
+				s.fail(w, r, nil, err)
+				return
+			}
+			s.fail(w, r, nil, errs.NotFoundf("link not found"))
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store, private")
+		http.Redirect(w, r, dest, http.StatusFound)
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, dest, http.StatusFound)
 }
 
 // UnsubscribePage is the data of the unsubscribe page.

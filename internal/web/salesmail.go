@@ -194,48 +194,6 @@ func (s *Server) salesMailRoutes() {
 	m.HandleFunc("POST /contacts/{id}/emails", s.signedIn(s.sendContactEmail))
 	m.HandleFunc("POST /deals/{id}/emails", s.signedIn(s.sendDealEmail))
 	m.HandleFunc("POST /settings/sales-email", s.signedIn(s.saveInboundDomain))
-	m.HandleFunc("GET /e/so/{file}", s.salesMailOpen)
-	m.HandleFunc("GET /e/sc/{token}", s.salesMailClick)
-}
-
-func (s *Server) salesMailOpen(w http.ResponseWriter, r *http.Request) {
-	tok, ok := strings.CutSuffix(r.PathValue("file"), ".gif")
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), s.Workspace)
-	if err == nil && s.emailLinkAllowed(r, ws) {
-		if err := s.SalesMail.Open(ctx, s.Workspace, tok); err != nil && errs.KindOf(err) == errs.Internal {
-			s.Log.Error("sales email open", "err", err)
-		}
-	}
-	w.Header().Set("Content-Type", "image/gif")
-	w.Header().Set("Cache-Control", "no-store, private")
-	_, _ = w.Write(pixel)
-}
-
-func (s *Server) salesMailClick(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	ws, err := platform.GetWorkspace(ctx, s.DB.Reader(), s.Workspace)
-	if err != nil {
-		s.fail(w, r, nil, err)
-		return
-	}
-	if !s.emailLinkAllowed(r, ws) {
-		http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
-		return
-	}
-	dest, err := s.SalesMail.Click(ctx, s.Workspace, r.PathValue("token"))
-	if err != nil {
-		if errs.KindOf(err) == errs.Internal {
-			s.fail(w, r, nil, err)
-			return
-		}
-		s.fail(w, r, nil, errs.NotFoundf("link not found"))
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store, private")
-	http.Redirect(w, r, dest, http.StatusFound)
+	m.HandleFunc("GET /e/so/{file}", s.trackOpen("sales email", s.SalesMail.Open))
+	m.HandleFunc("GET /e/sc/{token}", s.trackClick(s.SalesMail.Click))
 }
