@@ -8,6 +8,7 @@ package insight
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
@@ -122,9 +123,29 @@ func Compute(ctx context.Context, q db.Querier, w platform.Workspace, p Period) 
 // not fully apply to (see FilterFormula) is computed as far as it applies
 // and marked Unfiltered.
 func ComputeFiltered(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) ([]KPI, error) {
+	return ComputeOnly(ctx, q, w, p, f, nil)
+}
+
+// ComputeOnly is ComputeFiltered for the KPIs named in keys only (nil: all),
+// so a screen that shows a few cards runs only their queries.
+func ComputeOnly(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter, keys []string) ([]KPI, error) {
+	need := func(ks ...string) bool {
+		if keys == nil {
+			return true
+		}
+		for _, k := range ks {
+			if slices.Contains(keys, k) {
+				return true
+			}
+		}
+		return false
+	}
 	from, to := db.Millis(p.From), db.Millis(p.To)
 	out := make([]KPI, 0, len(defs)+2)
 	for _, d := range defs {
+		if !need(d.key) {
+			continue
+		}
 		var num, den float64
 		cond, cargs, applies := f.cond(d.on, w.ID)
 		args := append([]any{w.ID, from, to}, cargs...)
@@ -143,61 +164,77 @@ func ComputeFiltered(ctx context.Context, q db.Querier, w platform.Workspace, p 
 		}
 		out = append(out, k)
 	}
-	dcond, dargs, _ := f.cond("deals", w.ID)
-	rows, err := q.QueryContext(ctx, `SELECT amount, currency, closed_at FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`+dcond,
-		append([]any{w.ID, from, to}, dargs...)...)
-	if err != nil {
-		return nil, err
-	}
-	type won struct {
-		amount int64
-		cur    string
-		at     int64
-	}
-	var list []won
-	for rows.Next() {
-		var x won
-		if err := rows.Scan(&x.amount, &x.cur, &x.at); err != nil {
-			rows.Close()
+	if need("revenue", "avg_deal_size") {
+		var revenue int64
+		var counted float64
+		if err := eachWon(ctx, q, w, from, to, f, func(_, base int64) {
+			revenue += base
+			counted++
+		}); err != nil {
 			return nil, err
 		}
-		list = append(list, x)
+		major := platform.FromMinor(revenue, w.BaseCurrency)
+		out = append(out, KPI{Key: "revenue", Unit: "money", Value: major, Formula: "amounts of deals won in the period, in the base currency"})
+		avg := KPI{Key: "avg_deal_size", Unit: "money", Formula: "revenue ÷ deals won (those with a known exchange rate)", Of: counted}
+		if counted > 0 {
+			avg.Value = major / counted
+		}
+		out = append(out, avg)
 	}
-	rows.Close()
-	var revenue int64
-	var counted float64
+	cur, whole := w.BaseCurrency, !f.Empty()
+	if need("cac", "ltv", "ltv_to_cac") {
+		e, err := EconomicsOf(ctx, q, w, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out,
+			KPI{Key: "cac", Unit: "money", Value: platform.FromMinor(e.CAC, cur), Of: float64(e.NewCustomers), Unfiltered: whole,
+				Formula: "(marketing spend + sales cost of the months starting in the period) ÷ new-business deals won in the period"},
+			KPI{Key: "ltv", Unit: "money", Value: platform.FromMinor(e.LTV, cur), Unfiltered: whole,
+				Formula: "ARPA (average yearly value of new-business deals won in the last 12 months) × lifetime (1 ÷ (1 − renewal rate), at most 10 years; 1 year without renewal history)"},
+			KPI{Key: "ltv_to_cac", Unit: "multiple", Value: e.LTVToCAC, Formula: "LTV ÷ CAC", Unfiltered: whole})
+	}
+	if need("renewal_rate", "repeat_rate") {
+		as, err := AfterSaleOf(ctx, q, w, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out,
+			KPI{Key: "renewal_rate", Unit: "ratio", Value: as.RenewalRate, Of: float64(as.RenewalsDecided), Formula: RenewalRateFormula, Unfiltered: whole},
+			KPI{Key: "repeat_rate", Unit: "ratio", Value: as.RepeatRate, Of: float64(as.Customers), Formula: RepeatRateFormula, Unfiltered: whole})
+	}
+	return out, nil
+}
+
+// eachWon calls fn with the close time and the base-currency amount of each
+// deal won in [from, to) that f keeps; a deal in a currency without a rate
+// for its day is left out, not guessed. The revenue KPI and its trend both
+// count revenue this way.
+func eachWon(ctx context.Context, q db.Querier, w platform.Workspace, from, to int64, f KPIFilter, fn func(at, base int64)) error {
+	cond, args, _ := f.cond("deals", w.ID)
+	type won struct {
+		amount, at int64
+		cur        string
+	}
+	var list []won
+	err := scanRows(ctx, q, func(s scanner) error {
+		var x won
+		if err := s.Scan(&x.amount, &x.cur, &x.at); err != nil {
+			return err
+		}
+		list = append(list, x)
+		return nil
+	}, `SELECT amount, currency, closed_at FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`+cond,
+		append([]any{w.ID, from, to}, args...)...)
+	if err != nil {
+		return fmt.Errorf("insight won deals: %w", err)
+	}
 	for _, x := range list {
 		base, err := platform.ToBase(ctx, q, w, x.amount, x.cur, db.Time(x.at).In(w.Location()).Format(time.DateOnly))
 		if err != nil {
-			continue // no rate for that currency and day: left out, not guessed
+			continue
 		}
-		revenue += base
-		counted++
+		fn(x.at, base)
 	}
-	major := platform.FromMinor(revenue, w.BaseCurrency)
-	out = append(out, KPI{Key: "revenue", Unit: "money", Value: major, Formula: "amounts of deals won in the period, in the base currency"})
-	avg := KPI{Key: "avg_deal_size", Unit: "money", Formula: "revenue ÷ deals won (those with a known exchange rate)", Of: counted}
-	if counted > 0 {
-		avg.Value = major / counted
-	}
-	out = append(out, avg)
-	e, err := EconomicsOf(ctx, q, w, p)
-	if err != nil {
-		return nil, err
-	}
-	cur, whole := w.BaseCurrency, !f.Empty()
-	out = append(out,
-		KPI{Key: "cac", Unit: "money", Value: platform.FromMinor(e.CAC, cur), Of: float64(e.NewCustomers), Unfiltered: whole,
-			Formula: "(marketing spend + sales cost of the months starting in the period) ÷ new-business deals won in the period"},
-		KPI{Key: "ltv", Unit: "money", Value: platform.FromMinor(e.LTV, cur), Unfiltered: whole,
-			Formula: "ARPA (average yearly value of new-business deals won in the last 12 months) × lifetime (1 ÷ (1 − renewal rate), at most 10 years; 1 year without renewal history)"},
-		KPI{Key: "ltv_to_cac", Unit: "multiple", Value: e.LTVToCAC, Formula: "LTV ÷ CAC", Unfiltered: whole})
-	as, err := AfterSaleOf(ctx, q, w, p)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out,
-		KPI{Key: "renewal_rate", Unit: "ratio", Value: as.RenewalRate, Of: float64(as.RenewalsDecided), Formula: RenewalRateFormula, Unfiltered: whole},
-		KPI{Key: "repeat_rate", Unit: "ratio", Value: as.RepeatRate, Of: float64(as.Customers), Formula: RepeatRateFormula, Unfiltered: whole})
-	return out, nil
+	return nil
 }

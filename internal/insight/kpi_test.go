@@ -260,6 +260,19 @@ func TestComputeFiltered_NarrowsEachFigureByChannelCampaignTeamOwnerAndPipeline(
 			if got["deals_won"].Unfiltered || got["calls"].Unfiltered {
 				t.Errorf("%s: deal and call figures are marked unfiltered", c.name)
 			}
+			// Asking for a few figures gives exactly those, with the same values.
+			some, err := insight.ComputeOnly(ctx, d.Reader(), w, p, c.f, []string{"revenue", "calls", "new_mqls"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(some) != 4 { // revenue comes with the average deal size
+				t.Errorf("%s: ComputeOnly gave %d figures, want 4", c.name, len(some))
+			}
+			for _, k := range some {
+				if k != got[k.Key] {
+					t.Errorf("%s: %s alone = %+v, with the rest %+v", c.name, k.Key, k, got[k.Key])
+				}
+			}
 			// The trend counts each figure exactly as the KPI does.
 			tr, err := insight.TrendOf(ctx, d.Reader(), w, "month", 2, insight.TrendKeys, c.f, t0)
 			if err != nil {

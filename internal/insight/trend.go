@@ -75,34 +75,23 @@ func TrendOf(ctx context.Context, q db.Querier, w platform.Workspace, unit strin
 		case "deals_won":
 			on, query = "deals", `SELECT id, closed_at FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`
 		case "revenue":
-			on = "deals"
+			// summed below from the won deals, as the revenue KPI is
 		default:
 			return t, fmt.Errorf("insight.TrendOf: unknown key %q", key)
 		}
-		cond, cargs, _ := f.cond(on, w.ID)
-		args := append([]any{w.ID, from, to}, cargs...)
 		if key == "revenue" {
-			err := scanRows(ctx, q, func(s scanner) error {
-				var amount, at int64
-				var cur string
-				if err := s.Scan(&amount, &cur, &at); err != nil {
-					return err
-				}
-				b, err := platform.ToBase(ctx, q, w, amount, cur, db.Time(at).In(w.Location()).Format(time.DateOnly))
-				if err != nil {
-					return nil // no rate: left out, as the revenue KPI does
-				}
+			if err := eachWon(ctx, q, w, from, to, f, func(at, base int64) {
 				if i := bucket(at); i >= 0 {
-					vals[i] += platform.FromMinor(b, w.BaseCurrency)
+					vals[i] += platform.FromMinor(base, w.BaseCurrency)
 				}
-				return nil
-			}, `SELECT amount, currency, closed_at FROM deals WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`+cond, args...)
-			if err != nil {
+			}); err != nil {
 				return t, fmt.Errorf("insight.TrendOf %s: %w", key, err)
 			}
 			t.Values = append(t.Values, vals)
 			continue
 		}
+		cond, cargs, _ := f.cond(on, w.ID)
+		args := append([]any{w.ID, from, to}, cargs...)
 		// Each contact (or deal) once per period.
 		seen := make([]map[int64]bool, n)
 		err := scanRows(ctx, q, func(s scanner) error {

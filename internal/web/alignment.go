@@ -121,7 +121,7 @@ func (s *Server) alignmentData(ctx context.Context, c *rctx, ws platform.Workspa
 	data := &AlignmentPage{Page: s.base(c, c.Lang, "align.title", "reports"), Period: p, Offset: off, Kind: kind, Before: map[string]insight.KPI{},
 		Reasons: map[string]string{}, CompNames: map[int64]string{}, Currency: ws.BaseCurrency}
 	data.Tab = "alignment"
-	all, err := insight.Compute(ctx, s.DB.Reader(), ws, p)
+	all, err := insight.ComputeOnly(ctx, s.DB.Reader(), ws, p, insight.KPIFilter{}, alignmentKPIs)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (s *Server) alignmentData(ctx context.Context, c *rctx, ws platform.Workspa
 	if err != nil {
 		return nil, err
 	}
-	before, err := insight.Compute(ctx, s.DB.Reader(), ws, prev)
+	before, err := insight.ComputeOnly(ctx, s.DB.Reader(), ws, prev, insight.KPIFilter{}, alignmentKPIs)
 	if err != nil {
 		return nil, err
 	}

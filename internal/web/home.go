@@ -87,11 +87,11 @@ func (s *Server) dashboard(ctx context.Context, c *rctx, data *HomePage) error {
 		if err != nil {
 			return err
 		}
-		all, err := insight.Compute(ctx, q, ws, month)
+		all, err := insight.ComputeOnly(ctx, q, ws, month, insight.KPIFilter{}, keys)
 		if err != nil {
 			return err
 		}
-		before, err := insight.Compute(ctx, q, ws, prev)
+		before, err := insight.ComputeOnly(ctx, q, ws, prev, insight.KPIFilter{}, keys)
 		if err != nil {
 			return err
 		}
