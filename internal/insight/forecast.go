@@ -173,6 +173,40 @@ type fcDeal struct {
 	ForecastDeal
 	set      string
 	closedAt int64
+	rated    bool // Amount is in the base currency (false: no rate for its day)
+}
+
+// loadFcDeals reads the deals matching where (with args) with their stage,
+// category and amount in the base currency at their close (or closed) day,
+// else at fallbackDay.
+func loadFcDeals(ctx context.Context, q db.Querier, w platform.Workspace, stages map[int64]stageMeta, fallbackDay, where string, args ...any) ([]fcDeal, error) {
+	var out []fcDeal
+	err := scanRows(ctx, q, func(s scanner) error {
+		var d fcDeal
+		var amount int64
+		var cur string
+		var closed *int64
+		if err := s.Scan(&d.ID, &d.Name, &d.OwnerID, &d.StageID, &amount, &cur, &d.CloseDate, &d.set, &d.Status, &closed); err != nil {
+			return err
+		}
+		day := d.CloseDate
+		if closed != nil {
+			d.closedAt = *closed
+			day = db.Time(*closed).In(w.Location()).Format(time.DateOnly)
+		}
+		if day == "" {
+			day = fallbackDay
+		}
+		b, err := platform.ToBase(ctx, q, w, amount, cur, day)
+		st := stages[d.StageID]
+		d.Amount, d.rated, d.Stage, d.Probability = b, err == nil, st.name, st.probability
+		d.Category = crm.EffectiveForecastCategory(d.Status, d.set, st.probability)
+		d.SetByRep = d.set != "" && d.Status == "open"
+		out = append(out, d)
+		return nil
+	}, `SELECT id, name, COALESCE(owner_id, 0), stage_id, amount, currency, COALESCE(close_date, ''), forecast_category, status, closed_at
+		FROM deals WHERE workspace_id = ? AND `+where, append([]any{w.ID}, args...)...)
+	return out, err
 }
 
 // ForecastOf computes the forecast roll-up for period p. A rep is listed
@@ -205,44 +239,22 @@ func ForecastOf(ctx context.Context, q db.Querier, w platform.Workspace, p Perio
 		return rows[id]
 	}
 	var deals []fcDeal
-	read := func(query string, args ...any) error {
-		return scanRows(ctx, q, func(s scanner) error {
-			var d fcDeal
-			var amount int64
-			var cur string
-			var closed *int64
-			if err := s.Scan(&d.ID, &d.Name, &d.OwnerID, &d.StageID, &amount, &cur, &d.CloseDate, &d.set, &d.Status, &closed); err != nil {
-				return err
+	for _, part := range []struct {
+		name, where string
+		args        []any
+	}{
+		{"open", `status = 'open' AND close_date >= ? AND close_date < ?`, []any{fromDay, toDay}},
+		{"won", `status = 'won' AND closed_at >= ? AND closed_at < ?`, []any{db.Millis(p.From), db.Millis(p.To)}},
+	} {
+		ds, err := loadFcDeals(ctx, q, w, stages, fromDay, part.where, part.args...)
+		if err != nil {
+			return out, fmt.Errorf("forecast %s deals: %w", part.name, err)
+		}
+		for _, d := range ds {
+			if keep(d.OwnerID) && d.rated { // without a rate a deal cannot be counted in the base currency
+				deals = append(deals, d)
 			}
-			if !keep(d.OwnerID) {
-				return nil
-			}
-			day := d.CloseDate
-			if closed != nil {
-				d.closedAt = *closed
-				day = db.Time(*closed).In(loc).Format(time.DateOnly)
-			}
-			if day == "" {
-				day = fromDay
-			}
-			b, err := platform.ToBase(ctx, q, w, amount, cur, day)
-			if err != nil {
-				return nil // no rate: the deal cannot be counted in the base currency
-			}
-			st := stages[d.StageID]
-			d.Amount, d.Stage, d.Probability = b, st.name, st.probability
-			d.Category = crm.EffectiveForecastCategory(d.Status, d.set, st.probability)
-			d.SetByRep = d.set != "" && d.Status == "open"
-			deals = append(deals, d)
-			return nil
-		}, query, args...)
-	}
-	const cols = `SELECT id, name, COALESCE(owner_id, 0), stage_id, amount, currency, COALESCE(close_date, ''), forecast_category, status, closed_at FROM deals`
-	if err := read(cols+` WHERE workspace_id = ? AND status = 'open' AND close_date >= ? AND close_date < ?`, w.ID, fromDay, toDay); err != nil {
-		return out, fmt.Errorf("forecast open deals: %w", err)
-	}
-	if err := read(cols+` WHERE workspace_id = ? AND status = 'won' AND closed_at >= ? AND closed_at < ?`, w.ID, db.Millis(p.From), db.Millis(p.To)); err != nil {
-		return out, fmt.Errorf("forecast won deals: %w", err)
+		}
 	}
 	for _, d := range deals {
 		row(d.OwnerID).count(d.Category, d.Amount, d.Probability)
@@ -475,29 +487,16 @@ func forecastMovement(ctx context.Context, q db.Querier, w platform.Workspace, p
 		n := min(len(missing), 500)
 		chunk := missing[:n]
 		missing = missing[n:]
-		args := []any{w.ID}
+		args := make([]any, 0, n)
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if err := scanRows(ctx, q, func(s scanner) error {
-			var d fcDeal
-			var amount int64
-			var cur string
-			var closed *int64
-			if err := s.Scan(&d.ID, &d.Name, &d.OwnerID, &d.StageID, &amount, &cur, &d.CloseDate, &d.set, &d.Status, &closed); err != nil {
-				return err
-			}
-			day := d.CloseDate
-			if day == "" {
-				day = toDay
-			}
-			d.Amount, _ = platform.ToBase(ctx, q, w, amount, cur, day)
-			d.Category = crm.EffectiveForecastCategory(d.Status, d.set, stages[d.StageID].probability)
-			elsewhere[d.ID] = d
-			return nil
-		}, `SELECT id, name, COALESCE(owner_id, 0), stage_id, amount, currency, COALESCE(close_date, ''), forecast_category, status, closed_at
-			FROM deals WHERE workspace_id = ? AND id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, args...); err != nil {
+		ds, err := loadFcDeals(ctx, q, w, stages, toDay, `id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, args...)
+		if err != nil {
 			return fmt.Errorf("forecast changes: %w", err)
+		}
+		for _, d := range ds {
+			elsewhere[d.ID] = d
 		}
 	}
 	var changes []ForecastChange
