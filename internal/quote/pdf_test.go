@@ -2,12 +2,11 @@ package quote
 
 import (
 	"bytes"
-	"compress/zlib"
-	"io"
 	"regexp"
 	"testing"
 	"time"
-	"unicode/utf16"
+
+	"github.com/ryorin/ryorin/internal/pdftest"
 )
 
 func sample(lang string) Document {
@@ -44,10 +43,10 @@ func TestWritePDF_JapaneseQuoteIsAValidPDFWithTheFontEmbedded(t *testing.T) {
 		}
 		// Every xref offset points at its object.
 		checkXref(t, pdf)
-		streams := inflate(pdf)
+		streams := pdftest.Inflate(pdf)
 		texts := map[string][]string{"ja": {"御見積書", "株式会社テスト 御中", "登録番号", "¥874,728", "印", "※"}, "en": {"Quotation", "株式会社テスト", "Registration No.", "¥874,728", "Seal"}}[lang]
 		for _, txt := range texts {
-			if !bytes.Contains(streams, utf16be(txt)) {
+			if !bytes.Contains(streams, pdftest.UTF16BE(txt)) {
 				t.Errorf("%s: %q is not in the page content", lang, txt)
 			}
 		}
@@ -63,14 +62,6 @@ func TestWritePDF_JapaneseQuoteIsAValidPDFWithTheFontEmbedded(t *testing.T) {
 			t.Errorf("%s: two renderings differ", lang)
 		}
 	}
-}
-
-func utf16be(s string) []byte {
-	var b []byte
-	for _, u := range utf16.Encode([]rune(s)) {
-		b = append(b, byte(u>>8), byte(u))
-	}
-	return b
 }
 
 var xrefEntry = regexp.MustCompile(`(\d{10}) 00000 n`)
@@ -92,29 +83,6 @@ func checkXref(t *testing.T, pdf []byte) {
 	}
 }
 
-// inflate returns every stream of the file, decompressed where it is.
-func inflate(pdf []byte) []byte {
-	var out []byte
-	for rest := pdf; ; {
-		i := bytes.Index(rest, []byte(">>\nstream\n"))
-		if i < 0 {
-			return out
-		}
-		rest = rest[i+len(">>\nstream\n"):]
-		end := bytes.Index(rest, []byte("\nendstream"))
-		if end < 0 {
-			return out
-		}
-		if r, err := zlib.NewReader(bytes.NewReader(rest[:end])); err == nil {
-			b, _ := io.ReadAll(r)
-			out = append(out, b...)
-		} else {
-			out = append(out, rest[:end]...)
-		}
-		rest = rest[end:]
-	}
-}
-
 func TestWritePDF_LongQuoteBreaksPagesAndRepeatsHeadings(t *testing.T) {
 	d := sample("ja")
 	for i := 0; i < 80; i++ {
@@ -129,7 +97,7 @@ func TestWritePDF_LongQuoteBreaksPagesAndRepeatsHeadings(t *testing.T) {
 	if m == nil || string(m[1]) < "3" || len(m[1]) != 1 {
 		t.Fatalf("pages: %q", m)
 	}
-	if n := bytes.Count(inflate(buf.Bytes()), utf16be("単価")); n < 3 {
+	if n := bytes.Count(pdftest.Inflate(buf.Bytes()), pdftest.UTF16BE("単価")); n < 3 {
 		t.Errorf("column headings drawn %d times, want one per page", n)
 	}
 	checkXref(t, buf.Bytes())

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/forms"
 	"github.com/ryorin/ryorin/internal/marketing/journeys"
 	"github.com/ryorin/ryorin/internal/marketing/segments"
+	"github.com/ryorin/ryorin/internal/pdftest"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
 	"github.com/ryorin/ryorin/internal/sales/sequences"
@@ -198,7 +200,7 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 		if _, _, at := e.post("/deals/1/forecast", url.Values{"forecast_category": {"commit"}, "back": {"/forecast?period=quarter"}}); at != "/forecast" {
 			t.Fatalf("set forecast category went to %q", at)
 		}
-		if _, body := e.get("/deals/1"); !strings.Contains(body, "コミット") && !strings.Contains(body, "Commit") {
+		if _, body := e.get("/deals/1"); !strings.Contains(body, `data-testid="deal-forecast-category">コミット`) && !strings.Contains(body, `data-testid="deal-forecast-category">Commit`) {
 			t.Errorf("the deal page does not show the category set")
 		}
 		if _, _, at := e.post("/deals/1/forecast", url.Values{"forecast_category": {"best_case"}, "back": {"https://evil.example/"}}); at != "/deals/1" {
@@ -260,6 +262,13 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 			code, body := e.get("/reports/alignment?period=month&offset=0&format=pdf")
 			if code != 200 || !strings.HasPrefix(body, "%PDF-") || !strings.Contains(body, "/FontFile2") || !strings.Contains(body, "utf8bizudgothic") || !strings.Contains(body, "%%EOF") {
 				t.Errorf("alignment PDF (%s): %d %.40q", lang, code, body)
+			}
+			// The report's own words are drawn: its KPI cards and its sections.
+			text := pdftest.Inflate([]byte(body))
+			for _, want := range map[string][]string{"ja": {"新規MQL", "受注率", "失注"}, "en": {"New MQLs", "Win rate", "Lost"}}[lang] {
+				if !bytes.Contains(text, pdftest.UTF16BE(want)) {
+					t.Errorf("alignment PDF (%s) does not show %q", lang, want)
+				}
 			}
 		}
 		if code, body := e.get("/reports/channels?format=csv"); code != 200 || !strings.HasPrefix(body, "\uFEFF") || !strings.Contains(body, "ROI") {
