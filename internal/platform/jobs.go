@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -123,6 +124,10 @@ type Jobs struct {
 	periodic []periodicJob
 	worker   string
 	wake     chan struct{}
+	// lane holds the kinds Run gives a runner of their own (mail), so a
+	// long job of another kind does not hold them up, and they not it.
+	lane     []string
+	laneWake chan struct{}
 }
 
 type periodicJob struct {
@@ -138,7 +143,7 @@ func NewJobs(d *db.DB, c clock.Clock, log *slog.Logger) *Jobs {
 	}
 	return &Jobs{DB: d, Clock: c, Log: log, Lease: 5 * time.Minute, Batch: 10, Poll: time.Second,
 		handlers: map[string]JobHandler{}, worker: host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.Itoa(rand.IntN(1e6)),
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), laneWake: make(chan struct{}, 1)}
 }
 
 // Handle registers the handler for a kind of job.
@@ -157,12 +162,54 @@ func (q *Jobs) Every(kind string, every time.Duration, h JobHandler) {
 	q.mu.Unlock()
 }
 
-// Wake makes the runner look for jobs now.
+// OwnLane makes Run run jobs of these kinds in a second runner beside the
+// main one. RunOnce still runs every kind.
+func (q *Jobs) OwnLane(kinds ...string) {
+	q.mu.Lock()
+	q.lane = append(q.lane, kinds...)
+	q.mu.Unlock()
+}
+
+// Wake makes the runners look for jobs now.
 func (q *Jobs) Wake() {
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	for _, ch := range []chan struct{}{q.wake, q.laneWake} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
+}
+
+// laneFilter selects which kinds a runner claims: all (0), those of the
+// own lane (1) or all others (-1).
+type laneFilter int
+
+const (
+	laneAll   laneFilter = 0
+	laneOwn   laneFilter = 1
+	laneOther laneFilter = -1
+)
+
+// kindCond is the claim's condition on kind for a runner, with its args.
+func (q *Jobs) kindCond(f laneFilter) (string, []any) {
+	q.mu.Lock()
+	kinds := append([]string(nil), q.lane...)
+	q.mu.Unlock()
+	if f == laneAll || len(kinds) == 0 {
+		if f == laneOwn {
+			return " AND 1 = 0", nil
+		}
+		return "", nil
+	}
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = k
+	}
+	in := "IN (" + strings.TrimSuffix(strings.Repeat("?,", len(kinds)), ",") + ")"
+	if f == laneOther {
+		in = "NOT " + in
+	}
+	return " AND kind " + in, args
 }
 
 // schedulePeriodic enqueues the current slot of every periodic job.
@@ -189,8 +236,9 @@ func (q *Jobs) schedulePeriodic(ctx context.Context) error {
 
 // claim takes up to Batch due jobs: queued ones whose time has come, and
 // running ones whose lease expired.
-func (q *Jobs) claim(ctx context.Context) ([]Job, error) {
+func (q *Jobs) claim(ctx context.Context, f laneFilter) ([]Job, error) {
 	now := db.Millis(q.Clock.Now())
+	kc, kargs := q.kindCond(f)
 	lock := ""
 	if q.DB.Dialect == db.Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
@@ -201,10 +249,10 @@ func (q *Jobs) claim(ctx context.Context) ([]Job, error) {
 			UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?, locked_until = ?
 			WHERE id IN (
 				SELECT id FROM jobs
-				WHERE (status = 'queued' AND run_at <= ?) OR (status = 'running' AND locked_until < ?)
+				WHERE ((status = 'queued' AND run_at <= ?) OR (status = 'running' AND locked_until < ?))`+kc+`
 				ORDER BY priority DESC, run_at, id LIMIT ?`+lock+`)
 			RETURNING id, workspace_id, kind, payload, attempts, max_attempts, run_at, status`,
-			q.worker, now+q.Lease.Milliseconds(), now, now, q.Batch)
+			append(append([]any{q.worker, now + q.Lease.Milliseconds(), now, now}, kargs...), q.Batch)...)
 		if err != nil {
 			return err
 		}
@@ -247,12 +295,18 @@ func (q *Jobs) claim(ctx context.Context) ([]Job, error) {
 // ran. Tests call it after moving the clock; the background loop calls it on
 // every tick.
 func (q *Jobs) RunOnce(ctx context.Context) (int, error) {
-	if err := q.schedulePeriodic(ctx); err != nil {
-		return 0, err
+	return q.runOnce(ctx, laneAll)
+}
+
+func (q *Jobs) runOnce(ctx context.Context, f laneFilter) (int, error) {
+	if f != laneOwn {
+		if err := q.schedulePeriodic(ctx); err != nil {
+			return 0, err
+		}
 	}
 	total := 0
 	for {
-		jobs, err := q.claim(ctx)
+		jobs, err := q.claim(ctx, f)
 		if err != nil {
 			return total, err
 		}
@@ -352,17 +406,31 @@ func Backoff(attempt int) time.Duration {
 // Run processes jobs until ctx ends. On return, no job of this runner is left
 // running: each was finished, or released for another worker.
 func (q *Jobs) Run(ctx context.Context) {
+	q.mu.Lock()
+	own := len(q.lane) > 0
+	q.mu.Unlock()
+	if !own {
+		q.loop(ctx, laneAll, q.wake)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { q.loop(ctx, laneOwn, q.laneWake) })
+	q.loop(ctx, laneOther, q.wake)
+	wg.Wait()
+}
+
+func (q *Jobs) loop(ctx context.Context, f laneFilter, wake <-chan struct{}) {
 	t := time.NewTicker(q.Poll)
 	defer t.Stop()
 	for {
-		if _, err := q.RunOnce(ctx); err != nil && ctx.Err() == nil {
+		if _, err := q.runOnce(ctx, f); err != nil && ctx.Err() == nil {
 			q.Log.Error("job runner", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-q.wake:
+		case <-wake:
 		}
 	}
 }
