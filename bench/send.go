@@ -8,9 +8,11 @@ import (
 	"log"
 	"net"
 	"net/mail"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -193,7 +195,10 @@ func StartSend(ctx context.Context, d *db.DB, id int64) error {
 
 // SendTally is a campaign's send log as the database has it.
 type SendTally struct {
-	Status  string
+	Status string
+	// Queuing is how long the campaign's job took to decide every
+	// recipient and queue their messages (started to finished).
+	Queuing time.Duration
 	Report  email.Report
 	ByEmail map[string]string // recipient address → mail status (queued, sending, sent, failed, unknown) or "skipped"
 }
@@ -209,6 +214,9 @@ func Tally(ctx context.Context, d *db.DB, id int64) (SendTally, error) {
 		return t, err
 	}
 	t.Status = c.Status
+	if c.StartedAt != nil && c.FinishedAt != nil {
+		t.Queuing = c.FinishedAt.Sub(*c.StartedAt)
+	}
 	if t.Report, err = es.Report(ctx, platform.CLI(1), id); err != nil {
 		return t, err
 	}
@@ -276,4 +284,91 @@ func CheckSend(n int, t SendTally, per map[string]int) []string {
 		note("report: %d sent, sink: %d messages to recipients logged sent", t.Report.Sent, sentAtSink)
 	}
 	return bad
+}
+
+// SendRun is one measured campaign send.
+type SendRun struct {
+	Took    time.Duration // from the start of the send until every message is settled
+	Killed  int           // messages at the sink when the server was killed (0: not killed)
+	PeakRSS []string      // each server process's VmHWM
+	Sink    map[string]int
+	Total   int
+	First   time.Time
+	Last    time.Time
+	Tally   SendTally
+}
+
+// RunSend sends campaign id (set up by SetupSend in d) through `bin serve`
+// started with args, optionally kills the server with SIGKILL once killAt
+// of the n recipients have arrived at the sink and starts it again, and
+// waits until the campaign is sent and none of its messages is queued or
+// being sent.
+func RunSend(ctx context.Context, d *db.DB, id int64, sink *SendSink, bin string, args []string, n int, killAt float64, timeout time.Duration, stderr io.Writer) (SendRun, error) {
+	var r SendRun
+	srv, _, err := StartServer(bin, args, stderr)
+	if err != nil {
+		return r, err
+	}
+	stop := func(c *exec.Cmd) { _ = c.Process.Signal(syscall.SIGTERM); _ = c.Wait() }
+	start := time.Now()
+	if err := StartSend(ctx, d, id); err != nil {
+		stop(srv)
+		return r, err
+	}
+	killed := killAt <= 0
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	lastCheck := time.Now()
+	for range tick.C {
+		if time.Since(start) > timeout {
+			stop(srv)
+			return r, fmt.Errorf("not finished after %s: %d at the sink", timeout, sink.Total())
+		}
+		if !killed && float64(sink.Total()) >= killAt*float64(n) {
+			hwm, _ := MemOf(srv.Process.Pid)
+			r.PeakRSS = append(r.PeakRSS, hwm)
+			_ = srv.Process.Signal(syscall.SIGKILL)
+			_ = srv.Wait()
+			r.Killed, killed = sink.Total(), true
+			if srv, _, err = StartServer(bin, args, stderr); err != nil {
+				return r, err
+			}
+			continue
+		}
+		if time.Since(lastCheck) < 500*time.Millisecond {
+			continue
+		}
+		lastCheck = time.Now()
+		done, err := sendFinished(ctx, d, id)
+		if err != nil {
+			stop(srv)
+			return r, err
+		}
+		if done {
+			break
+		}
+	}
+	r.Took = time.Since(start)
+	hwm, _ := MemOf(srv.Process.Pid)
+	r.PeakRSS = append(r.PeakRSS, hwm)
+	stop(srv)
+	r.Sink, r.Total, r.First, r.Last = sink.Snapshot()
+	r.Tally, err = Tally(ctx, d, id)
+	return r, err
+}
+
+// sendFinished reports whether the campaign is sent and none of its
+// messages is still queued or being sent.
+func sendFinished(ctx context.Context, d *db.DB, id int64) (bool, error) {
+	var status string
+	var open int
+	if err := d.Reader().QueryRowContext(ctx, `SELECT status FROM email_campaigns WHERE workspace_id = 1 AND id = ?`, id).Scan(&status); err != nil {
+		return false, err
+	}
+	if status != email.StatusSent {
+		return false, nil
+	}
+	err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_messages
+		WHERE workspace_id = 1 AND ref_type = 'email_campaign' AND ref_id = ? AND status IN ('queued', 'sending')`, id).Scan(&open)
+	return open == 0, err
 }

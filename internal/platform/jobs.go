@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/clock"
@@ -118,6 +119,9 @@ type Jobs struct {
 	Batch int
 	// Poll is how often the runner looks for due jobs when not woken.
 	Poll time.Duration
+	// LaneWorkers is how many jobs of the own lane (see OwnLane) run at
+	// once (default 4).
+	LaneWorkers int
 
 	mu       sync.Mutex
 	handlers map[string]JobHandler
@@ -141,7 +145,7 @@ func NewJobs(d *db.DB, c clock.Clock, log *slog.Logger) *Jobs {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Jobs{DB: d, Clock: c, Log: log, Lease: 5 * time.Minute, Batch: 10, Poll: time.Second,
+	return &Jobs{DB: d, Clock: c, Log: log, Lease: 5 * time.Minute, Batch: 10, Poll: time.Second, LaneWorkers: 4,
 		handlers: map[string]JobHandler{}, worker: host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.Itoa(rand.IntN(1e6)),
 		wake: make(chan struct{}, 1), laneWake: make(chan struct{}, 1)}
 }
@@ -313,14 +317,27 @@ func (q *Jobs) runOnce(ctx context.Context, f laneFilter) (int, error) {
 		if len(jobs) == 0 {
 			return total, nil
 		}
+		// The own lane's jobs (mail: each its own SMTP conversation) run
+		// side by side; every other kind one after another.
+		par := 1
+		if f == laneOwn {
+			par = max(1, q.LaneWorkers)
+		}
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, par)
 		for _, j := range jobs {
 			if ctx.Err() != nil {
 				q.release(j)
 				continue
 			}
-			q.finish(ctx, j, q.exec(ctx, j))
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				q.finish(ctx, j, q.exec(ctx, j))
+			})
 			total++
 		}
+		wg.Wait()
 		if ctx.Err() != nil {
 			return total, ctx.Err()
 		}
@@ -396,6 +413,60 @@ func (q *Jobs) release(j Job) {
 	})
 }
 
+// ReclaimDead makes the jobs left 'running' by a process of this host that
+// no longer exists (killed, crashed) claimable now instead of when their
+// lease runs out; they are claimed as Reclaimed, so a handler that cannot
+// know how far the dead attempt got still treats it as cut off. Workers
+// are named host:pid:random; a process that exists (or a pid reused since)
+// keeps its jobs until the lease ends.
+func (q *Jobs) ReclaimDead(ctx context.Context) (int, error) {
+	host, _, _ := strings.Cut(q.worker, ":")
+	rows, err := q.DB.Reader().QueryContext(ctx, `-- platform.ReclaimDead
+		SELECT DISTINCT locked_by FROM jobs WHERE status = 'running' AND locked_by LIKE ?`, host+":%")
+	if err != nil {
+		return 0, fmt.Errorf("platform.ReclaimDead: %w", err)
+	}
+	var dead []string
+	for rows.Next() {
+		var w string
+		if err := rows.Scan(&w); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("platform.ReclaimDead: %w", err)
+		}
+		parts := strings.Split(w, ":")
+		if len(parts) != 3 || w == q.worker {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[1])
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			dead = append(dead, w)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, w := range dead {
+		err := q.DB.Write(ctx, "platform.ReclaimDead", func(tx *db.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE jobs SET locked_until = 0 WHERE status = 'running' AND locked_by = ?`, w)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("platform.ReclaimDead: %w", err)
+		}
+	}
+	return n, nil
+}
+
 // Backoff is the wait before retry n: 2^n seconds with ±25 % jitter, capped at an hour.
 func Backoff(attempt int) time.Duration {
 	d := time.Duration(1<<min(attempt, 12)) * time.Second
@@ -406,6 +477,11 @@ func Backoff(attempt int) time.Duration {
 // Run processes jobs until ctx ends. On return, no job of this runner is left
 // running: each was finished, or released for another worker.
 func (q *Jobs) Run(ctx context.Context) {
+	if n, err := q.ReclaimDead(ctx); err != nil {
+		q.Log.Error("reclaiming the jobs of a stopped process", "err", err)
+	} else if n > 0 {
+		q.Log.Warn("jobs left running by a process that is gone are taken up again", "jobs", n)
+	}
 	q.mu.Lock()
 	own := len(q.lane) > 0
 	q.mu.Unlock()

@@ -24,6 +24,12 @@ import (
 // MailBatchJob is the job kind that sends a batch of queued messages.
 const MailBatchJob = "mail.batch"
 
+// MailBatchMax is the most messages one mail.batch job sends. The mail lane
+// runs LaneWorkers batches at once, so a crash leaves at most
+// LaneWorkers × MailBatchMax messages unknown (200 by default: one batch
+// of a campaign's send).
+const MailBatchMax = 50
+
 type mailBatchJob struct {
 	IDs []int64 `json:"ids"`
 }
@@ -43,11 +49,16 @@ func (m *Mailer) NewBatch(ctx context.Context, tx *db.Tx, ws int64) *MailBatch {
 	return &MailBatch{m: m, ws: ws, domain: m.messageIDDomain(ctx, tx, ws)}
 }
 
-// Add validates msg and stores it as queued; its job is added by Flush.
+// Add validates msg and stores it as queued; its job is added by Flush (or
+// by Add itself each MailBatchMax messages).
 func (b *MailBatch) Add(ctx context.Context, tx *db.Tx, msg OutboundMessage) (int64, error) {
 	id, err := b.m.insert(ctx, tx, b.ws, msg, b.domain)
-	if err == nil {
-		b.ids = append(b.ids, id)
+	if err != nil {
+		return id, err
+	}
+	b.ids = append(b.ids, id)
+	if len(b.ids) >= MailBatchMax {
+		err = b.Flush(ctx, tx)
 	}
 	return id, err
 }

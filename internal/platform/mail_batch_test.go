@@ -3,6 +3,8 @@ package platform_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -179,6 +181,54 @@ func TestJobs_MailRunsInItsOwnLaneBesideALongJob(t *testing.T) {
 		<-done
 		if got != 2 {
 			t.Fatalf("%d messages sent while the long job ran", got)
+		}
+	})
+}
+
+func TestJobs_ReclaimDeadTakesUpOnlyTheJobsOfAProcessThatIsGone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		q, _ := newJobs(t, d)
+		// A pid that surely belongs to no process: one that just exited.
+		cmd := exec.Command("true")
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		host, _ := os.Hostname()
+		deadID, _ := enqueue(t, q, "test.dead", platform.EnqueueOptions{})
+		liveID, _ := enqueue(t, q, "test.live", platform.EnqueueOptions{})
+		far := db.Millis(t0.Add(time.Hour))
+		if err := d.Write(context.Background(), "test", func(tx *db.Tx) error {
+			for _, j := range []struct {
+				id  int64
+				pid int
+			}{{deadID, cmd.Process.Pid}, {liveID, os.Getpid()}} {
+				if _, err := tx.ExecContext(context.Background(), `UPDATE jobs SET status = 'running', attempts = 1, locked_by = ?, locked_until = ? WHERE id = ?`,
+					fmt.Sprintf("%s:%d:42", host, j.pid), far, j.id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := q.ReclaimDead(context.Background())
+		if err != nil || n != 1 {
+			t.Fatalf("reclaimed %d, %v", n, err)
+		}
+		var ran []string
+		q.Handle("test.dead", func(ctx context.Context, j platform.Job) error {
+			if !j.Reclaimed {
+				t.Error("the dead process's job is not marked reclaimed")
+			}
+			ran = append(ran, "dead")
+			return nil
+		})
+		q.Handle("test.live", func(ctx context.Context, j platform.Job) error { ran = append(ran, "live"); return nil })
+		if _, err := q.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(ran, ",") != "dead" {
+			t.Fatalf("ran %v: only the dead process's job may run before its lease ends", ran)
 		}
 	})
 }

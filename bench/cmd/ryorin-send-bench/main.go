@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/ryorin/ryorin/bench"
@@ -74,68 +73,21 @@ func run() error {
 		return err
 	}
 	fmt.Printf("set up %d recipients in %s\n", *n, time.Since(t).Round(time.Millisecond))
-	srv, _, err := bench.StartServer(*bin, common, os.Stderr)
+	r, err := bench.RunSend(ctx, d, id, sink, *bin, common, *n, *killAt, *timeout, os.Stderr)
 	if err != nil {
 		return err
 	}
-	stop := func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }
-	start := time.Now()
-	if err := bench.StartSend(ctx, d, id); err != nil {
-		stop()
-		return err
+	if r.Killed > 0 {
+		fmt.Printf("kill -9 at %d messages at the sink, then started again\n", r.Killed)
 	}
-	var hwms []string
-	killed := *killAt <= 0
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	lastCheck := time.Now()
-	for range tick.C {
-		if time.Since(start) > *timeout {
-			stop()
-			return fmt.Errorf("not finished after %s: %d at the sink", *timeout, sink.Total())
-		}
-		if !killed && float64(sink.Total()) >= *killAt*float64(*n) {
-			hwm, _ := bench.MemOf(srv.Process.Pid)
-			hwms = append(hwms, hwm)
-			_ = srv.Process.Signal(syscall.SIGKILL)
-			_ = srv.Wait()
-			fmt.Printf("kill -9 at %d messages at the sink, %s after the start\n", sink.Total(), time.Since(start).Round(time.Millisecond))
-			killed = true
-			if srv, _, err = bench.StartServer(*bin, common, os.Stderr); err != nil {
-				return err
-			}
-			continue
-		}
-		if time.Since(lastCheck) < time.Second {
-			continue
-		}
-		lastCheck = time.Now()
-		done, err := finished(ctx, d, id)
-		if err != nil {
-			stop()
-			return err
-		}
-		if done {
-			break
-		}
-	}
-	took := time.Since(start)
-	hwm, _ := bench.MemOf(srv.Process.Pid)
-	hwms = append(hwms, hwm)
-	stop()
-	per, total, first, last := sink.Snapshot()
-	tally, err := bench.Tally(ctx, d, id)
-	if err != nil {
-		return err
-	}
-	r := tally.Report
-	fmt.Printf("\ncampaign %s: %d recipients; report: sent %d, unknown %d, failed %d, queued %d, skipped %d\n",
-		tally.Status, r.Recipients, r.Sent, r.Unknown, r.Failed, r.Queued, r.SkippedTotal())
+	rep := r.Tally.Report
+	fmt.Printf("\ncampaign %s: %d recipients, all queued %s after the start; report: sent %d, unknown %d, failed %d, queued %d, skipped %d\n",
+		r.Tally.Status, rep.Recipients, r.Tally.Queuing.Round(time.Millisecond), rep.Sent, rep.Unknown, rep.Failed, rep.Queued, rep.SkippedTotal())
 	fmt.Printf("sink: %d messages to %d addresses; first to last message %s = %.0f messages/s; start of the send to finished %s = %.0f messages/s\n",
-		total, len(per), last.Sub(first).Round(time.Millisecond), float64(total)/last.Sub(first).Seconds(),
-		took.Round(time.Millisecond), float64(total)/took.Seconds())
-	fmt.Printf("`ryorin serve` peak RSS (VmHWM) per process: %v (target < 200 MB)\n", hwms)
-	if bad := bench.CheckSend(*n, tally, per); len(bad) > 0 {
+		r.Total, len(r.Sink), r.Last.Sub(r.First).Round(time.Millisecond), float64(r.Total)/r.Last.Sub(r.First).Seconds(),
+		r.Took.Round(time.Millisecond), float64(r.Total)/r.Took.Seconds())
+	fmt.Printf("`ryorin serve` peak RSS (VmHWM) per process: %v (target < 200 MB)\n", r.PeakRSS)
+	if bad := bench.CheckSend(*n, r.Tally, r.Sink); len(bad) > 0 {
 		for _, b := range bad {
 			fmt.Println("MISMATCH:", b)
 		}
@@ -143,20 +95,4 @@ func run() error {
 	}
 	fmt.Println("check: every recipient is in the send log; each logged sent has exactly one message at the sink, each unknown at most one; the report's sent count equals the sink's")
 	return nil
-}
-
-// finished reports whether the campaign is sent and none of its messages
-// is still queued or being sent.
-func finished(ctx context.Context, d *db.DB, id int64) (bool, error) {
-	var status string
-	var open int
-	if err := d.Reader().QueryRowContext(ctx, `SELECT status FROM email_campaigns WHERE workspace_id = 1 AND id = ?`, id).Scan(&status); err != nil {
-		return false, err
-	}
-	if status != "sent" {
-		return false, nil
-	}
-	err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_messages
-		WHERE workspace_id = 1 AND ref_type = 'email_campaign' AND ref_id = ? AND status IN ('queued', 'sending')`, id).Scan(&open)
-	return open == 0, err
 }
