@@ -105,6 +105,10 @@ func TestSocialEngagement_SumsTheMonthsOfThePeriodPerChannel(t *testing.T) {
 		if ks[1].Value != 0 || ks[1].Of != 0 {
 			t.Errorf("week: %+v, want empty", ks)
 		}
+		// Other names for a network are folded to its key.
+		if st, err := svc.Set(ctx, mkt, social.Stat{Month: "2026-09", Network: " Twitter ", Impressions: 1}); err != nil || st.Network != "x" {
+			t.Errorf("Twitter saved as %q, %v", st.Network, err)
+		}
 		list, err := social.List(ctx, d.Reader(), 1, "2026-10", "2026-11")
 		if err != nil || len(list) != 4 || list[0].Month != "2026-11" || list[0].Network != "x" || list[3].Month != "2026-10" {
 			t.Errorf("list = %+v, %v", list, err)

@@ -61,7 +61,7 @@ func (s *Server) kpis(w http.ResponseWriter, r *http.Request, c *rctx) error {
 		return err
 	}
 	data.FilterHow = insight.FilterFormula
-	if data.RF, err = s.reportFilter(ctx, ws.ID, r.URL.Query(), insight.FilterScope{Channel: true, Campaign: true, Team: true, Owner: true, Pipeline: true, How: insight.FilterFormula}); err != nil {
+	if data.RF, err = s.reportFilter(ctx, ws.ID, "kpis", r.URL.Query(), insight.FilterScope{Channel: true, Campaign: true, Team: true, Owner: true, Pipeline: true, How: insight.FilterFormula}); err != nil {
 		return err
 	}
 	rd := s.DB.Reader()

@@ -16,6 +16,9 @@ import (
 // which parts this report honours (the others are shown disabled, saying
 // why).
 type ReportFilter struct {
+	// Report names the screen ("funnel", "channels", "reps", "kpis") for
+	// its note on how the filter narrows it.
+	Report    string
 	F         insight.KPIFilter
 	Scope     insight.FilterScope
 	Channels  []platform.Channel
@@ -38,8 +41,8 @@ func parseKPIFilter(q url.Values) insight.KPIFilter {
 // reportFilter parses the filter of a request and loads the form's
 // choices. Parts the scope does not honour are dropped, so the numbers
 // shown never pretend to a narrowing that did not happen.
-func (s *Server) reportFilter(ctx context.Context, ws int64, q url.Values, scope insight.FilterScope) (ReportFilter, error) {
-	rf := ReportFilter{F: parseKPIFilter(q), Scope: scope}
+func (s *Server) reportFilter(ctx context.Context, ws int64, report string, q url.Values, scope insight.FilterScope) (ReportFilter, error) {
+	rf := ReportFilter{Report: report, F: parseKPIFilter(q), Scope: scope}
 	if !scope.Channel {
 		rf.F.Channel = ""
 	}

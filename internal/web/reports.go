@@ -41,14 +41,6 @@ func (p *FunnelPage) Steps() []int {
 	return out
 }
 
-// Width is step i's bar width in percent of the cohort's contacts.
-func (p *FunnelPage) Width(c insight.Cohort, i int) int {
-	if c.Reached[0] == 0 {
-		return 0
-	}
-	return max(1, 100*c.Reached[i]/c.Reached[0])
-}
-
 // Days formats a median number of days.
 func (p *FunnelPage) Days(d *float64) string {
 	if d == nil {
@@ -68,7 +60,7 @@ func (s *Server) funnel(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	}
 	data := &FunnelPage{Page: s.base(c, c.Lang, "funnel.title", "reports"), Months: months, Formula: insight.FunnelFormula}
 	data.Tab = "funnel"
-	if data.RF, err = s.reportFilter(ctx, ws.ID, q, insight.FunnelScope); err != nil {
+	if data.RF, err = s.reportFilter(ctx, ws.ID, "funnel", q, insight.FunnelScope); err != nil {
 		return err
 	}
 	if data.Funnel, err = insight.FunnelOf(ctx, s.DB.Reader(), ws, months, data.RF.F, c.Now); err != nil {
@@ -174,7 +166,7 @@ func (s *Server) channelsReport(w http.ResponseWriter, r *http.Request, c *rctx)
 	}
 	data := &ChannelReportPage{Page: s.base(c, c.Lang, "chq.title", "reports"), Offset: off, Formula: insight.ChannelFormula, Reasons: map[string]string{}}
 	data.Tab = "channels"
-	if data.RF, err = s.reportFilter(ctx, ws.ID, q, insight.ChannelScope); err != nil {
+	if data.RF, err = s.reportFilter(ctx, ws.ID, "channels", q, insight.ChannelScope); err != nil {
 		return err
 	}
 	if data.Q, err = insight.ChannelQualityFiltered(ctx, s.DB.Reader(), ws, p, data.RF.F); err != nil {
@@ -381,7 +373,7 @@ func (s *Server) repsReport(w http.ResponseWriter, r *http.Request, c *rctx) err
 	}
 	data := &RepsPage{Page: s.base(c, c.Lang, "reps.title", "reports"), Offset: off, Formula: insight.RepFormula, TeamNames: map[int64]string{}, Kinds: insight.ActivityKinds}
 	data.Tab = "reps"
-	if data.RF, err = s.reportFilter(ctx, ws.ID, q, insight.RepScope); err != nil {
+	if data.RF, err = s.reportFilter(ctx, ws.ID, "reps", q, insight.RepScope); err != nil {
 		return err
 	}
 	if data.R, err = insight.RepPerformanceFiltered(ctx, s.DB.Reader(), ws, p, data.RF.F); err != nil {

@@ -138,6 +138,9 @@ func TestReports_FiltersChartsAndSocialFiguresAgreeOnScreenAndInCSV(t *testing.T
 		if !strings.Contains(svg, ">Email</text>") || strings.Contains(svg, ">Paid search</text>") {
 			t.Errorf("channel chart with the email filter:\n%s", svg)
 		}
+		if !strings.Contains(body, `data-testid="report-filtered"`) || !strings.Contains(body, "Visits are narrowed by channel only") {
+			t.Errorf("channel report does not say how the filter narrows it")
+		}
 		if !strings.Contains(body, "<td>Email</td><td class=\"num\">1</td>") {
 			t.Errorf("channel chart's table lacks the email row")
 		}

@@ -25,6 +25,9 @@ import (
 // order the screen lists them.
 var Networks = []string{"x", "facebook", "linkedin", "instagram", "youtube", "tiktok", "line", "note", "other"}
 
+// networkAliases are other names people write for a network in a file.
+var networkAliases = map[string]string{"twitter": "x", "x (twitter)": "x", "fb": "facebook", "ig": "instagram", "yt": "youtube", "ライン": "line"}
+
 // Stat is one network's figures for one month.
 type Stat struct {
 	Month           string `json:"month" doc:"YYYY-MM"`
@@ -77,6 +80,9 @@ func (s *Service) set(ctx context.Context, tx *db.Tx, a platform.Actor, st *Stat
 		return errs.E(errs.Forbidden, "", "only marketing, managers and admins may enter social figures")
 	}
 	st.Network = strings.ToLower(strings.TrimSpace(st.Network))
+	if n, ok := networkAliases[st.Network]; ok {
+		st.Network = n
+	}
 	st.Month = strings.TrimSpace(st.Month)
 	if err := st.check(); err != nil {
 		return err
