@@ -31,8 +31,8 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
-	"github.com/ryorin/ryorin/internal/sales/sequences"
 	"github.com/ryorin/ryorin/internal/sales/quotemail"
+	"github.com/ryorin/ryorin/internal/sales/sequences"
 	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/track"
 )
