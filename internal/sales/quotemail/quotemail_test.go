@@ -274,3 +274,32 @@ func TestDraft_FollowsQuoteLanguage(t *testing.T) {
 		t.Fatalf("ja draft = %q / %q", subj, body)
 	}
 }
+
+func TestSend_MeetsTheQuoteSentExitCriterion(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := setup(t, d)
+		p, err := f.crm.GetPipeline(ctx, d.Reader(), 1, f.deal.PipelineID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var from, next int64
+		for i, st := range p.Stages {
+			if st.ID == f.deal.StageID && i+1 < len(p.Stages) {
+				from, next = st.ID, p.Stages[i+1].ID
+			}
+		}
+		if _, err := f.crm.SetStageGuide(ctx, platform.System(1), crm.StageGuide{StageID: from, Criteria: []string{"quote_sent"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.crm.UpdateDeal(ctx, f.rep, f.deal.ID, crm.DealInput{StageID: &next}); errs.KindOf(err) != errs.Unprocessable || !strings.Contains(err.Error(), "quote_sent") {
+			t.Fatalf("move before the quote is sent: %v", err)
+		}
+		if _, err := f.qm.Send(ctx, f.rep, f.deal.ID, quotemail.SendInput{Version: 1, ContactID: f.contact.ID, BaseURL: "https://crm.example"}); err != nil {
+			t.Fatal(err)
+		}
+		if moved, err := f.crm.UpdateDeal(ctx, f.rep, f.deal.ID, crm.DealInput{StageID: &next}); err != nil || moved.StageID != next {
+			t.Fatalf("move after the quote is sent: %+v, %v", moved.StageID, err)
+		}
+	})
+}
