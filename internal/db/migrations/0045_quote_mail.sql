@@ -1,9 +1,9 @@
 -- Quotes sent to the customer (issue 6, item 4): each row is one issued
 -- quote version mailed to one of the deal's contacts through sales email
 -- (sales_email_id). The mail carries a signed link to a public view of that
--- version; every view is counted here and, at most once per short window,
--- is an event on the contact, an entry on the deal's timeline and a
--- notification to the deal's owner. idem_key makes a double-submitted form
+-- version; every view is counted here and, when none was noted in the last
+-- half hour (noted_at), is an event on the contact, an entry on the deal's
+-- timeline and a notification to the deal's owner. idem_key makes a double-submitted form
 -- or a retried API call one send.
 CREATE TABLE quote_sends (
     {{ID}},
@@ -18,6 +18,7 @@ CREATE TABLE quote_sends (
     views BIGINT NOT NULL DEFAULT 0,
     first_viewed_at BIGINT,
     last_viewed_at BIGINT,
+    noted_at BIGINT,
     {{WSKEY}},
     FOREIGN KEY (workspace_id, quote_id) REFERENCES quotes (workspace_id, id) ON DELETE CASCADE,
     FOREIGN KEY (workspace_id, contact_id) REFERENCES contacts (workspace_id, id) ON DELETE CASCADE

@@ -65,9 +65,11 @@ func ParseView(key []byte, token string, now time.Time) (int64, error) {
 }
 
 // View returns the quote version a public link shows and records the view:
-// the send's counters every time; at most once per ViewWindow, a quote_view
-// event on the contact's timeline, a quote.viewed entry on the deal's and a
-// notification to the deal's owner. A forged token records nothing.
+// the send's counters every time; when no view was noted in the last
+// ViewWindow, a quote_view event on the contact's timeline, a quote.viewed
+// entry on the deal's and a notification to the deal's owner (noted_at,
+// set in the same statement, so two simultaneous views note one). A forged
+// token records nothing.
 func (s *Service) View(ctx context.Context, ws int64, token string) (sales.Quote, error) {
 	now := s.Clock.Now()
 	w, err := platform.GetWorkspace(ctx, s.DB.Reader(), ws)
@@ -81,10 +83,12 @@ func (s *Service) View(ctx context.Context, ws int64, token string) (sales.Quote
 	sys := platform.System(ws)
 	var out sales.Quote
 	err = s.DB.Write(ctx, "quotemail.View", func(tx *db.Tx) error {
-		var quoteID, dealID, contactID int64
+		var quoteID, dealID, contactID, noted int64
 		err := tx.QueryRowContext(ctx, `-- quotemail.View
-			UPDATE quote_sends SET views = views + 1, first_viewed_at = COALESCE(first_viewed_at, ?), last_viewed_at = ?
-			WHERE workspace_id = ? AND id = ? RETURNING quote_id, deal_id, contact_id`, db.Millis(now), db.Millis(now), ws, id).Scan(&quoteID, &dealID, &contactID)
+			UPDATE quote_sends SET views = views + 1, first_viewed_at = COALESCE(first_viewed_at, ?), last_viewed_at = ?,
+				noted_at = CASE WHEN noted_at IS NULL OR noted_at <= ? THEN ? ELSE noted_at END
+			WHERE workspace_id = ? AND id = ? RETURNING quote_id, deal_id, contact_id, noted_at`,
+			db.Millis(now), db.Millis(now), db.Millis(now.Add(-ViewWindow)), db.Millis(now), ws, id).Scan(&quoteID, &dealID, &contactID, &noted)
 		if db.NoRows(err) {
 			return errs.NotFoundf("quote not found") // the deal, quote or contact was deleted
 		}
@@ -99,16 +103,18 @@ func (s *Service) View(ctx context.Context, ws int64, token string) (sales.Quote
 		if out, err = s.Sales.GetQuote(ctx, tx, sys, dealID, version); err != nil {
 			return err
 		}
-		window := now.Unix() / int64(ViewWindow/time.Second)
+		if noted != db.Millis(now) {
+			return nil // noted within the window: counted, told already
+		}
 		ref := fmt.Sprintf("%s-%d", out.Number, out.Version)
-		stored, _, err := platform.StoreEvents(ctx, tx, ws, []platform.EventInput{{ID: fmt.Sprintf("quote:view:%d:%d", id, window), Kind: EventQuoteView,
+		stored, _, err := platform.StoreEvents(ctx, tx, ws, []platform.EventInput{{ID: fmt.Sprintf("quote:view:%d:%d", id, noted), Kind: EventQuoteView,
 			ContactID: contactID, UTMMedium: "email", Channel: "email",
 			Properties: map[string]any{"quote": ref, "deal_id": dealID, "quote_send_id": id}}}, now)
 		if err != nil {
 			return err
 		}
 		if len(stored) == 0 || !stored[0] {
-			return nil // seen within the window: counted, told already
+			return nil // a view in the same millisecond noted it already
 		}
 		name, err := s.contactName(ctx, tx, ws, contactID)
 		if err != nil {
@@ -131,7 +137,7 @@ func (s *Service) View(ctx context.Context, ws int64, token string) (sales.Quote
 		}
 		_, _, err = s.Notify.Notify(ctx, tx, ws, d.OwnerID, platform.Notification{Kind: "quote.viewed",
 			Title: i18n.T(lang, "notify.quote_viewed", "name", name, "quote", ref), Body: d.Name, Link: fmt.Sprintf("/deals/%d#quotes", dealID),
-			DedupeKey: fmt.Sprintf("quote.viewed:%d:%d", id, window)})
+			DedupeKey: fmt.Sprintf("quote.viewed:%d:%d", id, noted)})
 		return err
 	})
 	return out, err
