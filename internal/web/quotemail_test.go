@@ -67,6 +67,11 @@ func TestQuoteMailUI_SendFromDealOnceCustomerViewsPageAndPDF(t *testing.T) {
 				t.Fatalf("send: %d at %s %.300s", code, at, body)
 			}
 		}
+		// Refused with the typed text kept: a contact not on the deal.
+		if code, body, _ := e.post(dp+"/quotes/1/send", url.Values{"contact_id": {itoa(ct.ID + 99)}, "subject": {"s"}, "body": {"残す本文"}}); code != 422 ||
+			!strings.Contains(body, "商談の担当者から選んでください") || !strings.Contains(body, "残す本文") || !strings.Contains(body, `data-testid="send-quote-error"`) {
+			t.Errorf("contact not on the deal: %d %s", code, between(body, `data-testid="send-quote-error">`, "<"))
+		}
 		if code, body, _ := e.post(dp+"/quotes/7/send", url.Values{"contact_id": {itoa(ct.ID)}}); code != 404 && code != 422 {
 			t.Errorf("unknown version: %d %.200s", code, body)
 		}
