@@ -26,6 +26,7 @@ func (s *Server) moreRoutes() []op {
 	ops = append(ops, s.journeyRoutes()...)
 	ops = append(ops, s.afterSaleRoutes()...)
 	ops = append(ops, s.salesMailRoutes()...)
+	ops = append(ops, s.quoteMailRoutes()...)
 	ops = append(ops, s.sequenceRoutes()...)
 	return ops
 }

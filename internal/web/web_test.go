@@ -30,6 +30,7 @@ import (
 	"github.com/ryorin/ryorin/internal/pdftest"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/sales/quotemail"
 	"github.com/ryorin/ryorin/internal/sales/sequences"
 	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/web"
@@ -95,11 +96,12 @@ func start(t *testing.T, d *db.DB, withUser bool) *env {
 	e.sm = salesmail.New(d, fc, svc, mailer, e.email)
 	e.seq = sequences.New(d, fc, svc, e.sm, e.jobs, nil)
 	e.jy = journeys.New(d, fc, svc, e.email, e.seg, &lead.Scorer{Lead: ls, CRM: svc, Notify: notifier}, notifier, e.jobs, nil)
-	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, SalesMail: e.sm, Sequences: e.seq, Workspace: 1, OnRender: func(n string) {
-		e.mu.Lock()
-		e.renders[n] = true
-		e.mu.Unlock()
-	}})
+	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, SalesMail: e.sm, Sequences: e.seq,
+		QuoteMail: quotemail.New(d, fc, svc, e.sales, e.sm, notifier), Workspace: 1, OnRender: func(n string) {
+			e.mu.Lock()
+			e.renders[n] = true
+			e.mu.Unlock()
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
