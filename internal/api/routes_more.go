@@ -26,5 +26,6 @@ func (s *Server) moreRoutes() []op {
 	ops = append(ops, s.afterSaleRoutes()...)
 	ops = append(ops, s.salesMailRoutes()...)
 	ops = append(ops, s.sequenceRoutes()...)
+	ops = append(ops, s.contentRoutes()...)
 	return ops
 }
