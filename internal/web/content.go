@@ -35,9 +35,9 @@ func (s *Server) contentRoutes() {
 // ContentListPage is the library with its filters.
 type ContentListPage struct {
 	Page
-	Items  []content.Asset
-	Facets content.Facets
-	F      content.Filter
+	Items    []content.Asset
+	Facets   content.Facets
+	F        content.Filter
 	Kinds    []string
 	Stages   []string
 	Statuses []string

@@ -300,8 +300,10 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 			// quote* templates: TestQuotesUI_LinesIssueAndPrintInBothLanguages.
 			// journey* templates: TestJourneysUI_EditorFlowViewAndTimelineInBothLanguages.
 			// mail_* templates (emails): TestReportSchedule_EmailsLastWeeksReportOnceToEachRecipientInTheirLanguage.
+			// content* templates: TestContentUI_LibraryShareAndGate.
 			if !e.renders[n] && !strings.HasPrefix(n, "settings_") && !strings.HasPrefix(n, "form") && !strings.HasPrefix(n, "import") &&
-				!strings.HasPrefix(n, "email") && !strings.HasPrefix(n, "quote") && !strings.HasPrefix(n, "journey") && !strings.HasPrefix(n, "mail_") {
+				!strings.HasPrefix(n, "email") && !strings.HasPrefix(n, "quote") && !strings.HasPrefix(n, "journey") && !strings.HasPrefix(n, "mail_") &&
+				!strings.HasPrefix(n, "content") {
 				missing = append(missing, n)
 			}
 		}
