@@ -223,9 +223,14 @@ func safeContentType(ct, name string) string {
 	if ct == "" || ct == "application/octet-stream" {
 		ct = mime.TypeByExtension(path.Ext(name))
 	}
-	mt, _, err := mime.ParseMediaType(ct)
+	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt == "" {
 		return "application/octet-stream"
+	}
+	if cs := params["charset"]; cs != "" {
+		if t := mime.FormatMediaType(mt, map[string]string{"charset": cs}); t != "" {
+			return t
+		}
 	}
 	return mt
 }
