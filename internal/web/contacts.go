@@ -292,7 +292,7 @@ func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPa
 	if data.Seq, err = s.seqBox(ctx, data.Page, c.Actor, id); err != nil {
 		return nil, err
 	}
-	if data.Share, err = s.contentShareBox(r, c, data.Page, ct); err != nil {
+	if data.Share, err = s.contentShareBox(r, c, data.Page, []crm.Contact{ct}, fmt.Sprintf("/contacts/%d", id)); err != nil {
 		return nil, err
 	}
 	if data.Memberships, err = s.memberships(r, c, data.Page, id); err != nil {

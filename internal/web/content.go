@@ -306,31 +306,45 @@ func attachment(name string) string {
 	return `attachment; filename="` + ascii + `"; filename*=UTF-8''` + enc.String()
 }
 
-// ContentShareBox is the "share content" form on a contact's page, with the
-// tracked link just made.
+// ContentShareBox is the "share content" form on a contact's or a deal's
+// page, with the tracked link just made.
 type ContentShareBox struct {
-	Page    Page
-	Action  string
-	Assets  []content.Asset
-	Chosen  int64
-	Link    string
-	Contact string
+	Page      Page
+	Action    string
+	Assets    []content.Asset
+	Contacts  []crm.Contact // a deal's contacts to choose from (one on a contact's page)
+	ContactID int64         // the chosen contact
+	Chosen    int64         // the chosen asset
+	Link      string
+	Contact   string // the chosen contact's name
 }
 
-// contentShareBox loads the share form; with ?share_asset=<id> it also
-// makes the contact's tracked link (a signed link: nothing is written).
-func (s *Server) contentShareBox(r *http.Request, c *rctx, p Page, ct crm.Contact) (*ContentShareBox, error) {
-	if s.Content == nil {
+// contentShareBox loads the share form for one of contacts (the first by
+// default); with ?share_asset=<id> (and ?share_contact=<id>) it also makes
+// that contact's tracked link (a signed link: nothing is written).
+func (s *Server) contentShareBox(r *http.Request, c *rctx, p Page, contacts []crm.Contact, action string) (*ContentShareBox, error) {
+	if s.Content == nil || len(contacts) == 0 {
 		return nil, nil
 	}
 	assets, err := s.Content.List(r.Context(), c.Actor, content.Filter{Limit: 300})
 	if err != nil {
 		return nil, err
 	}
-	box := &ContentShareBox{Page: p, Action: fmt.Sprintf("/contacts/%d", ct.ID), Assets: assets, Contact: p.Person(ct)}
-	if id := formInt(r.URL.Query().Get("share_asset")); id != 0 {
+	box := &ContentShareBox{Page: p, Action: action, Assets: assets, Contacts: contacts, ContactID: contacts[0].ID}
+	q := r.URL.Query()
+	for _, ct := range contacts {
+		if ct.ID == formInt(q.Get("share_contact")) {
+			box.ContactID = ct.ID
+		}
+	}
+	for _, ct := range contacts {
+		if ct.ID == box.ContactID {
+			box.Contact = p.Person(ct)
+		}
+	}
+	if id := formInt(q.Get("share_asset")); id != 0 {
 		box.Chosen = id
-		link, err := s.Content.Share(r.Context(), c.Actor, id, ct.ID, s.publicBase(r, c.WS))
+		link, err := s.Content.Share(r.Context(), c.Actor, id, box.ContactID, s.publicBase(r, c.WS))
 		if err != nil && errs.KindOf(err) == errs.Internal {
 			return nil, err
 		}

@@ -177,6 +177,20 @@ func TestContentUI_LibraryShareAndGate(t *testing.T) {
 			t.Errorf("the asset page lacks its viewer")
 		}
 
+		// From a deal's page, for one of its contacts.
+		other, err := e.crm.CreateContact(ctx, admin, crm.ContactInput{FamilyName: s("高橋"), Email: s("takahashi@example.jp")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deal, err := e.crm.CreateDeal(ctx, admin, crm.DealInput{Name: s("導入案件"), Contacts: &[]crm.DealContact{{ContactID: ct.ID}, {ContactID: other.ID}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, dp := e.get(fmt.Sprintf("/deals/%d?share_asset=%s&share_contact=%d", deal.ID, id, other.ID)); !strings.Contains(dp, `data-testid="content-share-link"`) ||
+			!strings.Contains(dp, "高橋") || !strings.Contains(dp, `name="share_contact"`) {
+			t.Errorf("no share link on the deal page")
+		}
+
 		// Tampered links are 404s and record nothing; a share token never opens the asset directly.
 		tok := link[strings.Index(link, "/c/s/")+5:]
 		for _, bad := range []string{"/c/s/" + tok[:len(tok)-3] + "AAA", "/c/s/" + strings.Replace(tok, ".", "x.", 1), "/c/a/" + tok, "/c/a/nope", "/c/zzzz"} {
