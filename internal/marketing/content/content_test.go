@@ -19,6 +19,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/content"
 	"github.com/ryorin/ryorin/internal/marketing/forms"
 	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/privacy"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -261,6 +262,14 @@ func TestContent_ShareLinkViewRecordsEventTimelineAndNotification(t *testing.T) 
 		u, err := f.c.TrackedURL(ctx, 1, x.ID, f.contact.ID, 0, "https://crm.example.jp/")
 		if err != nil || !strings.HasPrefix(u, "https://crm.example.jp/c/s/") {
 			t.Fatalf("tracked url = %q, %v", u, err)
+		}
+		// Erasing the person removes their views; the asset's count stays.
+		ps := &privacy.Service{DB: d, CRM: f.crm, Clock: f.clock}
+		if _, err := ps.EraseContact(ctx, platform.CLI(1), f.contact.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM content_views WHERE contact_id IS NOT NULL`); n != 0 {
+			t.Fatalf("views of an erased contact kept: %d", n)
 		}
 	})
 }
