@@ -69,5 +69,6 @@ CREATE TABLE competitor_content (
     competitor_id BIGINT NOT NULL,
     asset_id BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, competitor_id, asset_id),
+    FOREIGN KEY (workspace_id, competitor_id) REFERENCES competitors (workspace_id, id) ON DELETE CASCADE,
     FOREIGN KEY (workspace_id, asset_id) REFERENCES content_assets (workspace_id, id) ON DELETE CASCADE
 );
