@@ -82,6 +82,11 @@ func TestLoad(t *testing.T) {
 			t.Errorf("no content views on timelines")
 		}
 
+		// Social figures: five networks for each of the last twelve months.
+		if n := q(t, d, `SELECT COUNT(*) FROM social_stats`); n != 60 {
+			t.Errorf("social figures = %d, want 60", n)
+		}
+
 		// Sales sequences: two, with enrolments in every state the demo shows.
 		if n := q(t, d, `SELECT COUNT(*) FROM sequences`); n != 2 {
 			t.Errorf("sequences = %d, want 2", n)
