@@ -28,5 +28,6 @@ func (s *Server) moreRoutes() []op {
 	ops = append(ops, s.salesMailRoutes()...)
 	ops = append(ops, s.quoteMailRoutes()...)
 	ops = append(ops, s.sequenceRoutes()...)
+	ops = append(ops, s.contentRoutes()...)
 	return ops
 }

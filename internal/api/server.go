@@ -25,6 +25,7 @@ import (
 	"github.com/ryorin/ryorin/internal/httpx"
 	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/marketing/campaigns"
+	"github.com/ryorin/ryorin/internal/marketing/content"
 	"github.com/ryorin/ryorin/internal/marketing/email"
 	"github.com/ryorin/ryorin/internal/marketing/forms"
 	"github.com/ryorin/ryorin/internal/marketing/journeys"
@@ -72,6 +73,8 @@ type Deps struct {
 	QuoteMail *quotemail.Service
 	// Sequences runs sales sequences (optional).
 	Sequences *sequences.Service
+	// Content is the content library (optional).
+	Content *content.Service
 }
 
 // Server is the API's http.Handler.

@@ -21,6 +21,7 @@ import (
 	"github.com/ryorin/ryorin/internal/insight"
 	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/marketing/campaigns"
+	"github.com/ryorin/ryorin/internal/marketing/content"
 	"github.com/ryorin/ryorin/internal/marketing/email"
 	"github.com/ryorin/ryorin/internal/marketing/forms"
 	"github.com/ryorin/ryorin/internal/marketing/journeys"
@@ -95,6 +96,8 @@ type App struct {
 	// SalesMail sends one-to-one email from records and logs replies.
 	SalesMail *salesmail.Service
 	QuoteMail *quotemail.Service
+	// Content is the content library shared by marketing and sales.
+	Content *content.Service
 	// Sequences runs reps' sales sequences (its periodic job advances due
 	// enrolments).
 	Sequences *sequences.Service
@@ -244,9 +247,10 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	a.Sequences = sequences.New(d, cfg.Clock, a.CRM, a.SalesMail, a.Jobs, cfg.Log)
 	a.Sequences.Register()
 	a.QuoteMail = quotemail.New(d, cfg.Clock, a.CRM, a.Sales, a.SalesMail, a.Notifier)
+	a.Content = content.New(d, cfg.Clock, a.CRM, a.Notifier, cfg.Log)
 	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
 		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys,
-		Mailer: a.Mailer, SalesMail: a.SalesMail, Sequences: a.Sequences, QuoteMail: a.QuoteMail})
+		Mailer: a.Mailer, SalesMail: a.SalesMail, Sequences: a.Sequences, QuoteMail: a.QuoteMail, Content: a.Content})
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +261,7 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		return err
 	})
 	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
-		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys, SalesMail: a.SalesMail, Sequences: a.Sequences, QuoteMail: a.QuoteMail})
+		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys, SalesMail: a.SalesMail, Sequences: a.Sequences, QuoteMail: a.QuoteMail, Content: a.Content})
 	return a, nil
 }
 

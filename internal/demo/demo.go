@@ -122,7 +122,7 @@ func LoadWith(ctx context.Context, d *db.DB, log *slog.Logger, o Options) (Summa
 	}{
 		{"users and teams", l.setupUsers}, {"settings", l.setupSettings}, {"companies and contacts", l.planCompanies},
 		{"deals", l.planDeals}, {"lifecycle and activities", l.planContacts}, {"history", l.runActions},
-		{"events", l.loadEvents}, {"notifications", l.loadNotifications}, {"forms", l.loadForms},
+		{"events", l.loadEvents}, {"notifications", l.loadNotifications}, {"forms", l.loadForms}, {"content library", l.loadContent},
 		{"daily reports", l.loadDailyReports}, {"campaigns", l.loadCampaigns}, {"goal plan", l.loadPlan}, {"quotes", l.loadQuotes},
 		{"after the sale", l.loadAfterSale}, {"forecast history", l.loadForecast}, {"sales sequences", l.loadSequences},
 		{"social figures", l.loadSocial},

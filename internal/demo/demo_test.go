@@ -68,6 +68,20 @@ func TestLoad(t *testing.T) {
 			t.Errorf("Loaded = %v, %v after a load", ok, err)
 		}
 
+		// The content library: six assets, one gated, shared and viewed by contacts.
+		if n := q(t, d, `SELECT COUNT(*) FROM content_assets WHERE status = 'published'`); n != 6 {
+			t.Errorf("content assets = %d, want 6", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM content_assets WHERE form_id IS NOT NULL`); n != 1 {
+			t.Errorf("gated assets = %d, want 1", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM events WHERE kind = 'content_view'`); n == 0 {
+			t.Errorf("no content_view events")
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM timeline WHERE kind = 'event.content_view'`); n == 0 {
+			t.Errorf("no content views on timelines")
+		}
+
 		// Social figures: five networks for each of the last twelve months.
 		if n := q(t, d, `SELECT COUNT(*) FROM social_stats`); n != 60 {
 			t.Errorf("social figures = %d, want 60", n)

@@ -345,7 +345,11 @@ func insertEvents(ctx context.Context, tx *db.Tx, ws int64, chunk []preparedEven
 			tl.WriteString(", ")
 		}
 		tl.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-		data, _ := json.Marshal(map[string]string{"url": chunk[i].in.URL, "channel": chunk[i].in.Channel, "campaign": chunk[i].in.UTMCampaign})
+		td := map[string]string{"url": chunk[i].in.URL, "channel": chunk[i].in.Channel, "campaign": chunk[i].in.UTMCampaign}
+		if t, ok := chunk[i].in.Properties["title"].(string); ok && t != "" {
+			td["title"] = trimTo(t, 800) // e.g. the content asset viewed, for the timeline line
+		}
+		data, _ := json.Marshal(td)
 		targs = append(targs, ws, chunk[i].at, "event."+chunk[i].in.Kind, chunk[i].contact, "event", id, string(data))
 	}
 	if len(targs) > 0 {

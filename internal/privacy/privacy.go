@@ -46,6 +46,7 @@ var sources = []source{
 	{"sequence_enrolments", "workspace_id = ? AND contact_id = ?", "id", "enrolled_at"},
 	{"sales_emails", "workspace_id = ? AND contact_id = ?", "id", "created_at"},
 	{"quote_sends", "workspace_id = ? AND contact_id = ?", "id", "sent_at"},
+	{"content_views", "workspace_id = ? AND contact_id = ?", "id", "at"},
 	{"import_records", "workspace_id = ? AND object_type = 'contact' AND record_id = ?", "id", "id"},
 	{"activities", "workspace_id = ? AND contact_id = ?", "id", "occurred_at"},
 	{"customer_issues", "workspace_id = ? AND contact_id = ?", "id", "created_at"},

@@ -75,6 +75,7 @@ type CompetitorPage struct {
 	Deals  []crm.Deal
 	Errors map[string]string
 	In     map[string]string
+	Cards  *BattleCardBox // nil without the content library
 }
 
 func (s *Server) competitors(w http.ResponseWriter, r *http.Request, c *rctx) error {
@@ -121,6 +122,9 @@ func (s *Server) loadCompetitor(r *http.Request, c *rctx, id int64) (*Competitor
 		return nil, err
 	}
 	data.Deals = deals.Items
+	if data.Cards, err = s.battleCardBox(r, c, data.Page, id); err != nil {
+		return nil, err
+	}
 	return data, nil
 }
 

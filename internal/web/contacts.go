@@ -200,6 +200,8 @@ type ContactPage struct {
 	Mail *MailBox
 	// Seq is the contact's active sequence enrolments and the enrol form (nil without sequences).
 	Seq *SeqBox
+	// Share makes the contact's tracked link to library content (nil without the library).
+	Share *ContentShareBox
 }
 
 // AwaitsFeedback reports whether sales can accept or reject this contact now.
@@ -288,6 +290,9 @@ func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPa
 		data.Mail.NoAddress = ct.Email == ""
 	}
 	if data.Seq, err = s.seqBox(ctx, data.Page, c.Actor, id); err != nil {
+		return nil, err
+	}
+	if data.Share, err = s.contentShareBox(r, c, data.Page, []crm.Contact{ct}, fmt.Sprintf("/contacts/%d", id)); err != nil {
 		return nil, err
 	}
 	if data.Memberships, err = s.memberships(r, c, data.Page, id); err != nil {

@@ -265,6 +265,8 @@ type DealPage struct {
 	Q        *DealQuotes     // line items and quotes (nil without the sales service)
 	Renewal  sales.RenewalLink
 	Mail     *MailBox // the send-email form (nil without sales email)
+	// Share makes a deal contact's tracked link to library content (nil without the library or contacts).
+	Share *ContentShareBox
 }
 
 // Log is the data the activity logger partial needs.
@@ -354,6 +356,15 @@ func (s *Server) loadDealPage(r *http.Request, c *rctx, id int64) (*DealPage, er
 		if data.Mail, err = s.mailBox(ctx, data.Page, c.Actor, withMail[0].ID, withMail, fmt.Sprintf("/deals/%d/emails", id)); err != nil {
 			return nil, err
 		}
+	}
+	var dealContacts []crm.Contact
+	for _, dc := range d.Contacts {
+		if ct, ok := data.Contacts[dc.ContactID]; ok {
+			dealContacts = append(dealContacts, ct)
+		}
+	}
+	if data.Share, err = s.contentShareBox(r, c, data.Page, dealContacts, fmt.Sprintf("/deals/%d", id)); err != nil {
+		return nil, err
 	}
 	data.Timeline, err = s.timelineView(ctx, data.Page, c.Actor.WorkspaceID, "deal", id, "", r.URL.Query().Get("cursor"), fmt.Sprintf("/deals/%d?", id))
 	return data, err

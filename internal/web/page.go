@@ -270,7 +270,7 @@ func (s *Server) parse() error {
 		if strings.HasPrefix(name, "quote_doc") {
 			layout = "templates/_print.html" // a document to print: no app shell
 		}
-		if strings.HasPrefix(name, "form_hosted") || strings.HasPrefix(name, "email_hosted") {
+		if strings.HasPrefix(name, "form_hosted") || strings.HasPrefix(name, "email_hosted") || strings.HasPrefix(name, "content_hosted") {
 			layout = "templates/_hosted.html" // a visitor's page: no app shell, no script
 		}
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, layout, "templates/_partials.html", n)

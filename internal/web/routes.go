@@ -111,6 +111,7 @@ func (s *Server) routes() {
 	s.quoteRoutes()
 	s.journeyRoutes()
 	s.afterSaleRoutes()
+	s.contentRoutes()
 
 	m.HandleFunc("/", s.signedIn(func(w http.ResponseWriter, r *http.Request, c *rctx) error {
 		return notFound()

@@ -28,6 +28,7 @@ import (
 	"github.com/ryorin/ryorin/internal/i18n"
 	"github.com/ryorin/ryorin/internal/lead"
 	"github.com/ryorin/ryorin/internal/marketing/campaigns"
+	"github.com/ryorin/ryorin/internal/marketing/content"
 	"github.com/ryorin/ryorin/internal/marketing/email"
 	"github.com/ryorin/ryorin/internal/marketing/forms"
 	"github.com/ryorin/ryorin/internal/marketing/journeys"
@@ -60,6 +61,7 @@ type Deps struct {
 	SalesMail     *salesmail.Service // optional: one-to-one email from records
 	Sequences     *sequences.Service // optional: sales sequences
 	QuoteMail     *quotemail.Service // optional: quotes sent to the customer and their public view
+	Content       *content.Service   // optional: the content library
 	Log           *slog.Logger
 	Workspace     int64
 	SecureCookies bool

@@ -14,7 +14,7 @@ import (
 
 // notifyKinds are the notification kinds a user can tune; kinds the user has
 // stored preferences for are listed too.
-var notifyKinds = []string{"deal.won", "form.submitted", "task.due", "journey.notify", "plan.behind", "issue.opened", "deal.renewal_created"}
+var notifyKinds = []string{"deal.won", "form.submitted", "task.due", "journey.notify", "plan.behind", "issue.opened", "deal.renewal_created", "content.viewed"}
 
 // timeZones are offered as suggestions on the profile and workspace forms.
 var timeZones = []string{"Asia/Tokyo", "Asia/Seoul", "Asia/Shanghai", "Asia/Taipei", "Asia/Singapore", "Asia/Bangkok",

@@ -131,6 +131,9 @@ func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) Tim
 			it.Title = p.T(key)
 		}
 		it.Detail = str("url")
+		if t := str("title"); t != "" {
+			it.Detail = t
+		}
 		if c := str("channel"); c != "" {
 			it.Detail = strings.TrimSpace(it.Detail + " · " + p.Channel(c))
 		}
@@ -174,6 +177,9 @@ func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) Tim
 		it.Group, it.Icon = "event", "form"
 		it.Title = p.T("timeline.form."+sub, "form", str("form"))
 		it.Detail = str("url")
+		if t := str("title"); t != "" {
+			it.Detail = t
+		}
 		if c := str("channel"); c != "" {
 			it.Detail = strings.TrimSpace(it.Detail + " · " + p.Channel(c))
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
 	"github.com/ryorin/ryorin/internal/lead"
+	"github.com/ryorin/ryorin/internal/marketing/content"
 	"github.com/ryorin/ryorin/internal/marketing/email"
 	"github.com/ryorin/ryorin/internal/marketing/forms"
 	"github.com/ryorin/ryorin/internal/marketing/journeys"
@@ -58,6 +59,7 @@ type env struct {
 	jy      *journeys.Service
 	sm      *salesmail.Service
 	seq     *sequences.Service
+	content *content.Service
 }
 
 func start(t *testing.T, d *db.DB, withUser bool) *env {
@@ -95,8 +97,9 @@ func start(t *testing.T, d *db.DB, withUser bool) *env {
 	notifier := &platform.Notifier{DB: d, Clock: fc, Jobs: e.jobs}
 	e.sm = salesmail.New(d, fc, svc, mailer, e.email)
 	e.seq = sequences.New(d, fc, svc, e.sm, e.jobs, nil)
+	e.content = content.New(d, fc, svc, notifier, nil)
 	e.jy = journeys.New(d, fc, svc, e.email, e.seg, &lead.Scorer{Lead: ls, CRM: svc, Notify: notifier}, notifier, e.jobs, nil)
-	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, SalesMail: e.sm, Sequences: e.seq,
+	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, SalesMail: e.sm, Sequences: e.seq, Content: e.content,
 		QuoteMail: quotemail.New(d, fc, svc, e.sales, e.sm, notifier), Workspace: 1, OnRender: func(n string) {
 			e.mu.Lock()
 			e.renders[n] = true
@@ -299,8 +302,10 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 			// quote* templates: TestQuotesUI_LinesIssueAndPrintInBothLanguages.
 			// journey* templates: TestJourneysUI_EditorFlowViewAndTimelineInBothLanguages.
 			// mail_* templates (emails): TestReportSchedule_EmailsLastWeeksReportOnceToEachRecipientInTheirLanguage.
+			// content* templates: TestContentUI_LibraryShareAndGate.
 			if !e.renders[n] && !strings.HasPrefix(n, "settings_") && !strings.HasPrefix(n, "form") && !strings.HasPrefix(n, "import") &&
-				!strings.HasPrefix(n, "email") && !strings.HasPrefix(n, "quote") && !strings.HasPrefix(n, "journey") && !strings.HasPrefix(n, "mail_") {
+				!strings.HasPrefix(n, "email") && !strings.HasPrefix(n, "quote") && !strings.HasPrefix(n, "journey") && !strings.HasPrefix(n, "mail_") &&
+				!strings.HasPrefix(n, "content") {
 				missing = append(missing, n)
 			}
 		}
