@@ -208,3 +208,53 @@ func (s *Service) PreviewDraft(ctx context.Context, a platform.Actor, in Campaig
 	r, _, err := lk.render(p, rs[0])
 	return r, err
 }
+
+// PreviewContact is a contact offered by the editor's "preview as" picker.
+type PreviewContact struct {
+	ID    int64
+	Name  string
+	Email string
+	// TopInterest is shown next to the name, so a marketer can pick
+	// contacts that see different variants.
+	TopInterest string
+}
+
+// PreviewContacts returns up to limit contacts with an address (the newest
+// first) and their top interest, for previewing a campaign as one of them.
+func (s *Service) PreviewContacts(ctx context.Context, a platform.Actor, limit int) ([]PreviewContact, error) {
+	if err := canEdit(a); err != nil {
+		return nil, err
+	}
+	q := s.DB.Reader()
+	rows, err := q.QueryContext(ctx, `-- email.PreviewContacts
+		SELECT id, family_name, given_name, email FROM contacts
+		WHERE workspace_id = ? AND email IS NOT NULL AND email <> '' ORDER BY id DESC LIMIT ?`, a.WorkspaceID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("email.PreviewContacts: %w", err)
+	}
+	var out []PreviewContact
+	var ids []int64
+	for rows.Next() {
+		var c PreviewContact
+		var family, given string
+		if err := rows.Scan(&c.ID, &family, &given, &c.Email); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("email.PreviewContacts: %w", err)
+		}
+		c.Name = strings.TrimSpace(family + " " + given)
+		out = append(out, c)
+		ids = append(ids, c.ID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("email.PreviewContacts: %w", err)
+	}
+	ps, err := interest.Profiles(ctx, q, a.WorkspaceID, ids, s.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].TopInterest = ps[out[i].ID].Top()
+	}
+	return out, nil
+}
