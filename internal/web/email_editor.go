@@ -137,7 +137,8 @@ func (s *Server) newCampaign(w http.ResponseWriter, r *http.Request, c *rctx) er
 	if err != nil {
 		return err
 	}
-	if r.URL.Query().Get("mode") == "blocks" {
+	// New campaigns start in the block editor; ?mode=html opens raw HTML.
+	if r.URL.Query().Get("mode") != "html" {
 		data.Mode = "blocks"
 	}
 	return s.show(w, c, "email_campaign_new", data)
