@@ -177,9 +177,6 @@ func (s *Service) PreviewDraft(ctx context.Context, a platform.Actor, in Campaig
 	}
 	q := s.DB.Reader()
 	ws := a.WorkspaceID
-	if strings.TrimSpace(in.Template.Subject) == "" {
-		in.Template.Subject = " "
-	}
 	if err := in.compile(ctx, q, ws); err != nil {
 		return Rendered{}, err
 	}
