@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/app"
@@ -29,6 +31,18 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 		// GOMEMLIMIT in the environment overrides this.
 		if e("GOMEMLIMIT") == "" {
 			debug.SetMemoryLimit(160 << 20)
+		}
+		// A CPU profile of the whole run, for benchmarks (not a flag: a
+		// developer's tool, not a setting).
+		if path := e("RYORIN_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 		cfg := c.config(cio.stderr)
 		cfg.Addr, cfg.Demo, cfg.InsecureCookies, cfg.MetricsToken = addr, demo, insecure, metricsToken

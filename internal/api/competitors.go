@@ -4,12 +4,15 @@ import (
 	"net/http"
 
 	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/platform"
+	"github.com/ryorin/ryorin/internal/sales"
 )
 
 func (s *Server) competitorRoutes() []op {
 	return []op{
-		{Method: "GET", Path: "/api/v1/competitors/{id}", ID: "getCompetitor", Summary: "A competitor's battle card and our record against them", Tag: "Deals", Resp: crm.CompetitorCard{}, H: s.getCompetitor},
+		{Method: "GET", Path: "/api/v1/competitors/{id}", ID: "getCompetitor", Summary: "A competitor's battle card and our record against them: won, lost, win rate and average discount (" + sales.AvgDiscountFormula + ")", Tag: "Deals", Resp: sales.CompetitorReport{}, H: s.getCompetitor},
+		{Method: "GET", Path: "/api/v1/competitors/report", ID: "competitorReport", Summary: "Every competitor compared, by name: open deals, won, lost, win rate and average discount", Tag: "Deals", Resp: []sales.CompetitorReport{}, H: s.competitorReport},
 		{Method: "PATCH", Path: "/api/v1/competitors/{id}", ID: "updateCompetitor", Summary: "Change a competitor's battle card", Tag: "Deals", Body: crm.CardInput{}, Resp: crm.CompetitorCard{}, H: s.updateCompetitor},
 		{Method: "GET", Path: "/api/v1/competitor-news", ID: "listCompetitorNews", Summary: "News about competitors, newest first", Tag: "Deals", Resp: []crm.News{},
 			Query: []param{{"competitor_id", "integer", "one competitor's news"}, {"limit", "integer", "1–200 (default 50)"}}, H: s.listNews},
@@ -23,7 +26,17 @@ func (s *Server) getCompetitor(w http.ResponseWriter, r *http.Request, a platfor
 	if err != nil {
 		return nil, err
 	}
+	if s.Sales != nil {
+		return s.Sales.CompetitorReportOf(r.Context(), s.DB.Reader(), a.WorkspaceID, id)
+	}
 	return s.CRM.CompetitorCardOf(r.Context(), s.DB.Reader(), a.WorkspaceID, id)
+}
+
+func (s *Server) competitorReport(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	if s.Sales == nil {
+		return nil, errs.NotFoundf("the sales service is not running")
+	}
+	return s.Sales.CompetitorReports(r.Context(), s.DB.Reader(), a.WorkspaceID)
 }
 
 func (s *Server) updateCompetitor(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {

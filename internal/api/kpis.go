@@ -27,13 +27,13 @@ func (s *Server) kpiRoutes() []op {
 				{"channel", "string", "only contacts from this original channel (and their deals and activities)"}, {"campaign_id", "integer", "only this campaign's members (and their deals and activities)"},
 				{"team_id", "integer", "only what this team's members own"}, {"owner_id", "integer", "only what this user owns"}, {"pipeline_id", "integer", "only deals in this pipeline (and activities on them)"}}, H: s.listKPIs},
 		{Method: "GET", Path: "/api/v1/channel-quality", ID: "getChannelQuality", Summary: "Per original channel, the leads of a period followed to date: MQL rate, sales acceptance and top rejection reasons, opportunities, won, revenue, spend, CAC and ROI", Tag: "Reports", Resp: ChannelQualityResponse{},
-			Query: []param{{"period", "string", "week, month, quarter (default) or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, H: s.getChannelQuality},
+			Query: append([]param{{"period", "string", "week, month, quarter (default) or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, filterQ(insight.ChannelScope)...), H: s.getChannelQuality},
 		{Method: "GET", Path: "/api/v1/attribution", ID: "getAttribution", Summary: "Revenue of the deals won in a period shared among channels by an attribution model, with each deal's touch path", Tag: "Reports", Resp: insight.Attribution{},
 			Query: []param{{"model", "string", "first_touch, last_touch, linear, u_shaped, w_shaped (default) or time_decay"}, {"period", "string", "week, month, quarter (default) or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, H: s.getAttribution},
 		{Method: "GET", Path: "/api/v1/deals/{id}/touch-path", ID: "getDealTouchPath", Summary: "A deal's touches in order (contact creation, campaigns, visits) with their credit under a model", Tag: "Reports", Resp: []insight.Touch{},
 			Query: []param{{"model", "string", "an attribution model (default w_shaped)"}}, H: s.getTouchPath},
 		{Method: "GET", Path: "/api/v1/rep-performance", ID: "getRepPerformance", Summary: "Per rep and team: leads received, SLA compliance, median first touch, activities, won/lost, revenue, cycle and quota attainment", Tag: "Reports", Resp: insight.RepPerformance{},
-			Query: []param{{"period", "string", "week, month (default), quarter or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, H: s.getRepPerformance},
+			Query: append([]param{{"period", "string", "week, month (default), quarter or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"}}, filterQ(insight.RepScope)...), H: s.getRepPerformance},
 		{Method: "GET", Path: "/api/v1/forecast", ID: "getForecast", Summary: "The forecast roll-up of a period per rep and team: closed, commit, best case, pipeline, weighted, against quotas, and what moved since a weekly snapshot", Tag: "Reports", Resp: insight.Forecast{},
 			Query: []param{{"period", "string", "week, month, quarter (default) or year (fiscal)"}, {"offset", "integer", "periods back from the current one (0–120)"},
 				{"team_id", "integer", "only this team's reps"}, {"owner_id", "integer", "only this rep"}, {"since", "string", "the snapshot (YYYY-MM-DD) to compare with; default the last one before this week"}}, H: s.getForecast},
@@ -43,14 +43,50 @@ func (s *Server) kpiRoutes() []op {
 		{Method: "GET", Path: "/api/v1/goal-plans/{id}/pacing", ID: "getGoalPlanPacing", Summary: "A plan against actuals so far: actual and expected per step and the first step behind", Tag: "Reports", Resp: insight.Pacing{}, H: s.planPacing},
 		{Method: "POST", Path: "/api/v1/goal-plans/{id}/approve", ID: "approveGoalPlan", Summary: "Approve a draft for your team (marketing or sales); both sides make it the active plan", Tag: "Reports", Resp: insight.Plan{}, H: s.approvePlan},
 		{Method: "GET", Path: "/api/v1/funnel", ID: "getFunnel", Summary: "Stage-to-stage conversion and median days between stages by cohort (the month a contact was created)", Tag: "Reports", Resp: FunnelResponse{},
-			Query: []param{{"months", "integer", "cohorts back from this month, 1–36 (default 12)"}, {"channel", "string", "only contacts whose original channel is this key"}}, H: s.getFunnel},
+			Query: append([]param{{"months", "integer", "cohorts back from this month, 1–36 (default 12)"}}, filterQ(insight.FunnelScope)...), H: s.getFunnel},
 	}
 }
 
 // ChannelQualityResponse is the channel report with how it is computed.
 type ChannelQualityResponse struct {
 	insight.ChannelQuality
-	Formula string `json:"formula"`
+	Formula       string `json:"formula"`
+	FilterFormula string `json:"filter_formula,omitempty" doc:"how the filter narrows this report (when one is given)"`
+}
+
+// filterQ documents the filter parameters a report's scope honours.
+func filterQ(scope insight.FilterScope) []param {
+	var out []param
+	for _, x := range []struct {
+		on bool
+		p  param
+	}{{scope.Channel, param{"channel", "string", "only contacts from this original channel (see filter_formula)"}}, {scope.Campaign, param{"campaign_id", "integer", "only this campaign's members"}},
+		{scope.Team, param{"team_id", "integer", "only what this team's members own"}}, {scope.Owner, param{"owner_id", "integer", "only what this user owns"}},
+		{scope.Pipeline, param{"pipeline_id", "integer", "only deals in this pipeline"}}} {
+		if x.on {
+			out = append(out, x.p)
+		}
+	}
+	return out
+}
+
+// filterParam reads the KPI filter from the query; a part the report's
+// scope does not honour is refused rather than silently ignored.
+func filterParam(r *http.Request, scope insight.FilterScope) (insight.KPIFilter, error) {
+	f := insight.KPIFilter{Channel: r.URL.Query().Get("channel")}
+	if err := queryInts(r, "campaign_id", &f.CampaignID, "team_id", &f.TeamID, "owner_id", &f.OwnerID, "pipeline_id", &f.PipelineID); err != nil {
+		return f, err
+	}
+	for _, x := range []struct {
+		on, set bool
+		name    string
+	}{{scope.Channel, f.Channel != "", "channel"}, {scope.Campaign, f.CampaignID != 0, "campaign_id"}, {scope.Team, f.TeamID != 0, "team_id"},
+		{scope.Owner, f.OwnerID != 0, "owner_id"}, {scope.Pipeline, f.PipelineID != 0, "pipeline_id"}} {
+		if x.set && !x.on {
+			return f, errs.Field(x.name, "does not apply to this report")
+		}
+	}
+	return f, nil
 }
 
 func (s *Server) getChannelQuality(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
@@ -58,8 +94,16 @@ func (s *Server) getChannelQuality(w http.ResponseWriter, r *http.Request, a pla
 	if err != nil {
 		return nil, err
 	}
-	q, err := insight.ChannelQualityOf(r.Context(), s.DB.Reader(), ws, p)
-	return ChannelQualityResponse{ChannelQuality: q, Formula: insight.ChannelFormula}, err
+	f, err := filterParam(r, insight.ChannelScope)
+	if err != nil {
+		return nil, err
+	}
+	q, err := insight.ChannelQualityFiltered(r.Context(), s.DB.Reader(), ws, p, f)
+	resp := ChannelQualityResponse{ChannelQuality: q, Formula: insight.ChannelFormula}
+	if !f.Empty() {
+		resp.FilterFormula = insight.ChannelScope.How
+	}
+	return resp, err
 }
 
 // periodParam loads the caller's workspace and reads the period and offset
@@ -140,7 +184,11 @@ func (s *Server) getRepPerformance(w http.ResponseWriter, r *http.Request, a pla
 	if err != nil {
 		return nil, err
 	}
-	return insight.RepPerformanceOf(r.Context(), s.DB.Reader(), ws, p)
+	f, err := filterParam(r, insight.RepScope)
+	if err != nil {
+		return nil, err
+	}
+	return insight.RepPerformanceFiltered(r.Context(), s.DB.Reader(), ws, p, f)
 }
 
 func (s *Server) getForecast(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
@@ -197,7 +245,11 @@ func (s *Server) getFunnel(w http.ResponseWriter, r *http.Request, a platform.Ac
 			return nil, errs.Field("months", "must be a whole number")
 		}
 	}
-	f, err := insight.FunnelByCohort(r.Context(), s.DB.Reader(), ws, months, r.URL.Query().Get("channel"), s.Clock.Now())
+	flt, err := filterParam(r, insight.FunnelScope)
+	if err != nil {
+		return nil, err
+	}
+	f, err := insight.FunnelOf(r.Context(), s.DB.Reader(), ws, months, flt, s.Clock.Now())
 	return FunnelResponse{Funnel: f, Formula: insight.FunnelFormula}, err
 }
 
@@ -206,8 +258,8 @@ func (s *Server) listKPIs(w http.ResponseWriter, r *http.Request, a platform.Act
 	if err != nil {
 		return nil, err
 	}
-	f := insight.KPIFilter{Channel: r.URL.Query().Get("channel")}
-	if err := queryInts(r, "campaign_id", &f.CampaignID, "team_id", &f.TeamID, "owner_id", &f.OwnerID, "pipeline_id", &f.PipelineID); err != nil {
+	f, err := filterParam(r, insight.FilterScope{Channel: true, Campaign: true, Team: true, Owner: true, Pipeline: true})
+	if err != nil {
 		return nil, err
 	}
 	items, err := insight.ComputeFiltered(r.Context(), s.DB.Reader(), ws, p, f)

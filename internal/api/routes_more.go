@@ -14,6 +14,7 @@ func (s *Server) moreRoutes() []op {
 	ops = append(ops, s.dedupeRoutes()...)
 	ops = append(ops, s.competitorRoutes()...)
 	ops = append(ops, s.kpiRoutes()...)
+	ops = append(ops, s.socialRoutes()...)
 	ops = append(ops, s.formRoutes()...)
 	ops = append(ops, s.trackingRoutes()...)
 	ops = append(ops, s.importRoutes()...)
@@ -25,6 +26,7 @@ func (s *Server) moreRoutes() []op {
 	ops = append(ops, s.journeyRoutes()...)
 	ops = append(ops, s.afterSaleRoutes()...)
 	ops = append(ops, s.salesMailRoutes()...)
+	ops = append(ops, s.quoteMailRoutes()...)
 	ops = append(ops, s.sequenceRoutes()...)
 	return ops
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/sales/quotemail"
 	"github.com/ryorin/ryorin/internal/sales/sequences"
 	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/track"
@@ -67,6 +68,8 @@ type Deps struct {
 	Journeys *journeys.Service
 	// SalesMail sends one-to-one email from records and logs replies (optional).
 	SalesMail *salesmail.Service
+	// QuoteMail sends quotes to the customer and follows their views (optional).
+	QuoteMail *quotemail.Service
 	// Sequences runs sales sequences (optional).
 	Sequences *sequences.Service
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/ryorin/ryorin/internal/metrics"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/sales/quotemail"
 	"github.com/ryorin/ryorin/internal/sales/sequences"
 	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/track"
@@ -93,6 +94,7 @@ type App struct {
 	Sales *sales.Service
 	// SalesMail sends one-to-one email from records and logs replies.
 	SalesMail *salesmail.Service
+	QuoteMail *quotemail.Service
 	// Sequences runs reps' sales sequences (its periodic job advances due
 	// enrolments).
 	Sequences *sequences.Service
@@ -241,9 +243,10 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	a.SalesMail = salesmail.New(d, cfg.Clock, a.CRM, a.Mailer, a.Email)
 	a.Sequences = sequences.New(d, cfg.Clock, a.CRM, a.SalesMail, a.Jobs, cfg.Log)
 	a.Sequences.Register()
+	a.QuoteMail = quotemail.New(d, cfg.Clock, a.CRM, a.Sales, a.SalesMail, a.Notifier)
 	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
 		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys,
-		Mailer: a.Mailer, SalesMail: a.SalesMail, Sequences: a.Sequences})
+		Mailer: a.Mailer, SalesMail: a.SalesMail, Sequences: a.Sequences, QuoteMail: a.QuoteMail})
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +257,7 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		return err
 	})
 	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
-		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys, SalesMail: a.SalesMail, Sequences: a.Sequences})
+		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys, SalesMail: a.SalesMail, Sequences: a.Sequences, QuoteMail: a.QuoteMail})
 	return a, nil
 }
 

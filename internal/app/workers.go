@@ -19,6 +19,9 @@ type Workers struct {
 // registerJobs registers every job handler and periodic job of the product.
 func (a *App) registerJobs() {
 	a.Mailer.Register()
+	// Mail is sent by a runner of its own: a campaign job queuing batches
+	// and the batches going out over SMTP overlap instead of taking turns.
+	a.Jobs.OwnLane(platform.MailSendJob, platform.MailBatchJob)
 	a.Notifier.Register()
 	a.IO.Register(a.Jobs)
 	a.Jobs.Every("jobs.prune", 24*time.Hour, func(ctx context.Context, j platform.Job) error {

@@ -149,26 +149,16 @@ func (in ContactInput) apply(c *Contact, now time.Time) error {
 
 const contactCols = `id, COALESCE(email, ''), family_name, given_name, family_name_kana, given_name_kana, phone, mobile, title,
 	department, COALESCE(company_id, 0), COALESCE(owner_id, 0), lifecycle_stage, lifecycle_changed_at, original_source,
-	original_channel, consent_email, consent_at, consent_source, props, created_at, updated_at, last_activity_at,
-	fit_score, fit_grade, engagement_score, score_lines, scored_at`
+	original_channel, consent_email, consent_at, consent_source, props, created_at, updated_at, last_activity_at`
 
 func scanContact(sc interface{ Scan(...any) error }) (Contact, error) {
 	var c Contact
 	var props *string
 	var lc, cr, up, last int64
-	var consentAt, scoredAt *int64
-	var lines *string
+	var consentAt *int64
 	err := sc.Scan(&c.ID, &c.Email, &c.FamilyName, &c.GivenName, &c.FamilyNameKana, &c.GivenNameKana, &c.Phone, &c.Mobile,
 		&c.Title, &c.Department, &c.CompanyID, &c.OwnerID, &c.LifecycleStage, &lc, &c.OriginalSource, &c.OriginalChannel,
-		&c.Consent.Email, &consentAt, &c.Consent.Source, &props, &cr, &up, &last,
-		&c.Score.Fit, &c.Score.FitGrade, &c.Score.Engagement, &lines, &scoredAt)
-	if lines != nil && *lines != "" && *lines != "null" {
-		c.Score.Lines = json.RawMessage(*lines)
-	}
-	if scoredAt != nil {
-		t := db.Time(*scoredAt)
-		c.Score.ScoredAt = &t
-	}
+		&c.Consent.Email, &consentAt, &c.Consent.Source, &props, &cr, &up, &last)
 	c.Props = unmarshalProps(props)
 	c.LifecycleChangedAt, c.CreatedAt, c.UpdatedAt = db.Time(lc), db.Time(cr), db.Time(up)
 	if last != 0 {
@@ -283,7 +273,9 @@ func (s *Service) GetContact(ctx context.Context, q db.Querier, a platform.Actor
 	if err != nil {
 		return c, fmt.Errorf("crm.GetContact(%d): %w", id, err)
 	}
-	return c, nil
+	one := []Contact{c}
+	err = fillScores(ctx, q, a.WorkspaceID, one)
+	return one[0], err
 }
 
 // ContactByEmail loads the contact with an email address.
@@ -297,7 +289,9 @@ func (s *Service) ContactByEmail(ctx context.Context, q db.Querier, a platform.A
 	if err != nil {
 		return c, fmt.Errorf("crm.ContactByEmail(%q): %w", email, err)
 	}
-	return c, nil
+	one := []Contact{c}
+	err = fillScores(ctx, q, a.WorkspaceID, one)
+	return one[0], err
 }
 
 // UpdateContact changes the given fields of a contact. A lifecycle change is
@@ -420,8 +414,12 @@ func (s *Service) ListContacts(ctx context.Context, a platform.Actor, f ContactF
 	if !ok {
 		return out, errs.Field("sort", "must be one of name, -last_activity_at, -created_at, -updated_at, updated_at")
 	}
-	return listPage(ctx, s.DB.Reader(), "crm.ListContacts", "SELECT "+contactCols+" FROM contacts", w, sp, f.Cursor, f.Limit,
+	page, err := listPage(ctx, s.DB.Reader(), "crm.ListContacts", "SELECT "+contactCols+" FROM contacts", w, sp, f.Cursor, f.Limit,
 		scanContact, func(c Contact) int64 { return c.ID })
+	if err != nil {
+		return page, err
+	}
+	return page, fillScores(ctx, s.DB.Reader(), a.WorkspaceID, page.Items)
 }
 
 // contactWhere turns a filter into SQL conditions, with the actor's

@@ -442,3 +442,81 @@ func TestDeals_AnEditAgainstAnOldVersionIsRefusedAndSavesNothing(t *testing.T) {
 		}
 	})
 }
+
+// Scores live in contact_scores (written by the lead scorer); every way of
+// reading contacts carries them, and deleting a contact deletes its row.
+func TestContacts_EveryReadCarriesScoresFromTheirOwnTable(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		scored, err := f.crm.CreateContact(ctx, f.admin, crm.ContactInput{Email: ptr("scored@example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := f.crm.CreateContact(ctx, f.admin, crm.ContactInput{Email: ptr("plain@example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Write(ctx, "test scores", func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO contact_scores (workspace_id, contact_id, fit_score, fit_grade, engagement_score, score_lines, scored_at, scored_version)
+				VALUES (1, ?, 45, 'B', 12.5, '[{"rule":"title"}]', ?, 1)`, scored.ID, db.Millis(t0))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		check := func(how string, c crm.Contact) {
+			t.Helper()
+			switch c.ID {
+			case scored.ID:
+				if c.Score.Fit != 45 || c.Score.FitGrade != "B" || c.Score.Engagement != 12.5 || c.Score.ScoredAt == nil || len(c.Score.Lines) == 0 {
+					t.Errorf("%s: scored contact's score = %+v", how, c.Score)
+				}
+			case plain.ID:
+				if c.Score.Fit != 0 || c.Score.FitGrade != "" || c.Score.ScoredAt != nil {
+					t.Errorf("%s: unscored contact's score = %+v", how, c.Score)
+				}
+			}
+		}
+		got, err := f.crm.GetContact(ctx, d.Reader(), f.admin, scored.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("GetContact", got)
+		got, err = f.crm.ContactByEmail(ctx, d.Reader(), f.admin, "scored@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("ContactByEmail", got)
+		page, err := f.crm.ListContacts(ctx, f.admin, crm.ContactFilter{})
+		if err != nil || len(page.Items) != 2 {
+			t.Fatalf("list = %+v, %v", page, err)
+		}
+		for _, c := range page.Items {
+			check("ListContacts", c)
+		}
+		n := 0
+		if err := f.crm.EachContact(ctx, f.admin, crm.ContactFilter{}, func(cs []crm.Contact) error {
+			for _, c := range cs {
+				check("EachContact", c)
+				n++
+			}
+			return nil
+		}); err != nil || n != 2 {
+			t.Fatalf("each: %d contacts, %v", n, err)
+		}
+		byID, err := f.crm.ContactsByIDs(ctx, d.Reader(), 1, []int64{scored.ID, plain.ID})
+		if err != nil || len(byID) != 2 {
+			t.Fatalf("by ids = %v, %v", byID, err)
+		}
+		for _, c := range byID {
+			check("ContactsByIDs", c)
+		}
+		if err := f.crm.DeleteContact(ctx, f.admin, scored.ID); err != nil {
+			t.Fatal(err)
+		}
+		var left int
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contact_scores`).Scan(&left); err != nil || left != 0 {
+			t.Fatalf("scores rows after the delete: %d, %v", left, err)
+		}
+	})
+}

@@ -21,7 +21,12 @@ func (s *Service) EachContact(ctx context.Context, a platform.Actor, f ContactFi
 		return err
 	}
 	return eachPageOf(ctx, s.DB.Reader(), "crm.EachContact", "SELECT "+contactCols+" FROM contacts", w, scanContact,
-		func(c Contact) int64 { return c.ID }, fn)
+		func(c Contact) int64 { return c.ID }, func(cs []Contact) error {
+			if err := fillScores(ctx, s.DB.Reader(), a.WorkspaceID, cs); err != nil {
+				return err
+			}
+			return fn(cs)
+		})
 }
 
 // EachCompany calls fn with every company a list filter selects, a page at

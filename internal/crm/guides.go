@@ -14,9 +14,10 @@ import (
 
 // ExitCriteria are the checks a stage may require before a deal leaves it
 // for a later stage: an activity of a kind logged on the deal, a contact in
-// a role, an amount, a close date.
+// a role, an amount, a close date, a quote sent to the customer (a
+// quote_sends row, written by sales/quotemail).
 var ExitCriteria = []string{"activity:call", "activity:meeting", "activity:demo", "activity:email",
-	"contact_role:decision_maker", "contact_role:champion", "amount", "close_date"}
+	"contact_role:decision_maker", "contact_role:champion", "amount", "close_date", "quote_sent"}
 
 // StageGuide is guided selling for one pipeline stage.
 type StageGuide struct {
@@ -105,6 +106,12 @@ func (s *Service) unmetCriteria(ctx context.Context, q db.Querier, ws int64, d D
 			ok = d.Amount > 0
 		case c == "close_date":
 			ok = d.CloseDate != ""
+		case c == "quote_sent":
+			var n int
+			if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM quote_sends WHERE workspace_id = ? AND deal_id = ?`, ws, d.ID).Scan(&n); err != nil {
+				return nil, err
+			}
+			ok = n > 0
 		case strings.HasPrefix(c, "activity:"):
 			var n int
 			if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM activities WHERE workspace_id = ? AND deal_id = ? AND kind = ?`,

@@ -65,7 +65,21 @@ func (s *Service) ContactsByIDs(ctx context.Context, q db.Querier, ws int64, ids
 		}
 		out[c.ID] = c
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	cs := make([]Contact, 0, len(out))
+	for _, c := range out {
+		cs = append(cs, c)
+	}
+	if err := fillScores(ctx, q, ws, cs); err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		out[c.ID] = c
+	}
+	return out, nil
 }
 
 // ActivitiesByIDs loads activities by id, for showing their notes on a timeline.

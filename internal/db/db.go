@@ -165,6 +165,42 @@ type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
 	after   []func()
+	// On SQLite, a statement run a second time in the transaction is
+	// prepared and kept for the rest of it: a batch that repeats a few
+	// statements hundreds of times parses each once, not every time. (pgx
+	// caches prepared statements per connection by itself.)
+	seen  map[string]bool
+	stmts map[string]*sql.Stmt
+}
+
+// stmt returns the transaction's prepared statement for q once q runs for
+// the second time on SQLite, or nil to run q directly.
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if t.dialect != SQLite {
+		return nil
+	}
+	if st := t.stmts[q]; st != nil {
+		return st
+	}
+	if !t.seen[q] {
+		if t.seen == nil {
+			t.seen = map[string]bool{}
+		}
+		t.seen[q] = true
+		return nil
+	}
+	if len(t.stmts) >= 64 {
+		return nil
+	}
+	st, err := t.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil // run directly; the error, if real, shows there
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = st
+	return st
 }
 
 // QueryContext runs a query in the transaction.
@@ -174,11 +210,17 @@ func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows
 
 // QueryRowContext runs a query returning one row in the transaction.
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)
 }
 
 // ExecContext runs a statement in the transaction.
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
 }
 

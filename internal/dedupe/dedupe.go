@@ -105,6 +105,7 @@ var refs = map[string][]ref{
 		{"track_visitors", "contact_id", "visitor_id", ""}, {"import_records", "record_id", "id", "object_type = 'contact'"},
 		{"customer_issues", "contact_id", "id", ""},
 		{"sales_emails", "contact_id", "id", ""},
+		{"quote_sends", "contact_id", "id", ""},
 	},
 	"company": {
 		{"contacts", "company_id", "id", ""}, {"deals", "company_id", "id", ""}, {"activities", "company_id", "id", ""},

@@ -125,6 +125,7 @@ func LoadWith(ctx context.Context, d *db.DB, log *slog.Logger, o Options) (Summa
 		{"events", l.loadEvents}, {"notifications", l.loadNotifications}, {"forms", l.loadForms},
 		{"daily reports", l.loadDailyReports}, {"campaigns", l.loadCampaigns}, {"goal plan", l.loadPlan}, {"quotes", l.loadQuotes},
 		{"after the sale", l.loadAfterSale}, {"forecast history", l.loadForecast}, {"sales sequences", l.loadSequences},
+		{"social figures", l.loadSocial},
 	}
 	for _, s := range steps {
 		t := wall.Now()

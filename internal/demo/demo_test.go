@@ -68,6 +68,11 @@ func TestLoad(t *testing.T) {
 			t.Errorf("Loaded = %v, %v after a load", ok, err)
 		}
 
+		// Social figures: five networks for each of the last twelve months.
+		if n := q(t, d, `SELECT COUNT(*) FROM social_stats`); n != 60 {
+			t.Errorf("social figures = %d, want 60", n)
+		}
+
 		// Sales sequences: two, with enrolments in every state the demo shows.
 		if n := q(t, d, `SELECT COUNT(*) FROM sequences`); n != 2 {
 			t.Errorf("sequences = %d, want 2", n)
@@ -136,6 +141,17 @@ func TestLoad(t *testing.T) {
 		}
 		if n := q(t, d, `SELECT COUNT(*) FROM deals WHERE id IN (SELECT deal_id FROM deal_line_items) AND amount <> (SELECT SUM(subtotal) FROM quotes WHERE quotes.deal_id = deals.id)`); n != 0 {
 			t.Errorf("deals whose amount differs from their quote's subtotal: %d", n)
+		}
+		// One quote mailed to the customer and viewed twice; the closed deals
+		// against competitors priced with a discount that keeps their amount.
+		if n := q(t, d, `SELECT COUNT(*) FROM quote_sends WHERE views = 2 AND sales_email_id IS NOT NULL`); n != 1 {
+			t.Errorf("quotes sent and viewed = %d, want 1", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM timeline WHERE kind = 'quote.viewed'`); n != 2 {
+			t.Errorf("quote views on the timeline = %d, want 2", n)
+		}
+		if n := q(t, d, `SELECT COUNT(*) FROM deals WHERE status IN ('won', 'lost') AND id IN (SELECT deal_id FROM deal_competitors) AND id IN (SELECT deal_id FROM deal_line_items)`); n < 3 {
+			t.Errorf("closed deals against competitors with line items = %d", n)
 		}
 
 		// After the sale: last year's contracts renewing soon already have

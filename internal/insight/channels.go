@@ -77,6 +77,8 @@ type ChannelQuality struct {
 	Total  ChannelRow   `json:"total"`
 	// MissingRate counts amounts left out for want of an exchange rate.
 	MissingRate int `json:"missing_rate,omitempty"`
+	// Filter is the filter the report was narrowed by (see ChannelScope).
+	Filter KPIFilter `json:"filter"`
 }
 
 // ChannelFormula says how the channel report is computed.
@@ -84,7 +86,13 @@ const ChannelFormula = "leads = contacts created in the period by original chann
 
 // ChannelQualityOf computes the channel report for a period.
 func ChannelQualityOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period) (ChannelQuality, error) {
-	out := ChannelQuality{Period: p}
+	return ChannelQualityFiltered(ctx, q, w, p, KPIFilter{})
+}
+
+// ChannelQualityFiltered is ChannelQualityOf narrowed by a filter as
+// ChannelScope says; with a channel, only that channel's row is listed.
+func ChannelQualityFiltered(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) (ChannelQuality, error) {
+	out := ChannelQuality{Period: p, Filter: f}
 	from, to := db.Millis(p.From), db.Millis(p.To)
 	rows := map[string]*ChannelRow{}
 	row := func(ch string) *ChannelRow {
@@ -100,9 +108,12 @@ func ChannelQualityOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 		return out, err
 	}
 	for _, c := range channels {
-		row(c.Key)
+		if f.Channel == "" || f.Channel == c.Key {
+			row(c.Key)
+		}
 	}
 	// Leads and how far they went.
+	leadCond, leadArgs, _ := f.cond("contacts", w.ID)
 	lead := map[int64]string{}
 	if err := scanRows(ctx, q, func(r scanner) error {
 		var id int64
@@ -113,7 +124,9 @@ func ChannelQualityOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 		lead[id] = ch
 		row(ch).Leads++
 		return nil
-	}, `SELECT id, original_channel FROM contacts WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`, w.ID, from, to); err != nil {
+	}, `-- insight.ChannelQualityFiltered
+		SELECT id, original_channel FROM contacts WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`+leadCond,
+		append([]any{w.ID, from, to}, leadArgs...)...); err != nil {
 		return out, fmt.Errorf("channels leads: %w", err)
 	}
 	reached := map[int64]int{} // furthest step: 1 MQL, 2 SQL, 3 opportunity, 4 customer
@@ -158,7 +171,10 @@ func ChannelQualityOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 	}
 	reasons := map[string]map[string]int{}
 	for id, v := range verdict {
-		ch := lead[id]
+		ch, ok := lead[id]
+		if !ok {
+			continue // a contact the filter leaves out
+		}
 		switch v[0] {
 		case "accept":
 			row(ch).Accepted++
@@ -178,6 +194,14 @@ func ChannelQualityOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 		firstAt          int64
 	}
 	deals := map[int64]*dealInfo{}
+	pipeCond, pipeArgs := "", []any{}
+	if f.PipelineID != 0 {
+		pipeCond, pipeArgs = " AND d.pipeline_id = ?", append(pipeArgs, f.PipelineID)
+	}
+	chCond, chArgs := "", []any{}
+	if f.Channel != "" {
+		chCond, chArgs = " AND channel = ?", append(chArgs, f.Channel)
+	}
 	if err := scanRows(ctx, q, func(r scanner) error {
 		var did, cid, cAt, amount, closed int64
 		var status, cur string
@@ -196,7 +220,7 @@ func ChannelQualityOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 	}, `SELECT d.id, d.status, d.amount, d.currency, COALESCE(d.closed_at, 0), c.id, c.created_at FROM deals d
 		JOIN deal_contacts dc ON dc.workspace_id = d.workspace_id AND dc.deal_id = d.id
 		JOIN contacts c ON c.workspace_id = dc.workspace_id AND c.id = dc.contact_id
-		WHERE d.workspace_id = ? AND d.status IN ('won', 'lost') AND d.created_at >= ?`, w.ID, from); err != nil {
+		WHERE d.workspace_id = ? AND d.status IN ('won', 'lost') AND d.created_at >= ?`+pipeCond, append([]any{w.ID, from}, pipeArgs...)...); err != nil {
 		// Deals created before the period began are left out: their first
 		// contact came earlier (a deal opened before any of its contacts
 		// existed is the rare exception, and is not counted).
@@ -229,11 +253,16 @@ func ChannelQualityOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 		}
 		row(ch).Visits += n
 		return nil
-	}, `SELECT channel, COUNT(*) FROM track_sessions WHERE workspace_id = ? AND started_at >= ? AND started_at < ? GROUP BY channel`, w.ID, from, to); err != nil {
+	}, `SELECT channel, COUNT(*) FROM track_sessions WHERE workspace_id = ? AND started_at >= ? AND started_at < ?`+chCond+` GROUP BY channel`,
+		append([]any{w.ID, from, to}, chArgs...)...); err != nil {
 		return out, fmt.Errorf("channels visits: %w", err)
 	}
 	// Spend in the months that start within the period.
 	months := monthsIn(w, p)
+	campCond, campArgs := "", []any{}
+	if f.CampaignID != 0 {
+		campCond, campArgs = " AND campaign_id = ?", append(campArgs, f.CampaignID)
+	}
 	if len(months) > 0 {
 		if err := scanRows(ctx, q, func(r scanner) error {
 			var ch, month, cur string
@@ -248,15 +277,18 @@ func ChannelQualityOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 			}
 			row(ch).Spend += b
 			return nil
-		}, `SELECT channel, month, amount, currency FROM spend_entries WHERE workspace_id = ? AND month >= ? AND month <= ?`, w.ID, months[0], months[len(months)-1]); err != nil {
+		}, `SELECT channel, month, amount, currency FROM spend_entries WHERE workspace_id = ? AND month >= ? AND month <= ?`+chCond+campCond,
+			append(append([]any{w.ID, months[0], months[len(months)-1]}, chArgs...), campArgs...)...); err != nil {
 			return out, fmt.Errorf("channels spend: %w", err)
 		}
 	}
 	// Rows in the taxonomy's order, then the rest by key.
 	seen := map[string]bool{}
 	for _, c := range channels {
-		out.Rows = append(out.Rows, *rows[c.Key])
-		seen[c.Key] = true
+		if r, ok := rows[c.Key]; ok {
+			out.Rows = append(out.Rows, *r)
+			seen[c.Key] = true
+		}
 	}
 	var rest []string
 	for k := range rows {

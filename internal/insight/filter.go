@@ -102,3 +102,26 @@ func (f KPIFilter) cond(on string, ws int64) (string, []any, bool) {
 	}
 	return " AND " + strings.Join(parts, " AND "), args, applies
 }
+
+// FilterScope says which parts of a KPIFilter a report honours and how.
+type FilterScope struct {
+	Channel, Campaign, Team, Owner, Pipeline bool
+	// How says what each part narrows in this report.
+	How string
+}
+
+// Applies reports whether the scope honours every part f sets.
+func (s FilterScope) Applies(f KPIFilter) bool {
+	return (s.Channel || f.Channel == "") && (s.Campaign || f.CampaignID == 0) && (s.Team || f.TeamID == 0) &&
+		(s.Owner || f.OwnerID == 0) && (s.Pipeline || f.PipelineID == 0)
+}
+
+// The filter scopes of the funnel, channel and rep reports.
+var (
+	FunnelScope = FilterScope{Channel: true, Campaign: true, Team: true, Owner: true,
+		How: "the cohorts keep the contacts whose original channel it is, the campaign's members, and the contacts the team or owner owns; a pipeline does not narrow contacts"}
+	ChannelScope = FilterScope{Channel: true, Campaign: true, Team: true, Owner: true, Pipeline: true,
+		How: "leads (and their stages, verdicts and deals) are the contacts the channel, campaign, team and owner keep; a pipeline keeps the won and lost deals in it; visits are narrowed by channel only, spend by channel and campaign"}
+	RepScope = FilterScope{Channel: true, Campaign: true, Team: true, Owner: true, Pipeline: true,
+		How: "team and owner choose the reps; channel and campaign keep leads, activities and deals on such contacts; a pipeline keeps the deals in it and activities on them, and does not narrow leads received"}
+)

@@ -47,6 +47,8 @@ type Funnel struct {
 	Cohorts []Cohort         `json:"cohorts"`
 	Total   Cohort           `json:"total"`
 	Channel string           `json:"channel,omitempty"`
+	// Filter is the filter the cohorts were narrowed by.
+	Filter KPIFilter `json:"filter"`
 }
 
 // FunnelFormula says how the funnel is computed, for the screen and the API.
@@ -56,6 +58,12 @@ const FunnelFormula = "cohort = month a contact was created; a step is reached w
 // months calendar months up to now (this month included), optionally only
 // those whose original channel is channel.
 func FunnelByCohort(ctx context.Context, q db.Querier, w platform.Workspace, months int, channel string, now time.Time) (Funnel, error) {
+	return FunnelOf(ctx, q, w, months, KPIFilter{Channel: channel}, now)
+}
+
+// FunnelOf is FunnelByCohort for the contacts a filter keeps (see
+// FunnelScope: the pipeline does not narrow contacts).
+func FunnelOf(ctx context.Context, q db.Querier, w platform.Workspace, months int, flt KPIFilter, now time.Time) (Funnel, error) {
 	if months < 1 || months > 36 {
 		return Funnel{}, errs.Field("months", "must be 1 to 36")
 	}
@@ -63,7 +71,7 @@ func FunnelByCohort(ctx context.Context, q db.Querier, w platform.Workspace, mon
 	n := now.In(loc)
 	first := time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, -(months - 1), 0)
 	end := time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, 1, 0)
-	f := Funnel{Stages: FunnelStages, Channel: channel}
+	f := Funnel{Stages: FunnelStages, Channel: flt.Channel, Filter: flt}
 	steps := len(FunnelStages) + 1
 	for i := range months {
 		m := first.AddDate(0, months-1-i, 0)
@@ -80,11 +88,10 @@ func FunnelByCohort(ctx context.Context, q db.Querier, w platform.Workspace, mon
 		at     []int64
 	}
 	paths := map[int64]*path{}
-	chq, args := "", []any{w.ID, db.Millis(first), db.Millis(end)}
-	if channel != "" {
-		chq, args = " AND original_channel = ?", append(args, channel)
-	}
-	rows, err := q.QueryContext(ctx, `SELECT id, created_at FROM contacts WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`+chq, args...)
+	cond, cargs, _ := flt.cond("contacts", w.ID)
+	rows, err := q.QueryContext(ctx, `-- insight.FunnelOf
+		SELECT id, created_at FROM contacts WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`+cond,
+		append([]any{w.ID, db.Millis(first), db.Millis(end)}, cargs...)...)
 	if err != nil {
 		return Funnel{}, fmt.Errorf("funnel contacts: %w", err)
 	}

@@ -181,6 +181,15 @@ func ComputeOnly(ctx context.Context, q db.Querier, w platform.Workspace, p Peri
 		}
 		out = append(out, avg)
 	}
+	if need("social_engagements", "social_engagement_rate") {
+		so, err := SocialOf(ctx, q, w, p, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out,
+			KPI{Key: "social_engagements", Unit: "count", Value: float64(so.Total.Engagements), Formula: SocialFormula, Unfiltered: so.Unfiltered},
+			KPI{Key: "social_engagement_rate", Unit: "ratio", Value: so.Total.Rate(), Of: float64(so.Total.Impressions), Formula: SocialFormula, Unfiltered: so.Unfiltered})
+	}
 	cur, whole := w.BaseCurrency, !f.Empty()
 	if need("cac", "ltv", "ltv_to_cac") {
 		e, err := EconomicsOf(ctx, q, w, p)

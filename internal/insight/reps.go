@@ -70,6 +70,8 @@ type RepPerformance struct {
 	Reps   []RepRow `json:"reps"`
 	Teams  []RepRow `json:"teams"`
 	Total  RepRow   `json:"total"`
+	// Filter is the filter the report was narrowed by (see RepScope).
+	Filter KPIFilter `json:"filter"`
 }
 
 // RepFormula says how the rep report is computed.
@@ -77,7 +79,24 @@ const RepFormula = "leads received = hand-offs to the rep in the period; SLA = f
 
 // RepPerformanceOf computes the rep report for a period.
 func RepPerformanceOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period) (RepPerformance, error) {
-	out := RepPerformance{Period: p}
+	return RepPerformanceFiltered(ctx, q, w, p, KPIFilter{})
+}
+
+// RepPerformanceFiltered is RepPerformanceOf narrowed by a filter as
+// RepScope says.
+func RepPerformanceFiltered(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) (RepPerformance, error) {
+	out := RepPerformance{Period: p, Filter: f}
+	// The SLA rows' owner is the rep; their contact carries channel and
+	// campaign (the contact's own owner is not the point here).
+	slaCond, slaArgs, _ := KPIFilter{Channel: f.Channel, CampaignID: f.CampaignID}.cond("lifecycle", w.ID)
+	if f.OwnerID != 0 {
+		slaCond, slaArgs = slaCond+" AND owner_id = ?", append(slaArgs, f.OwnerID)
+	}
+	if f.TeamID != 0 {
+		slaCond, slaArgs = slaCond+" AND owner_id IN (SELECT id FROM users WHERE workspace_id = ? AND team_id = ?)", append(slaArgs, w.ID, f.TeamID)
+	}
+	actCond, actArgs, _ := f.cond("activities", w.ID)
+	dealCond, dealArgs, _ := f.cond("deals", w.ID)
 	from, to := db.Millis(p.From), db.Millis(p.To)
 	users, err := platform.ListUsers(ctx, q, w.ID)
 	if err != nil {
@@ -95,6 +114,9 @@ func RepPerformanceOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 	}
 	for _, u := range users {
 		team[u.ID] = u.TeamID
+		if f.OwnerID != 0 && u.ID != f.OwnerID || f.TeamID != 0 && u.TeamID != f.TeamID {
+			continue
+		}
 		if u.Active && (u.Role == platform.RoleSales || u.Role == platform.RoleManager) {
 			row(u.ID).Name = u.Name
 		}
@@ -115,7 +137,9 @@ func RepPerformanceOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 			r.times = append(r.times, *resp)
 		}
 		return nil
-	}, `SELECT owner_id, state, response_seconds FROM lead_slas WHERE workspace_id = ? AND started_at >= ? AND started_at < ?`, w.ID, from, to); err != nil {
+	}, `-- insight.RepPerformanceFiltered
+		SELECT owner_id, state, response_seconds FROM lead_slas WHERE workspace_id = ? AND started_at >= ? AND started_at < ?`+slaCond,
+		append([]any{w.ID, from, to}, slaArgs...)...); err != nil {
 		return out, fmt.Errorf("reps SLA: %w", err)
 	}
 	if err := scanRows(ctx, q, func(s scanner) error {
@@ -137,8 +161,8 @@ func RepPerformanceOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 			}
 		}
 		return nil
-	}, `SELECT owner_id, kind, COALESCE(call_outcome, ''), COUNT(*) FROM activities WHERE workspace_id = ? AND owner_id IS NOT NULL AND occurred_at >= ? AND occurred_at < ?
-		GROUP BY owner_id, kind, COALESCE(call_outcome, '')`, w.ID, from, to); err != nil {
+	}, `SELECT owner_id, kind, COALESCE(call_outcome, ''), COUNT(*) FROM activities WHERE workspace_id = ? AND owner_id IS NOT NULL AND occurred_at >= ? AND occurred_at < ?`+actCond+`
+		GROUP BY owner_id, kind, COALESCE(call_outcome, '')`, append([]any{w.ID, from, to}, actArgs...)...); err != nil {
 		return out, fmt.Errorf("reps activities: %w", err)
 	}
 	type closed struct {
@@ -153,8 +177,8 @@ func RepPerformanceOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 		}
 		deals = append(deals, d)
 		return nil
-	}, `SELECT owner_id, status, amount, currency, created_at, closed_at FROM deals WHERE workspace_id = ? AND owner_id IS NOT NULL AND status IN ('won', 'lost') AND closed_at >= ? AND closed_at < ?`,
-		w.ID, from, to); err != nil {
+	}, `SELECT owner_id, status, amount, currency, created_at, closed_at FROM deals WHERE workspace_id = ? AND owner_id IS NOT NULL AND status IN ('won', 'lost') AND closed_at >= ? AND closed_at < ?`+dealCond,
+		append([]any{w.ID, from, to}, dealArgs...)...); err != nil {
 		return out, fmt.Errorf("reps deals: %w", err)
 	}
 	for _, d := range deals {

@@ -69,6 +69,17 @@ func (s *Service) Progress(ctx context.Context, q db.Querier, ws int64, version 
 	return p, rows.Err()
 }
 
+// upsertScores and onScoreConflict write one contact's scores into their
+// own narrow table (migration 0046), whose row has no index but its key.
+const (
+	upsertScores = `INSERT INTO contact_scores
+		(workspace_id, contact_id, fit_score, fit_grade, engagement_score, score_lines, scored_at, scored_version)`
+	onScoreConflict = `
+		ON CONFLICT (workspace_id, contact_id) DO UPDATE SET fit_score = excluded.fit_score, fit_grade = excluded.fit_grade,
+			engagement_score = excluded.engagement_score, score_lines = excluded.score_lines,
+			scored_at = excluded.scored_at, scored_version = excluded.scored_version`
+)
+
 // RescoreAll rescores every contact under the active definition, if it is
 // still version, streaming contacts and their events and writing scores in
 // bounded batches. Each batch records how far it got in the same
@@ -127,14 +138,13 @@ func (sc *Scorer) RescoreAll(ctx context.Context, ws int64, version int) error {
 			if tx.Dialect() == db.SQLite {
 				// In process, a prepared statement per row is the cheapest.
 				st, err := tx.PrepareContext(ctx, `-- lead.RescoreAll
-					UPDATE contacts SET fit_score = ?, fit_grade = ?, engagement_score = ?, score_lines = ?, scored_at = ?, scored_version = ?
-					WHERE workspace_id = ? AND id = ?`)
+					`+upsertScores+` VALUES (?, ?, ?, ?, ?, ?, ?, ?)`+onScoreConflict)
 				if err != nil {
 					return err
 				}
 				defer st.Close()
 				for _, u := range batch {
-					if _, err := st.ExecContext(ctx, u.s.Fit, u.s.FitGrade, u.s.Engagement, u.lines, db.Millis(now), version, ws, u.id); err != nil {
+					if _, err := st.ExecContext(ctx, ws, u.id, u.s.Fit, u.s.FitGrade, u.s.Engagement, u.lines, db.Millis(now), version); err != nil {
 						return err
 					}
 				}
@@ -154,12 +164,11 @@ func (sc *Scorer) RescoreAll(ctx context.Context, ws int64, version int) error {
 					sb.WriteString("(CAST(? AS BIGINT), CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS JSONB))")
 					args = append(args, u.id, u.s.Fit, u.s.FitGrade, u.s.Engagement, u.lines)
 				}
-				args = append(args, db.Millis(now), version, ws)
+				args = append(args, ws, db.Millis(now), version)
 				if _, err := tx.ExecContext(ctx, `-- lead.RescoreAll
 					WITH v(id, fit, grade, eng, lines) AS (VALUES `+sb.String()+`)
-					UPDATE contacts SET fit_score = v.fit, fit_grade = v.grade, engagement_score = v.eng, score_lines = v.lines,
-						scored_at = ?, scored_version = ?
-					FROM v WHERE contacts.workspace_id = ? AND contacts.id = v.id`, args...); err != nil {
+					`+upsertScores+` SELECT CAST(? AS BIGINT), v.id, v.fit, v.grade, v.eng, v.lines, CAST(? AS BIGINT), CAST(? AS INTEGER) FROM v`+
+					onScoreConflict, args...); err != nil {
 					return err
 				}
 			}

@@ -76,8 +76,8 @@ func TestRescoreAll_ANewActiveDefinitionRescoresEveryContactInABackgroundJob(t *
 			t.Fatalf("progress: %+v, %v", pr, err)
 		}
 		var scored, first int
-		_ = d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts WHERE scored_version = ?`, draft.Version).Scan(&scored)
-		_ = d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts WHERE id = ? AND COALESCE(scored_version, 0) <> ?`, firstID, draft.Version).Scan(&first)
+		_ = d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contact_scores WHERE scored_version = ?`, draft.Version).Scan(&scored)
+		_ = d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts c LEFT JOIN contact_scores s ON s.contact_id = c.id WHERE c.id = ? AND COALESCE(s.scored_version, 0) <> ?`, firstID, draft.Version).Scan(&first)
 		if scored != 1202 || first != 1 {
 			t.Fatalf("scored under the new version: %d (the first, done before the crash, untouched: %d)", scored, first)
 		}

@@ -257,8 +257,8 @@ func (sc *Scorer) Rescore(ctx context.Context, ws, contactID int64) (Score, erro
 	lines, _ := json.Marshal(s.Lines)
 	err = sc.Lead.DB.Write(ctx, "lead.Rescore", func(tx *db.Tx) error {
 		if _, err := tx.ExecContext(ctx, `-- lead.Rescore
-			UPDATE contacts SET fit_score = ?, fit_grade = ?, engagement_score = ?, score_lines = ?, scored_at = ?, scored_version = ?
-			WHERE workspace_id = ? AND id = ?`, s.Fit, s.FitGrade, s.Engagement, string(lines), db.Millis(now), version, ws, contactID); err != nil {
+			`+upsertScores+` VALUES (?, ?, ?, ?, ?, ?, ?, ?)`+onScoreConflict,
+			ws, contactID, s.Fit, s.FitGrade, s.Engagement, string(lines), db.Millis(now), version); err != nil {
 			return err
 		}
 		early := ct.LifecycleStage == platform.StageSubscriber || ct.LifecycleStage == platform.StageLead || ct.LifecycleStage == platform.StageRecycled

@@ -81,7 +81,7 @@ func TestScorer_NewEventsMakeAnMQLWithTheRuleAsCause(t *testing.T) {
 		}
 		var fit, eng float64
 		var grade string
-		if err := d.Reader().QueryRowContext(ctx, `SELECT fit_score, fit_grade, engagement_score FROM contacts WHERE id = ?`, hot.ID).Scan(&fit, &grade, &eng); err != nil {
+		if err := d.Reader().QueryRowContext(ctx, `SELECT fit_score, fit_grade, engagement_score FROM contact_scores WHERE contact_id = ?`, hot.ID).Scan(&fit, &grade, &eng); err != nil {
 			t.Fatal(err)
 		}
 		if fit != 30 || grade != "B" || eng < 40 {

@@ -52,9 +52,10 @@ func (s *Service) Queue(ctx context.Context, q db.Querier, ws int64, qq QueueQue
 	rows, err := q.QueryContext(ctx, `-- lead.Queue
 		SELECT s.id, s.contact_id, s.owner_id, COALESCE(s.team_id, 0), s.policy, s.channel, s.state, s.started_at, s.remind_at, s.due_at, s.second_at,
 			s.reminded_at, s.breached_at, s.touched_at, s.touch_kind, s.response_seconds, s.closed_at,
-			c.family_name, c.given_name, c.email, c.title, COALESCE(c.company_id, 0), COALESCE(co.name, ''), COALESCE(c.fit_grade, ''), COALESCE(c.engagement_score, 0)
+			c.family_name, c.given_name, c.email, c.title, COALESCE(c.company_id, 0), COALESCE(co.name, ''), COALESCE(sc.fit_grade, ''), COALESCE(sc.engagement_score, 0)
 		FROM lead_slas s
 		JOIN contacts c ON c.workspace_id = s.workspace_id AND c.id = s.contact_id
+		LEFT JOIN contact_scores sc ON sc.workspace_id = c.workspace_id AND sc.contact_id = c.id
 		LEFT JOIN companies co ON co.workspace_id = c.workspace_id AND co.id = c.company_id
 		WHERE `+where+` ORDER BY s.due_at, s.id LIMIT ?`, args...)
 	if err != nil {

@@ -177,7 +177,7 @@ func (sc *Scorer) second(ctx context.Context, tx *db.Tx, ws int64, x SLA, _ plat
 // handed on: its current scores.
 func (sc *Scorer) factsAt(ctx context.Context, tx *db.Tx, ws, contactID int64, now time.Time) (f rules.Facts) {
 	f.Now = now
-	_ = tx.QueryRowContext(ctx, `SELECT COALESCE(fit_score, 0), COALESCE(fit_grade, ''), COALESCE(engagement_score, 0) FROM contacts WHERE workspace_id = ? AND id = ?`,
+	_ = tx.QueryRowContext(ctx, `SELECT fit_score, fit_grade, engagement_score FROM contact_scores WHERE workspace_id = ? AND contact_id = ?`,
 		ws, contactID).Scan(&f.Fit, &f.FitGrade, &f.Engagement)
 	return f
 }

@@ -10,7 +10,9 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/clock"
@@ -117,12 +119,19 @@ type Jobs struct {
 	Batch int
 	// Poll is how often the runner looks for due jobs when not woken.
 	Poll time.Duration
+	// LaneWorkers is how many jobs of the own lane (see OwnLane) run at
+	// once (default 4).
+	LaneWorkers int
 
 	mu       sync.Mutex
 	handlers map[string]JobHandler
 	periodic []periodicJob
 	worker   string
 	wake     chan struct{}
+	// lane holds the kinds Run gives a runner of their own (mail), so a
+	// long job of another kind does not hold them up, and they not it.
+	lane     []string
+	laneWake chan struct{}
 }
 
 type periodicJob struct {
@@ -136,9 +145,9 @@ func NewJobs(d *db.DB, c clock.Clock, log *slog.Logger) *Jobs {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Jobs{DB: d, Clock: c, Log: log, Lease: 5 * time.Minute, Batch: 10, Poll: time.Second,
+	return &Jobs{DB: d, Clock: c, Log: log, Lease: 5 * time.Minute, Batch: 10, Poll: time.Second, LaneWorkers: 4,
 		handlers: map[string]JobHandler{}, worker: host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.Itoa(rand.IntN(1e6)),
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), laneWake: make(chan struct{}, 1)}
 }
 
 // Handle registers the handler for a kind of job.
@@ -157,12 +166,54 @@ func (q *Jobs) Every(kind string, every time.Duration, h JobHandler) {
 	q.mu.Unlock()
 }
 
-// Wake makes the runner look for jobs now.
+// OwnLane makes Run run jobs of these kinds in a second runner beside the
+// main one. RunOnce still runs every kind.
+func (q *Jobs) OwnLane(kinds ...string) {
+	q.mu.Lock()
+	q.lane = append(q.lane, kinds...)
+	q.mu.Unlock()
+}
+
+// Wake makes the runners look for jobs now.
 func (q *Jobs) Wake() {
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	for _, ch := range []chan struct{}{q.wake, q.laneWake} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
+}
+
+// laneFilter selects which kinds a runner claims: all (0), those of the
+// own lane (1) or all others (-1).
+type laneFilter int
+
+const (
+	laneAll   laneFilter = 0
+	laneOwn   laneFilter = 1
+	laneOther laneFilter = -1
+)
+
+// kindCond is the claim's condition on kind for a runner, with its args.
+func (q *Jobs) kindCond(f laneFilter) (string, []any) {
+	q.mu.Lock()
+	kinds := append([]string(nil), q.lane...)
+	q.mu.Unlock()
+	if f == laneAll || len(kinds) == 0 {
+		if f == laneOwn {
+			return " AND 1 = 0", nil
+		}
+		return "", nil
+	}
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = k
+	}
+	in := "IN (" + strings.TrimSuffix(strings.Repeat("?,", len(kinds)), ",") + ")"
+	if f == laneOther {
+		in = "NOT " + in
+	}
+	return " AND kind " + in, args
 }
 
 // schedulePeriodic enqueues the current slot of every periodic job.
@@ -189,8 +240,9 @@ func (q *Jobs) schedulePeriodic(ctx context.Context) error {
 
 // claim takes up to Batch due jobs: queued ones whose time has come, and
 // running ones whose lease expired.
-func (q *Jobs) claim(ctx context.Context) ([]Job, error) {
+func (q *Jobs) claim(ctx context.Context, f laneFilter) ([]Job, error) {
 	now := db.Millis(q.Clock.Now())
+	kc, kargs := q.kindCond(f)
 	lock := ""
 	if q.DB.Dialect == db.Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
@@ -201,10 +253,10 @@ func (q *Jobs) claim(ctx context.Context) ([]Job, error) {
 			UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?, locked_until = ?
 			WHERE id IN (
 				SELECT id FROM jobs
-				WHERE (status = 'queued' AND run_at <= ?) OR (status = 'running' AND locked_until < ?)
+				WHERE ((status = 'queued' AND run_at <= ?) OR (status = 'running' AND locked_until < ?))`+kc+`
 				ORDER BY priority DESC, run_at, id LIMIT ?`+lock+`)
 			RETURNING id, workspace_id, kind, payload, attempts, max_attempts, run_at, status`,
-			q.worker, now+q.Lease.Milliseconds(), now, now, q.Batch)
+			append(append([]any{q.worker, now + q.Lease.Milliseconds(), now, now}, kargs...), q.Batch)...)
 		if err != nil {
 			return err
 		}
@@ -247,26 +299,45 @@ func (q *Jobs) claim(ctx context.Context) ([]Job, error) {
 // ran. Tests call it after moving the clock; the background loop calls it on
 // every tick.
 func (q *Jobs) RunOnce(ctx context.Context) (int, error) {
-	if err := q.schedulePeriodic(ctx); err != nil {
-		return 0, err
+	return q.runOnce(ctx, laneAll)
+}
+
+func (q *Jobs) runOnce(ctx context.Context, f laneFilter) (int, error) {
+	if f != laneOwn {
+		if err := q.schedulePeriodic(ctx); err != nil {
+			return 0, err
+		}
 	}
 	total := 0
 	for {
-		jobs, err := q.claim(ctx)
+		jobs, err := q.claim(ctx, f)
 		if err != nil {
 			return total, err
 		}
 		if len(jobs) == 0 {
 			return total, nil
 		}
+		// The own lane's jobs (mail: each its own SMTP conversation) run
+		// side by side; every other kind one after another.
+		par := 1
+		if f == laneOwn {
+			par = max(1, q.LaneWorkers)
+		}
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, par)
 		for _, j := range jobs {
 			if ctx.Err() != nil {
 				q.release(j)
 				continue
 			}
-			q.finish(ctx, j, q.exec(ctx, j))
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				q.finish(ctx, j, q.exec(ctx, j))
+			})
 			total++
 		}
+		wg.Wait()
 		if ctx.Err() != nil {
 			return total, ctx.Err()
 		}
@@ -342,6 +413,60 @@ func (q *Jobs) release(j Job) {
 	})
 }
 
+// ReclaimDead makes the jobs left 'running' by a process of this host that
+// no longer exists (killed, crashed) claimable now instead of when their
+// lease runs out; they are claimed as Reclaimed, so a handler that cannot
+// know how far the dead attempt got still treats it as cut off. Workers
+// are named host:pid:random; a process that exists (or a pid reused since)
+// keeps its jobs until the lease ends.
+func (q *Jobs) ReclaimDead(ctx context.Context) (int, error) {
+	host, _, _ := strings.Cut(q.worker, ":")
+	rows, err := q.DB.Reader().QueryContext(ctx, `-- platform.ReclaimDead
+		SELECT DISTINCT locked_by FROM jobs WHERE status = 'running' AND locked_by LIKE ?`, host+":%")
+	if err != nil {
+		return 0, fmt.Errorf("platform.ReclaimDead: %w", err)
+	}
+	var dead []string
+	for rows.Next() {
+		var w string
+		if err := rows.Scan(&w); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("platform.ReclaimDead: %w", err)
+		}
+		parts := strings.Split(w, ":")
+		if len(parts) != 3 || w == q.worker {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[1])
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			dead = append(dead, w)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, w := range dead {
+		err := q.DB.Write(ctx, "platform.ReclaimDead", func(tx *db.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE jobs SET locked_until = 0 WHERE status = 'running' AND locked_by = ?`, w)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("platform.ReclaimDead: %w", err)
+		}
+	}
+	return n, nil
+}
+
 // Backoff is the wait before retry n: 2^n seconds with ±25 % jitter, capped at an hour.
 func Backoff(attempt int) time.Duration {
 	d := time.Duration(1<<min(attempt, 12)) * time.Second
@@ -352,17 +477,36 @@ func Backoff(attempt int) time.Duration {
 // Run processes jobs until ctx ends. On return, no job of this runner is left
 // running: each was finished, or released for another worker.
 func (q *Jobs) Run(ctx context.Context) {
+	if n, err := q.ReclaimDead(ctx); err != nil {
+		q.Log.Error("reclaiming the jobs of a stopped process", "err", err)
+	} else if n > 0 {
+		q.Log.Warn("jobs left running by a process that is gone are taken up again", "jobs", n)
+	}
+	q.mu.Lock()
+	own := len(q.lane) > 0
+	q.mu.Unlock()
+	if !own {
+		q.loop(ctx, laneAll, q.wake)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { q.loop(ctx, laneOwn, q.laneWake) })
+	q.loop(ctx, laneOther, q.wake)
+	wg.Wait()
+}
+
+func (q *Jobs) loop(ctx context.Context, f laneFilter, wake <-chan struct{}) {
 	t := time.NewTicker(q.Poll)
 	defer t.Stop()
 	for {
-		if _, err := q.RunOnce(ctx); err != nil && ctx.Err() == nil {
+		if _, err := q.runOnce(ctx, f); err != nil && ctx.Err() == nil {
 			q.Log.Error("job runner", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-q.wake:
+		case <-wake:
 		}
 	}
 }

@@ -75,8 +75,32 @@ var reservedHeaders = map[string]bool{"from": true, "to": true, "cc": true, "bcc
 var headerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,75}$`)
 
 // Queue validates msg, stores it as queued in tx and enqueues its sending job,
-// which starts once tx commits. It returns the message id.
+// which starts once tx commits. It returns the message id. Bulk mail uses a
+// MailBatch instead: one job and one SMTP connection for many messages.
 func (m *Mailer) Queue(ctx context.Context, tx *db.Tx, ws int64, msg OutboundMessage) (int64, error) {
+	id, err := m.insert(ctx, tx, ws, msg, m.messageIDDomain(ctx, tx, ws))
+	if err != nil {
+		return 0, err
+	}
+	if _, _, err := Enqueue(ctx, tx, ws, MailSendJob, mailJob{ID: id}, EnqueueOptions{UniqueKey: "mail:" + strconv.FormatInt(id, 10), MaxAttempts: 8}, m.Clock.Now(), m.Jobs); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// messageIDDomain is the right-hand side of the Message-IDs Ryorin makes:
+// the sender's domain when one is configured, so receivers see a real domain.
+func (m *Mailer) messageIDDomain(ctx context.Context, tx *db.Tx, ws int64) string {
+	if w, err := GetWorkspace(ctx, tx, ws); err == nil {
+		if _, d, ok := strings.Cut(w.SMTP().FromAddress, "@"); ok && d != "" {
+			return d
+		}
+	}
+	return "ryorin"
+}
+
+// insert validates msg and stores it as queued, with its Message-ID.
+func (m *Mailer) insert(ctx context.Context, tx *db.Tx, ws int64, msg OutboundMessage, domain string) (int64, error) {
 	if a, err := netmail.ParseAddress(msg.To); err != nil || a.Address == "" {
 		return 0, errs.Field("to", "is not a valid email address")
 	}
@@ -105,30 +129,14 @@ func (m *Mailer) Queue(ctx context.Context, tx *db.Tx, ws int64, msg OutboundMes
 		}
 		headers = string(b)
 	}
-	now := m.Clock.Now()
-	// The Message-ID's right-hand side is the sender's domain when one is
-	// configured, so receivers see a real domain.
-	domain := "ryorin"
-	if w, err := GetWorkspace(ctx, tx, ws); err == nil {
-		if _, d, ok := strings.Cut(w.SMTP().FromAddress, "@"); ok && d != "" {
-			domain = d
-		}
-	}
+	mid := fmt.Sprintf("<mail-%s@%s>", randomHex(12), domain)
 	var id int64
 	err := tx.QueryRowContext(ctx, `-- platform.QueueMail
 		INSERT INTO mail_messages (workspace_id, kind, to_addr, subject, text_body, html_body, headers, status, message_id, ref_type, ref_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', '', ?, ?, ?) RETURNING id`,
-		ws, msg.Kind, msg.To, msg.Subject, msg.Text, msg.HTML, headers, msg.RefType, db.NullInt(msg.RefID), db.Millis(now)).Scan(&id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING id`,
+		ws, msg.Kind, msg.To, msg.Subject, msg.Text, msg.HTML, headers, mid, msg.RefType, db.NullInt(msg.RefID), db.Millis(m.Clock.Now())).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("platform.QueueMail: %w", err)
-	}
-	mid := fmt.Sprintf("<mail-%d.%s@%s>", id, randomHex(8), domain)
-	if _, err := tx.ExecContext(ctx, `-- platform.QueueMail.messageID
-		UPDATE mail_messages SET message_id = ? WHERE workspace_id = ? AND id = ?`, mid, ws, id); err != nil {
-		return 0, fmt.Errorf("platform.QueueMail: %w", err)
-	}
-	if _, _, err := Enqueue(ctx, tx, ws, MailSendJob, mailJob{ID: id}, EnqueueOptions{UniqueKey: "mail:" + strconv.FormatInt(id, 10), MaxAttempts: 8}, now, m.Jobs); err != nil {
-		return 0, err
 	}
 	return id, nil
 }
@@ -137,8 +145,11 @@ type mailJob struct {
 	ID int64 `json:"id"`
 }
 
-// Register registers the mail.send job handler.
-func (m *Mailer) Register() { m.Jobs.Handle(MailSendJob, m.handle) }
+// Register registers the mail.send and mail.batch job handlers.
+func (m *Mailer) Register() {
+	m.Jobs.Handle(MailSendJob, m.handle)
+	m.Jobs.Handle(MailBatchJob, m.handleBatch)
+}
 
 // MailMessage is a stored outbound message.
 type MailMessage struct {
@@ -347,6 +358,13 @@ func (m *Mailer) build(s SMTPSettings, mm MailMessage) (*gomail.Msg, error) {
 // send delivers one message. It returns nil once the server has accepted
 // the message; a failure to say goodbye afterwards does not count.
 func (m *Mailer) send(ctx context.Context, s SMTPSettings, g *gomail.Msg) error {
+	return m.sendMany(ctx, s, []*gomail.Msg{g})
+}
+
+// sendMany delivers messages in order over one connection. Each message
+// records its own outcome (IsDelivered, SendError); the error returned is
+// the connection's, or the messages' errors joined.
+func (m *Mailer) sendMany(ctx context.Context, s SMTPSettings, gs []*gomail.Msg) error {
 	timeout := m.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -371,7 +389,7 @@ func (m *Mailer) send(ctx context.Context, s SMTPSettings, g *gomail.Msg) error 
 	if err != nil {
 		return fmt.Errorf("connect to %s:%d: %w", s.Host, s.Port, err)
 	}
-	err = c.SendWithSMTPClient(sc, g)
+	err = c.SendWithSMTPClient(sc, gs...)
 	if cerr := c.CloseWithSMTPClient(sc); cerr != nil && err == nil {
 		m.log().Debug("smtp: closing the connection after a successful send failed", "err", cerr)
 	}

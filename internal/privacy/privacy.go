@@ -45,10 +45,12 @@ var sources = []source{
 	{"journey_enrolments", "workspace_id = ? AND contact_id = ?", "id", "enrolled_at"},
 	{"sequence_enrolments", "workspace_id = ? AND contact_id = ?", "id", "enrolled_at"},
 	{"sales_emails", "workspace_id = ? AND contact_id = ?", "id", "created_at"},
+	{"quote_sends", "workspace_id = ? AND contact_id = ?", "id", "sent_at"},
 	{"import_records", "workspace_id = ? AND object_type = 'contact' AND record_id = ?", "id", "id"},
 	{"activities", "workspace_id = ? AND contact_id = ?", "id", "occurred_at"},
 	{"customer_issues", "workspace_id = ? AND contact_id = ?", "id", "created_at"},
 	{"deal_contacts", "workspace_id = ? AND contact_id = ?", "id", "deal_id"},
+	{"contact_scores", "workspace_id = ? AND contact_id = ?", "id", "contact_id"},
 	{"contacts", "workspace_id = ? AND id = ?", "id", "id"},
 }
 
@@ -309,11 +311,11 @@ func (s *Service) EraseContact(ctx context.Context, a platform.Actor, id int64) 
 }
 
 // deleteSQL deletes up to a batch of a source's rows (tables keyed by id),
-// or all of them (the two small link tables keyed otherwise). Its arguments
+// or all of them (the small tables keyed otherwise, at most a few rows per contact). Its arguments
 // are the source's, then the batch size.
 func deleteSQL(s source) (string, bool) {
 	switch s.table {
-	case "track_visitors", "deal_contacts", "campaign_recipients":
+	case "track_visitors", "deal_contacts", "campaign_recipients", "contact_scores":
 		return `DELETE FROM ` + s.table + ` WHERE ` + s.where, false
 	}
 	return `DELETE FROM ` + s.table + ` WHERE id IN (SELECT id FROM ` + s.table + ` WHERE ` + s.where + ` LIMIT ?)`, true

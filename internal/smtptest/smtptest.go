@@ -32,13 +32,20 @@ type Server struct {
 	msgs     []Message
 	failCode int
 	failMsg  string
+	refuse   map[string]int // recipient → reply code
+	conns    int
 }
 
 // Start starts a server on 127.0.0.1:0; it stops when t ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		s.mu.Lock()
+		s.conns++
+		s.mu.Unlock()
+		return &session{s: s}, nil
+	}))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout = 10 * time.Second
@@ -83,8 +90,27 @@ func (s *Server) FailTemporarily() { s.setFail(451, "try again later") }
 // Succeed is called.
 func (s *Server) FailPermanently() { s.setFail(550, "no such user here") }
 
-// Succeed makes the server accept messages again.
+// Succeed makes the server accept messages again (refusals of single
+// recipients stay).
 func (s *Server) Succeed() { s.setFail(0, "") }
+
+// Refuse makes the server answer RCPT for one address with code (e.g. 550
+// or 451); 0 accepts it again.
+func (s *Server) Refuse(addr string, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refuse == nil {
+		s.refuse = map[string]int{}
+	}
+	s.refuse[addr] = code
+}
+
+// Connections returns how many SMTP connections the server has accepted.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
 
 func (s *Server) setFail(code int, msg string) {
 	s.mu.Lock()
@@ -109,6 +135,9 @@ func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	x.s.mu.Lock()
 	code, msg := x.s.failCode, x.s.failMsg
+	if c := x.s.refuse[to]; c != 0 {
+		code, msg = c, "refused for this recipient"
+	}
 	x.s.mu.Unlock()
 	if code != 0 {
 		ec := smtp.EnhancedCode{code / 100, 0, 0}

@@ -205,3 +205,182 @@ func (s *Server) trendCSV(w http.ResponseWriter, r *http.Request, c *rctx) error
 		return cw.Error()
 	})
 }
+
+// BarChart is a horizontal bar chart drawn as SVG on the server: one bar
+// per row, split into segments when it is stacked, or centred and
+// narrowing when it is a funnel. Each series fills with its own pattern
+// (solid, hatched, dotted, crossed…) as well as its own colour, every bar
+// carries its value as text and every segment its value as a title, so it
+// reads without colour; the same numbers are in the table below it.
+type BarChart struct {
+	ID     string
+	Title  string
+	Desc   string // what the chart shows, for screen readers
+	W, H   int
+	Left   float64 // x of the plot's left edge (labels sit before it)
+	Right  float64 // x of the plot's right edge
+	AxisY  float64 // y of the value axis labels (0: none, as on a funnel)
+	Rows   []BarRow
+	Keys   []BarKey // the legend; empty for a single series
+	Ticks  []ChartLabel
+	Table  ChartTable
+	CSV    string
+	Funnel bool
+}
+
+// BarRow is one bar with its label and its value written beside it.
+type BarRow struct {
+	Label  string
+	Y, H   float64
+	Segs   []BarSeg
+	Value  string
+	ValueX float64
+}
+
+// BarSeg is one series' part of a bar.
+type BarSeg struct {
+	X, W  float64
+	Key   int // series index: the fill pattern
+	Title string
+}
+
+// BarKey is a legend entry.
+type BarKey struct {
+	Key  int
+	Name string
+}
+
+// PatternKeys are the fill patterns a chart defines (series index mod 6).
+var PatternKeys = []int{0, 1, 2, 3, 4, 5}
+
+const barLeft, barRight, barRow, barGap, barTop = 150.0, 120.0, 20.0, 8.0, 8.0
+
+// barChart draws rows × series values as horizontal bars, stacked when
+// there is more than one series; format writes a value as text.
+func barChart(p Page, id, title, desc string, labels, series []string, values [][]float64, format func(float64) string, csvURL string) BarChart {
+	c := BarChart{ID: id, Title: title, Desc: desc, W: 640, Left: barLeft, Right: 640 - barRight, CSV: csvURL}
+	n := len(labels)
+	c.H = int(barTop + float64(n)*(barRow+barGap) + 24)
+	c.AxisY = float64(c.H) - 8
+	maxV := 0.0
+	for _, vs := range values {
+		sum := 0.0
+		for _, v := range vs {
+			sum += v
+		}
+		maxV = math.Max(maxV, sum)
+	}
+	maxV = niceCeil(maxV)
+	plotW := c.Right - c.Left
+	x := func(v float64) float64 { return c.Left + plotW*v/maxV }
+	for i := 0; i <= 4; i++ {
+		v := maxV * float64(i) / 4
+		c.Ticks = append(c.Ticks, ChartLabel{At: x(v), Text: shortNumber(v)})
+	}
+	if len(series) > 1 {
+		for k, name := range series {
+			c.Keys = append(c.Keys, BarKey{Key: k % len(PatternKeys), Name: name})
+		}
+	}
+	c.Table.Head = append([]string{""}, series...)
+	if len(series) > 1 {
+		c.Table.Head = append(c.Table.Head, p.T("funnel.total"))
+	}
+	for i, label := range labels {
+		r := BarRow{Label: label, Y: barTop + float64(i)*(barRow+barGap), H: barRow}
+		at, sum := 0.0, 0.0
+		row := []string{label}
+		for k, v := range values[i] {
+			row = append(row, format(v))
+			sum += v
+			if v <= 0 {
+				continue
+			}
+			r.Segs = append(r.Segs, BarSeg{X: x(at), W: x(at+v) - x(at), Key: k % len(PatternKeys), Title: label + " · " + series[k] + ": " + format(v)})
+			at += v
+		}
+		if len(series) > 1 {
+			row = append(row, format(sum))
+		}
+		r.Value, r.ValueX = format(sum), x(sum)+6
+		c.Table.Rows = append(c.Table.Rows, row)
+		c.Rows = append(c.Rows, r)
+	}
+	return c
+}
+
+// funnelChart draws the funnel's steps over all cohorts as centred bars
+// narrowing with the count, each labelled with its count and its rate from
+// the step before.
+func funnelChart(p Page, fp *FunnelPage) BarChart {
+	t := fp.Funnel.Total
+	c := BarChart{ID: "funnel", Title: p.T("chart.funnel_title", "n", fp.Months), Desc: p.T("chart.funnel_desc"), W: 640, Left: barLeft, Right: 640 - barRight, Funnel: true}
+	c.CSV = "/reports/funnel?months=" + strconv.Itoa(fp.Months) + "&format=csv" + fp.RF.Query()
+	steps := fp.Steps()
+	c.H = int(barTop + float64(len(steps))*(barRow+barGap) + 8)
+	plotW := c.Right - c.Left
+	top := 0
+	if len(t.Reached) > 0 {
+		top = t.Reached[0]
+	}
+	c.Table.Head = []string{p.T("chart.step"), p.T("chart.count"), p.T("chart.rate_prev"), p.T("funnel.median_days")}
+	for _, i := range steps {
+		n := t.Reached[i]
+		label := fp.StepLabel(i)
+		w := 0.0
+		if top > 0 {
+			w = math.Max(2, plotW*float64(n)/float64(top))
+		}
+		r := BarRow{Label: label, Y: barTop + float64(i)*(barRow+barGap), H: barRow, Value: i18n.Number(int64(n)), ValueX: c.Right + 6}
+		rate, days := "", ""
+		if i > 0 {
+			rate = fp.Rate(n, t.Reached[i-1])
+			days = fp.Days(t.MedianDays[i-1])
+			r.Value += " (" + rate + ")"
+		}
+		if top > 0 {
+			r.Segs = []BarSeg{{X: c.Left + (plotW-w)/2, W: w, Key: i % len(PatternKeys), Title: label + ": " + r.Value}}
+		}
+		c.Rows = append(c.Rows, r)
+		c.Table.Rows = append(c.Table.Rows, []string{label, i18n.Number(int64(n)), rate, days})
+	}
+	return c
+}
+
+// channelChart draws the leads each channel brought in the period.
+func channelChart(p Page, cp *ChannelReportPage, csvURL string) BarChart {
+	var labels []string
+	var vals [][]float64
+	for _, r := range cp.Q.Rows {
+		labels = append(labels, channelName(p, r.Channel))
+		vals = append(vals, []float64{float64(r.Leads)})
+	}
+	return barChart(p, "channel-leads", p.T("chart.leads_by_channel"), p.T("chart.leads_by_channel_desc"), labels, []string{p.T("chq.leads")}, vals,
+		func(v float64) string { return i18n.Number(int64(math.Round(v))) }, csvURL)
+}
+
+// repChart draws each rep's activities in the period stacked by kind.
+func repChart(p Page, rp *RepsPage, csvURL string) BarChart {
+	var labels, series []string
+	for _, k := range rp.Kinds {
+		series = append(series, p.T("activity.kind."+k))
+	}
+	var vals [][]float64
+	for _, r := range rp.R.Reps {
+		labels = append(labels, r.Name)
+		row := make([]float64, len(rp.Kinds))
+		for i, k := range rp.Kinds {
+			row[i] = float64(r.Activities[k])
+		}
+		vals = append(vals, row)
+	}
+	return barChart(p, "rep-activities", p.T("chart.activities_by_rep"), p.T("chart.activities_by_rep_desc"), labels, series, vals,
+		func(v float64) string { return i18n.Number(int64(math.Round(v))) }, csvURL)
+}
+
+func channelName(p Page, key string) string {
+	if key == "" {
+		return p.T("chart.no_channel")
+	}
+	return p.Channel(key)
+}

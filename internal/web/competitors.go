@@ -1,33 +1,76 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/sales"
 )
 
 // CompetitorsPage lists competitors with their record against us.
 type CompetitorsPage struct {
 	Page
-	Items []crm.CompetitorCard
+	Items []sales.CompetitorReport
 	News  []crm.News
 	Names map[int64]string
 }
 
-// Pct formats a share as a whole percentage, or — when nothing closed.
-func (p Page) Pct(c crm.CompetitorCard) string {
-	if c.Won+c.Lost == 0 {
+// Pct formats a competitor's win rate as a whole percentage, or — when
+// nothing closed.
+func (p Page) Pct(c sales.CompetitorReport) string {
+	if c.WinRate == nil {
 		return "—"
 	}
-	return fmt.Sprintf("%.0f%%", 100*c.WinRate())
+	return fmt.Sprintf("%.0f%%", 100**c.WinRate)
+}
+
+// AvgDiscount formats a competitor's average discount to one decimal, or —
+// when no closed deal against them has line items.
+func (p Page) AvgDiscount(c sales.CompetitorReport) string {
+	if c.AvgDiscount == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", 100**c.AvgDiscount)
+}
+
+// competitorReports are the competitors with their records; without the
+// sales service, their cards with no discount figures.
+func (s *Server) competitorReports(ctx context.Context, ws int64) ([]sales.CompetitorReport, error) {
+	if s.Sales != nil {
+		return s.Sales.CompetitorReports(ctx, s.DB.Reader(), ws)
+	}
+	cards, err := s.CRM.CompetitorCards(ctx, s.DB.Reader(), ws)
+	out := make([]sales.CompetitorReport, len(cards))
+	for i, c := range cards {
+		out[i].CompetitorCard = c
+		if c.Won+c.Lost > 0 {
+			v := c.WinRate()
+			out[i].WinRate = &v
+		}
+	}
+	return out, err
+}
+
+func (s *Server) competitorReportOf(ctx context.Context, ws, id int64) (sales.CompetitorReport, error) {
+	if s.Sales != nil {
+		return s.Sales.CompetitorReportOf(ctx, s.DB.Reader(), ws, id)
+	}
+	c, err := s.CRM.CompetitorCardOf(ctx, s.DB.Reader(), ws, id)
+	out := sales.CompetitorReport{CompetitorCard: c}
+	if c.Won+c.Lost > 0 {
+		v := c.WinRate()
+		out.WinRate = &v
+	}
+	return out, err
 }
 
 // CompetitorPage is one competitor's battle card, news and deals.
 type CompetitorPage struct {
 	Page
-	C      crm.CompetitorCard
+	C      sales.CompetitorReport
 	News   []crm.News
 	Deals  []crm.Deal
 	Errors map[string]string
@@ -37,7 +80,7 @@ type CompetitorPage struct {
 func (s *Server) competitors(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	data := &CompetitorsPage{Page: s.base(c, c.Lang, "comp.title", "deals"), Names: map[int64]string{}}
 	var err error
-	if data.Items, err = s.CRM.CompetitorCards(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID); err != nil {
+	if data.Items, err = s.competitorReports(r.Context(), c.Actor.WorkspaceID); err != nil {
 		return err
 	}
 	for _, it := range data.Items {
@@ -64,7 +107,7 @@ func (s *Server) createCompetitorPage(w http.ResponseWriter, r *http.Request, c 
 
 func (s *Server) loadCompetitor(r *http.Request, c *rctx, id int64) (*CompetitorPage, error) {
 	ctx := r.Context()
-	card, err := s.CRM.CompetitorCardOf(ctx, s.DB.Reader(), c.Actor.WorkspaceID, id)
+	card, err := s.competitorReportOf(ctx, c.Actor.WorkspaceID, id)
 	if err != nil {
 		return nil, err
 	}

@@ -347,6 +347,9 @@ func (s *Server) loadDealPage(r *http.Request, c *rctx, id int64) (*DealPage, er
 			withMail = append(withMail, ct)
 		}
 	}
+	if data.Q != nil && data.Q.Send != nil {
+		data.Q.Send.Recipients = withMail
+	}
 	if len(withMail) > 0 {
 		if data.Mail, err = s.mailBox(ctx, data.Page, c.Actor, withMail[0].ID, withMail, fmt.Sprintf("/deals/%d/emails", id)); err != nil {
 			return nil, err

@@ -60,7 +60,7 @@ func (p *HomePage) FcWidth(x int64) string {
 
 // dashKPIs are the cards of each role's dashboard.
 var dashKPIs = map[string][]string{
-	"marketing": {"new_contacts", "new_mqls", "mql_to_sql", "new_sqls"},
+	"marketing": {"new_contacts", "new_mqls", "mql_to_sql", "new_sqls", "social_engagement_rate"},
 	"manager":   {"new_mqls", "new_sqls", "deals_won", "win_rate", "revenue"},
 }
 

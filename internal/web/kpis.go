@@ -3,13 +3,9 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 
-	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/i18n"
 	"github.com/ryorin/ryorin/internal/insight"
-	"github.com/ryorin/ryorin/internal/marketing/campaigns"
-	"github.com/ryorin/ryorin/internal/platform"
 )
 
 // KPIPage shows the shared KPIs for a period beside the one before.
@@ -20,12 +16,9 @@ type KPIPage struct {
 	Before       map[string]insight.KPI
 	Offset       int
 	Currency     string
-	Filter       insight.KPIFilter
+	RF           ReportFilter
 	FilterHow    string
-	Channels     []platform.Channel
-	Campaigns    []campaigns.Campaign
-	Teams        []platform.Team
-	Pipelines    []crm.Pipeline
+	Social       insight.Social
 }
 
 // Show formats a KPI value by its unit.
@@ -67,30 +60,18 @@ func (s *Server) kpis(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	if data.Prev, err = insight.PeriodOf(ws, data.Period.Name, data.Offset+1, c.Now); err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	data.Filter = insight.KPIFilter{Channel: q.Get("channel")}
-	data.Filter.CampaignID, _ = strconv.ParseInt(q.Get("campaign_id"), 10, 64)
-	data.Filter.TeamID, _ = strconv.ParseInt(q.Get("team_id"), 10, 64)
-	data.Filter.OwnerID, _ = strconv.ParseInt(q.Get("owner_id"), 10, 64)
-	data.Filter.PipelineID, _ = strconv.ParseInt(q.Get("pipeline_id"), 10, 64)
 	data.FilterHow = insight.FilterFormula
+	if data.RF, err = s.reportFilter(ctx, ws.ID, "kpis", r.URL.Query(), insight.FilterScope{Channel: true, Campaign: true, Team: true, Owner: true, Pipeline: true, How: insight.FilterFormula}); err != nil {
+		return err
+	}
 	rd := s.DB.Reader()
-	if data.Channels, err = platform.ListChannels(ctx, rd, ws.ID); err != nil {
+	if data.Items, err = insight.ComputeFiltered(ctx, rd, ws, data.Period, data.RF.F); err != nil {
 		return err
 	}
-	if data.Campaigns, err = s.Campaigns.List(ctx, rd, ws.ID); err != nil {
+	if data.Social, err = insight.SocialOf(ctx, rd, ws, data.Period, data.RF.F); err != nil {
 		return err
 	}
-	if data.Teams, err = platform.ListTeams(ctx, rd, ws.ID); err != nil {
-		return err
-	}
-	if data.Pipelines, err = s.CRM.Pipelines(ctx, rd, ws.ID); err != nil {
-		return err
-	}
-	if data.Items, err = insight.ComputeFiltered(ctx, rd, ws, data.Period, data.Filter); err != nil {
-		return err
-	}
-	before, err := insight.ComputeFiltered(ctx, rd, ws, data.Prev, data.Filter)
+	before, err := insight.ComputeFiltered(ctx, rd, ws, data.Prev, data.RF.F)
 	if err != nil {
 		return err
 	}

@@ -225,9 +225,13 @@ var funcs = template.FuncMap{
 	"add64":   func(a, b int64) int64 { return a + b },
 	"ints":    func(v ...int) []int { return v },
 	"subf":    func(a, b float64) float64 { return a - b },
-	"divi":    func(a, b int) int { return a / b },
-	"chartOf": func(p any, c Chart) map[string]any { return map[string]any{"P": p, "C": c} },
-	"mod":     func(a, b int) int { return a % b },
+	"addf":    func(a, b float64) float64 { return a + b },
+	"divf":    func(a, b float64) float64 { return a / b },
+	// patternKeys are the fill patterns every bar chart defines.
+	"patternKeys": func() []int { return PatternKeys },
+	"divi":        func(a, b int) int { return a / b },
+	"chartOf":     func(p any, c Chart) map[string]any { return map[string]any{"P": p, "C": c} },
+	"mod":         func(a, b int) int { return a % b },
 	// roundf rounds a float to the nearest whole number.
 	"roundf": func(x float64) int64 { return int64(math.Round(x)) },
 	// mul100 turns a share (0–1) into a percentage.

@@ -31,6 +31,7 @@ func (s *Server) quoteRoutes() {
 	m.HandleFunc("GET /deals/{id}/quotes/{file}", s.signedIn(s.quoteDocument))
 	m.HandleFunc("POST /deals/{id}/approvals", s.signedIn(s.requestApproval))
 	m.HandleFunc("POST /deals/{id}/approvals/{aid}/decision", s.signedIn(s.decideApproval))
+	s.quoteMailRoutes()
 }
 
 // DealQuotes is the line items and quotes panel of a deal's page.
@@ -46,6 +47,8 @@ type DealQuotes struct {
 	CanDecide bool
 	Error     string
 	IssueErr  string
+	// Sending a quote to the customer (nil Send without quotemail).
+	Send *QuoteSendBox
 }
 
 // LineRow is one row of the line items form, as typed.
@@ -73,6 +76,9 @@ func (s *Server) loadDealQuotes(r *http.Request, c *rctx, d crm.Deal) (*DealQuot
 		return nil, err
 	}
 	if dq.Quotes, err = s.Sales.Quotes(ctx, q, c.Actor, d.ID); err != nil {
+		return nil, err
+	}
+	if dq.Send, err = s.loadQuoteSendBox(r, c, d, dq.Quotes); err != nil {
 		return nil, err
 	}
 	for i, l := range dq.Lines {
@@ -206,8 +212,10 @@ func (s *Server) issueQuote(w http.ResponseWriter, r *http.Request, c *rctx) err
 // QuoteDocPage is an issued quote as a printable page, in the quote's language.
 type QuoteDocPage struct {
 	Page
-	Q   sales.Quote
-	Doc quote.Document
+	Q      sales.Quote
+	Doc    quote.Document
+	PDFURL string
+	Public bool // the customer's view: no way back into the app
 }
 
 // quoteDocument serves /deals/{id}/quotes/{n} (HTML) and {n}.pdf.
@@ -223,18 +231,11 @@ func (s *Server) quoteDocument(w http.ResponseWriter, r *http.Request, c *rctx) 
 		return err
 	}
 	if pdf {
-		var buf bytes.Buffer
-		if err := q.Document.WritePDF(&buf, q.IssuedAt); err != nil {
-			return fmt.Errorf("web.quoteDocument: %w", err)
-		}
-		w.Header().Set("Content-Type", "application/pdf")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%d.pdf"`, q.Number, q.Version))
-		w.Header().Set("Cache-Control", "private, no-store")
-		_, err := w.Write(buf.Bytes())
-		return err
+		return writeQuotePDF(w, q)
 	}
 	lang := q.Document.Language()
-	data := &QuoteDocPage{Page: s.base(c, lang, "quote.doc.title", "deals"), Q: q, Doc: q.Document}
+	data := &QuoteDocPage{Page: s.base(c, lang, "quote.doc.title", "deals"), Q: q, Doc: q.Document,
+		PDFURL: fmt.Sprintf("/deals/%d/quotes/%d.pdf", q.DealID, q.Version)}
 	data.Title = fmt.Sprintf("%s %s-%d", data.T("quote.doc.title"), q.Number, q.Version)
 	return s.show(w, c, "quote_doc", data)
 }
@@ -362,4 +363,17 @@ func (s *Server) decideApproval(w http.ResponseWriter, r *http.Request, c *rctx)
 		return err
 	}
 	return s.saved(w, r, c, "approval.decided", fmt.Sprintf("/deals/%d#quotes", id))
+}
+
+// writeQuotePDF renders a quote's PDF.
+func writeQuotePDF(w http.ResponseWriter, q sales.Quote) error {
+	var buf bytes.Buffer
+	if err := q.Document.WritePDF(&buf, q.IssuedAt); err != nil {
+		return fmt.Errorf("web.quoteDocument: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%d.pdf"`, q.Number, q.Version))
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, err := w.Write(buf.Bytes())
+	return err
 }

@@ -17,10 +17,11 @@ import (
 // FunnelPage shows conversion and time between stages by monthly cohort.
 type FunnelPage struct {
 	Page
-	Funnel   insight.Funnel
-	Months   int
-	Channels []platform.Channel
-	Formula  string
+	Funnel  insight.Funnel
+	Months  int
+	RF      ReportFilter
+	Formula string
+	Chart   BarChart
 }
 
 // StepLabel names funnel step i (0 = contacts created).
@@ -38,14 +39,6 @@ func (p *FunnelPage) Steps() []int {
 		out[i] = i
 	}
 	return out
-}
-
-// Width is step i's bar width in percent of the cohort's contacts.
-func (p *FunnelPage) Width(c insight.Cohort, i int) int {
-	if c.Reached[0] == 0 {
-		return 0
-	}
-	return max(1, 100*c.Reached[i]/c.Reached[0])
 }
 
 // Days formats a median number of days.
@@ -67,12 +60,13 @@ func (s *Server) funnel(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	}
 	data := &FunnelPage{Page: s.base(c, c.Lang, "funnel.title", "reports"), Months: months, Formula: insight.FunnelFormula}
 	data.Tab = "funnel"
-	if data.Funnel, err = insight.FunnelByCohort(ctx, s.DB.Reader(), ws, months, q.Get("channel"), c.Now); err != nil {
+	if data.RF, err = s.reportFilter(ctx, ws.ID, "funnel", q, insight.FunnelScope); err != nil {
 		return err
 	}
-	if data.Channels, err = platform.ListChannels(ctx, s.DB.Reader(), c.Actor.WorkspaceID); err != nil {
+	if data.Funnel, err = insight.FunnelOf(ctx, s.DB.Reader(), ws, months, data.RF.F, c.Now); err != nil {
 		return err
 	}
+	data.Chart = funnelChart(data.Page, data)
 	if q.Get("format") == "csv" {
 		return s.download(w, "funnel-"+c.Now.In(c.Loc).Format("20060102")+".csv", func(d *httpx.Download) error {
 			return writeFunnelCSV(d, data)
@@ -133,6 +127,8 @@ type ChannelReportPage struct {
 	Reasons map[string]string
 	Formula string
 	MaxLead int
+	RF      ReportFilter
+	Chart   BarChart
 }
 
 // ReasonLabel names a rejection reason in the page's language.
@@ -170,7 +166,10 @@ func (s *Server) channelsReport(w http.ResponseWriter, r *http.Request, c *rctx)
 	}
 	data := &ChannelReportPage{Page: s.base(c, c.Lang, "chq.title", "reports"), Offset: off, Formula: insight.ChannelFormula, Reasons: map[string]string{}}
 	data.Tab = "channels"
-	if data.Q, err = insight.ChannelQualityOf(ctx, s.DB.Reader(), ws, p); err != nil {
+	if data.RF, err = s.reportFilter(ctx, ws.ID, "channels", q, insight.ChannelScope); err != nil {
+		return err
+	}
+	if data.Q, err = insight.ChannelQualityFiltered(ctx, s.DB.Reader(), ws, p, data.RF.F); err != nil {
 		return err
 	}
 	for _, row := range data.Q.Rows {
@@ -185,6 +184,7 @@ func (s *Server) channelsReport(w http.ResponseWriter, r *http.Request, c *rctx)
 			data.Reasons[x.Key] = x.Label(string(c.Lang))
 		}
 	}
+	data.Chart = channelChart(data.Page, data, "/reports/channels?period="+p.Name+"&offset="+strconv.Itoa(off)+"&format=csv"+data.RF.Query())
 	if q.Get("format") == "csv" {
 		return s.download(w, "channels-"+p.From.In(c.Loc).Format("20060102")+".csv", func(d *httpx.Download) error {
 			return writeChannelsCSV(d, data)
@@ -331,6 +331,8 @@ type RepsPage struct {
 	Formula   string
 	TeamNames map[int64]string
 	Kinds     []string
+	RF        ReportFilter
+	Chart     BarChart
 }
 
 // Pct formats a ratio with an empty base as —.
@@ -371,7 +373,10 @@ func (s *Server) repsReport(w http.ResponseWriter, r *http.Request, c *rctx) err
 	}
 	data := &RepsPage{Page: s.base(c, c.Lang, "reps.title", "reports"), Offset: off, Formula: insight.RepFormula, TeamNames: map[int64]string{}, Kinds: insight.ActivityKinds}
 	data.Tab = "reps"
-	if data.R, err = insight.RepPerformanceOf(ctx, s.DB.Reader(), ws, p); err != nil {
+	if data.RF, err = s.reportFilter(ctx, ws.ID, "reps", q, insight.RepScope); err != nil {
+		return err
+	}
+	if data.R, err = insight.RepPerformanceFiltered(ctx, s.DB.Reader(), ws, p, data.RF.F); err != nil {
 		return err
 	}
 	teams, err := platform.ListTeams(ctx, s.DB.Reader(), c.Actor.WorkspaceID)
@@ -381,5 +386,58 @@ func (s *Server) repsReport(w http.ResponseWriter, r *http.Request, c *rctx) err
 	for _, t := range teams {
 		data.TeamNames[t.ID] = t.Name
 	}
+	data.Chart = repChart(data.Page, data, "/reports/reps?period="+p.Name+"&offset="+strconv.Itoa(off)+"&format=csv"+data.RF.Query())
+	if q.Get("format") == "csv" {
+		return s.download(w, "reps-"+p.From.In(c.Loc).Format("20060102")+".csv", func(d *httpx.Download) error {
+			return writeRepsCSV(d, data)
+		})
+	}
 	return s.show(w, c, "reports_reps", data)
+}
+
+// writeRepsCSV writes the rep table the screen shows: a row per rep, then
+// per team and the total, with activities by kind in their own columns.
+func writeRepsCSV(d *httpx.Download, p *RepsPage) error {
+	if _, err := d.Write([]byte("\uFEFF")); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(d)
+	head := []string{p.T("reps.rep"), p.T("fc.team"), p.T("reps.leads"), p.T("reps.sla_met"), p.T("reps.first_touch_seconds"), p.T("kpi.calls"), p.T("reps.connected"), p.T("kpi.appointments")}
+	for _, k := range p.Kinds {
+		head = append(head, p.T("activity.kind."+k))
+	}
+	head = append(head, p.T("chq.won"), p.T("chq.lost"), p.T("kpi.revenue"), p.T("reps.cycle"), p.T("reps.quota"))
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	write := func(name, team string, x insight.RepRow) error {
+		first, cycle := "", ""
+		if x.MedianFirstTouchSeconds != nil {
+			first = strconv.FormatInt(*x.MedianFirstTouchSeconds, 10)
+		}
+		if x.AvgCycleDays != nil {
+			cycle = strconv.FormatFloat(*x.AvgCycleDays, 'f', 1, 64)
+		}
+		row := []string{name, team, strconv.Itoa(x.LeadsReceived), strconv.Itoa(x.SLAMet), first, strconv.Itoa(x.Calls), strconv.Itoa(x.Connected), strconv.Itoa(x.Appointments)}
+		for _, k := range p.Kinds {
+			row = append(row, strconv.Itoa(x.Activities[k]))
+		}
+		row = append(row, strconv.Itoa(x.Won), strconv.Itoa(x.Lost), strconv.FormatInt(x.Revenue, 10), cycle, strconv.FormatInt(x.Quota, 10))
+		return cw.Write(row)
+	}
+	for _, x := range p.R.Reps {
+		if err := write(x.Name, p.TeamName(x.TeamID), x); err != nil {
+			return err
+		}
+	}
+	for _, x := range p.R.Teams {
+		if err := write("", p.TeamName(x.TeamID), x); err != nil {
+			return err
+		}
+	}
+	if err := write(p.T("funnel.total"), "", p.R.Total); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/sales/quotemail"
 	"github.com/ryorin/ryorin/internal/sales/sequences"
 	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/track"
@@ -58,6 +59,7 @@ type Deps struct {
 	Mailer        *platform.Mailer   // optional: reports emailed on a schedule
 	SalesMail     *salesmail.Service // optional: one-to-one email from records
 	Sequences     *sequences.Service // optional: sales sequences
+	QuoteMail     *quotemail.Service // optional: quotes sent to the customer and their public view
 	Log           *slog.Logger
 	Workspace     int64
 	SecureCookies bool

@@ -198,7 +198,7 @@ func describe(p Page, e platform.TimelineEntry, acts map[int64]crm.Activity) Tim
 	case "quote":
 		it.Group, it.Icon = "deal", "deal"
 		ver, _ := d["version"].(float64)
-		it.Title = p.T("timeline."+e.Kind, "number", str("number"), "version", int(ver), "pct", str("pct"))
+		it.Title = p.T("timeline."+e.Kind, "number", str("number"), "version", int(ver), "pct", str("pct"), "contact", str("contact"))
 		if n := str("note"); n != "" {
 			it.Detail = n
 		}

@@ -30,6 +30,7 @@ import (
 	"github.com/ryorin/ryorin/internal/pdftest"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/sales"
+	"github.com/ryorin/ryorin/internal/sales/quotemail"
 	"github.com/ryorin/ryorin/internal/sales/sequences"
 	"github.com/ryorin/ryorin/internal/salesmail"
 	"github.com/ryorin/ryorin/internal/web"
@@ -95,11 +96,12 @@ func start(t *testing.T, d *db.DB, withUser bool) *env {
 	e.sm = salesmail.New(d, fc, svc, mailer, e.email)
 	e.seq = sequences.New(d, fc, svc, e.sm, e.jobs, nil)
 	e.jy = journeys.New(d, fc, svc, e.email, e.seg, &lead.Scorer{Lead: ls, CRM: svc, Notify: notifier}, notifier, e.jobs, nil)
-	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, SalesMail: e.sm, Sequences: e.seq, Workspace: 1, OnRender: func(n string) {
-		e.mu.Lock()
-		e.renders[n] = true
-		e.mu.Unlock()
-	}})
+	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, SalesMail: e.sm, Sequences: e.seq,
+		QuoteMail: quotemail.New(d, fc, svc, e.sales, e.sm, notifier), Workspace: 1, OnRender: func(n string) {
+			e.mu.Lock()
+			e.renders[n] = true
+			e.mu.Unlock()
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +234,7 @@ func TestPages_EveryTemplateRendersInBothLanguages(t *testing.T) {
 		pages := []string{"/", "/contacts", "/contacts?q=鈴木&col=email&col=phone&col=title&col=channel&col=created", "/contacts/new",
 			"/contacts/1", "/contacts/1?edit=1", "/contacts/1?tl=sales", "/companies", "/companies/1", "/deals", "/deals/board",
 			"/deals/1", "/deals/1?lose=6", "/search?q=鈴木", "/notifications", "/deals/new?contact_id=1", "/companies/new", "/companies/1?edit=1", "/deals/1?edit=1", "/companies?col=corporate_number&col=created&col=last_activity&col=employees", "/deals?col=type&col=recurring&col=created&col=last_activity&col=amount", "/leads", "/leads/sla?by=channel", "/leads/definitions", "/leads/definitions/1", "/leads/definitions/new", "/leads/feedback", "/leads/settings", "/duplicates", "/competitors", "/competitors/1", "/reports", "/reports?period=quarter&offset=1", "/reports?channel=email&team_id=1&owner_id=1&pipeline_id=1&campaign_id=1",
-			"/reports/funnel", "/reports/funnel?months=3&channel=email", "/today", "/campaigns", "/reports/channels", "/reports/channels?period=year&offset=1", "/reports/attribution", "/reports/attribution?model=time_decay&deal=1", "/reports/reps", "/reports/reps?period=quarter", "/reports/alignment", "/reports/alignment?period=month&offset=0", "/reports/daily", "/reports/daily/team",
+			"/reports/funnel", "/reports/funnel?months=3&channel=email", "/today", "/campaigns", "/reports/channels", "/reports/channels?period=year&offset=1", "/reports/attribution", "/reports/attribution?model=time_decay&deal=1", "/reports/reps", "/reports/reps?period=quarter", "/reports/reps?team_id=1&channel=email", "/reports/reps?format=csv", "/reports/social", "/reports/social?period=quarter&channel=social", "/reports/funnel?owner_id=1&campaign_id=1", "/reports/channels?pipeline_id=1&channel=email", "/reports/alignment", "/reports/alignment?period=month&offset=0", "/reports/daily", "/reports/daily/team",
 			"/forecast", "/forecast?period=month&offset=1&since=2026-01-05", "/forecast?team_id=1&owner_id=1",
 			"/sequences", "/sequences/new", "/sequences/1"}
 		for _, lang := range []string{"ja", "en"} {

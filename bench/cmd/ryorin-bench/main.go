@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -150,33 +149,14 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	pr, pw := io.Pipe()
+	slow := &slowTx{}
+	go slow.scan(pr)
+	srv, base, err := bench.StartServer(*bin, common, pw)
 	if err != nil {
 		return err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	srv := exec.Command(*bin, append([]string{"serve", "--addr", addr, "--log-level", "warn"}, common...)...)
-	pr, pw := io.Pipe()
-	srv.Stderr = pw
-	slow := &slowTx{}
-	go slow.scan(pr)
-	if err := srv.Start(); err != nil {
-		return err
-	}
 	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
-	base := "http://" + addr
-	for i := 0; ; i++ {
-		res, err := http.Get(base + "/readyz")
-		if err == nil && res.StatusCode == 200 {
-			res.Body.Close()
-			break
-		}
-		if i > 100 {
-			return fmt.Errorf("server did not become ready")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 	c := &bench.Client{Base: base, Token: strings.TrimSpace(string(tok)), Session: session, HTTP: &http.Client{Timeout: 60 * time.Second}}
 	if *segLive > 0 {
 		r, err := bench.SegmentLatency(ctx, c, sz, *segLive, 1000)
@@ -185,7 +165,7 @@ func run() error {
 		}
 		fmt.Printf("\n### Segment membership latency, %s, size %s\n\n", engineName(*dbURL), sz.Name)
 		fmt.Print(bench.Markdown([]bench.Result{r}))
-		hwm, rss := memOf(srv.Process.Pid)
+		hwm, rss := bench.MemOf(srv.Process.Pid)
 		fmt.Printf("\n`ryorin serve` memory after the run: peak RSS (VmHWM) %s, current RSS %s\n", hwm, rss)
 		return nil
 	}
@@ -213,7 +193,7 @@ func run() error {
 	}
 	fmt.Printf("\n### %s, size %s (%d contacts, %d companies, %d events, %d deals)\n\n", engine, sz.Name, sz.Contacts, sz.Companies, sz.Events, sz.Deals)
 	fmt.Print(bench.Markdown(rs))
-	hwm, rss := memOf(srv.Process.Pid)
+	hwm, rss := bench.MemOf(srv.Process.Pid)
 	fmt.Printf("\n`ryorin serve` memory after the run: peak RSS (VmHWM) %s, current RSS %s (target < 300 MB)\n", hwm, rss)
 	slowN, worst, names := slow.result()
 	fmt.Printf("Write transactions over 50 ms logged by the server during the run: %d (longest %d ms) %v\n", slowN, worst, names)
@@ -262,25 +242,6 @@ func (s *slowTx) result() (int, int, map[string]int) {
 }
 
 // memOf reads a process's peak and current resident set size from /proc.
-func memOf(pid int) (hwm, rss string) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "?", "?"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			hwm = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			rss = strings.TrimSpace(v)
-		}
-	}
-	return hwm, rss
-}
-
 func engineName(dbURL string) string {
 	if dbURL != "" {
 		return "PostgreSQL"

@@ -116,7 +116,7 @@ func (s *Service) SendAutomatedTx(ctx context.Context, tx *db.Tx, ws, campaignID
 	}
 	now := s.Clock.Now()
 	lk := linker{key: w.SigningKey(), base: base, now: now, campaign: campaignID, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
-	if err := s.sendOne(ctx, tx, ws, lk, p, rs[0], "", now); err != nil {
+	if err := s.sendOne(ctx, tx, ws, lk, p, rs[0], "", now, nil); err != nil {
 		return "", err
 	}
 	var status, reason string

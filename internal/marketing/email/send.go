@@ -295,6 +295,8 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 			}
 		}
 		lk := linker{key: w.SigningKey(), base: base, now: now, campaign: id, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
+		// The batch's messages go out together: one job, one SMTP connection.
+		mb := s.Mailer.NewBatch(ctx, tx, ws)
 		for _, r := range rs {
 			variant, in := "", true
 			switch phase {
@@ -311,10 +313,13 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 			if variant == "B" {
 				p = pb
 			}
-			if err := s.sendOne(ctx, tx, ws, lk, p, r, variant, now); err != nil {
+			if err := s.sendOne(ctx, tx, ws, lk, p, r, variant, now, mb); err != nil {
 				return err
 			}
 			res.n++
+		}
+		if err := mb.Flush(ctx, tx); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `-- email.sendBatch.advance
 			UPDATE email_campaigns SET cursor_id = ? WHERE workspace_id = ? AND id = ?`, rs[len(rs)-1].ContactID, ws, id)
@@ -371,7 +376,9 @@ func pickWinner(ctx context.Context, tx *db.Tx, ws, id int64, metric string) (st
 	return "A", nil
 }
 
-func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p *Parsed, r recipient, variant string, now time.Time) error {
+// sendOne decides one recipient and, unless skipped, queues their message:
+// into mb when given (a campaign's batch), else with a job of its own.
+func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p *Parsed, r recipient, variant string, now time.Time, mb *platform.MailBatch) error {
 	reason := r.skipReason()
 	var msg platform.OutboundMessage
 	if reason == "" {
@@ -400,7 +407,12 @@ func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p
 	if err != nil {
 		return fmt.Errorf("email.sendOne: %w", err)
 	}
-	mid, err := s.Mailer.Queue(ctx, tx, ws, msg)
+	var mid int64
+	if mb != nil {
+		mid, err = mb.Add(ctx, tx, msg)
+	} else {
+		mid, err = s.Mailer.Queue(ctx, tx, ws, msg)
+	}
 	if errs.Is(err, errs.Invalid) { // e.g. an address the mailer refuses
 		_, err = tx.ExecContext(ctx, `-- email.sendOne.invalid
 			UPDATE campaign_recipients SET status = ?, reason = ? WHERE workspace_id = ? AND campaign_id = ? AND contact_id = ?`,

@@ -85,7 +85,7 @@ func rank(fields []Field, c Condition) int {
 	switch {
 	case f.Kind == KindBehavior:
 		return 2
-	case f.company || f.Kind == KindList:
+	case f.company || f.score || f.Kind == KindList:
 		return 1
 	}
 	return 0
@@ -107,6 +107,18 @@ func condSQL(f Field, c Condition, ws int64, now time.Time, set bool) (string, [
 	case f.company:
 		sql, a := valueSQL(f.Kind, "co."+f.col, c)
 		return "c.company_id IN (SELECT co.id FROM companies co WHERE co.workspace_id = ? AND " + sql + ")", append([]any{ws}, a...), nil
+	case f.score:
+		// A contact matches when its scores row matches, or when it has no
+		// row and the condition holds for the unscored values (0, "").
+		sql, a := valueSQL(f.Kind, "sc."+f.col, c)
+		zero := "''"
+		if f.Kind == KindNumber {
+			zero = "CAST(0 AS DOUBLE PRECISION)"
+		}
+		zsql, za := valueSQL(f.Kind, zero, c)
+		return "(c.id IN (SELECT sc.contact_id FROM contact_scores sc WHERE sc.workspace_id = ? AND " + sql + ") OR (" + zsql +
+				" AND NOT EXISTS (SELECT 1 FROM contact_scores sc WHERE sc.workspace_id = c.workspace_id AND sc.contact_id = c.id)))",
+			append(append([]any{ws}, a...), za...), nil
 	case f.prop != "":
 		return propSQL(f, c)
 	case f.Kind == KindUser:

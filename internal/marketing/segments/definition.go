@@ -90,7 +90,10 @@ type Field struct {
 	// event kind for behaviour fields; prop is a custom property key.
 	col     string
 	company bool
-	prop    string
+	// score fields live in contact_scores (alias sc), where a contact
+	// without a row has no scores yet: 0 and "".
+	score bool
+	prop  string
 }
 
 // builtIn are the fields every workspace has, in the editor's order.
@@ -108,9 +111,9 @@ var builtIn = []Field{
 	{Key: "company.city", Kind: KindText, col: "city", company: true},
 	{Key: "company.employees", Kind: KindNumber, col: "employees", company: true},
 	{Key: "company.annual_revenue", Kind: KindNumber, col: "annual_revenue", company: true},
-	{Key: "fit_grade", Kind: KindChoice, col: "fit_grade"},
-	{Key: "fit_score", Kind: KindNumber, col: "fit_score"},
-	{Key: "engagement_score", Kind: KindNumber, col: "engagement_score"},
+	{Key: "fit_grade", Kind: KindChoice, col: "fit_grade", score: true},
+	{Key: "fit_score", Kind: KindNumber, col: "fit_score", score: true},
+	{Key: "engagement_score", Kind: KindNumber, col: "engagement_score", score: true},
 	{Key: "list", Kind: KindList},
 	{Key: "visited_page", Kind: KindBehavior, col: platform.EventPageView},
 	{Key: "email_open", Kind: KindBehavior, col: platform.EventEmailOpen},

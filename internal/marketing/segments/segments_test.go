@@ -97,8 +97,11 @@ func setup(t *testing.T, d *db.DB) *fixture {
 			t.Fatal(c.name, err)
 		}
 		f.ids[c.name], f.names[ct.ID] = ct.ID, c.name
+		if c.fit == "" {
+			continue // dave was never scored: he has no contact_scores row
+		}
 		if err := d.Write(ctx, "test scores", func(tx *db.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE contacts SET fit_grade = ?, engagement_score = ? WHERE workspace_id = 1 AND id = ?`, c.fit, c.eng, ct.ID)
+			_, err := tx.ExecContext(ctx, `INSERT INTO contact_scores (workspace_id, contact_id, fit_grade, engagement_score) VALUES (1, ?, ?, ?)`, ct.ID, c.fit, c.eng)
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -201,6 +204,9 @@ func TestPreview_EachOperatorOnBothEngines(t *testing.T) {
 			{"company name contains", def([]string{cond("company.name", "contains", "製作所")}), "carol"},
 			{"fit grade", def([]string{cond("fit_grade", "eq", "A")}), "alice"},
 			{"engagement gte", def([]string{cond("engagement_score", "gte", "10")}), "alice,bob"},
+			{"engagement lte counts the unscored as 0", def([]string{cond("engagement_score", "lte", "10")}), "carol,dave"},
+			{"fit grade neq counts the unscored as no grade", def([]string{cond("fit_grade", "neq", "A")}), "bob,carol,dave"},
+			{"fit grade empty is the unscored", def([]string{cond("fit_grade", "empty", "")}), "dave"},
 			{"prop number gte", def([]string{cond("prop.budget", "gte", "50")}), "alice"},
 			{"prop number empty", def([]string{cond("prop.budget", "empty", "")}), "carol,dave"},
 			{"prop multi contains", def([]string{cond("prop.interests", "contains", "crm")}), "alice,carol"},

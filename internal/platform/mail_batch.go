@@ -1,0 +1,346 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/ryorin/ryorin/internal/db"
+)
+
+// Bulk mail (a campaign's recipients) goes through the same mail_messages
+// table as every other message, but a batch of messages shares one
+// mail.batch job and one SMTP connection instead of a job and a connection
+// each. The batch is marked 'sending' in one transaction before the first
+// message is handed over and its outcomes are recorded in one transaction
+// after the last, so a crash in between leaves at most that batch unknown:
+// never resent, counted.
+
+// MailBatchJob is the job kind that sends a batch of queued messages.
+const MailBatchJob = "mail.batch"
+
+// MailBatchMax is the most messages one mail.batch job sends. The mail lane
+// runs LaneWorkers batches at once, so a crash leaves at most
+// LaneWorkers × MailBatchMax messages unknown (200 by default: one batch
+// of a campaign's send).
+const MailBatchMax = 50
+
+type mailBatchJob struct {
+	IDs []int64 `json:"ids"`
+}
+
+// MailBatch collects messages queued in one transaction for one mail.batch
+// job. Use it for bulk mail: Add each message, then Flush before the
+// transaction commits.
+type MailBatch struct {
+	m      *Mailer
+	ws     int64
+	domain string
+	ids    []int64
+}
+
+// NewBatch starts a batch of messages for workspace ws in tx.
+func (m *Mailer) NewBatch(ctx context.Context, tx *db.Tx, ws int64) *MailBatch {
+	return &MailBatch{m: m, ws: ws, domain: m.messageIDDomain(ctx, tx, ws)}
+}
+
+// Add validates msg and stores it as queued; its job is added by Flush (or
+// by Add itself each MailBatchMax messages).
+func (b *MailBatch) Add(ctx context.Context, tx *db.Tx, msg OutboundMessage) (int64, error) {
+	id, err := b.m.insert(ctx, tx, b.ws, msg, b.domain)
+	if err != nil {
+		return id, err
+	}
+	b.ids = append(b.ids, id)
+	if len(b.ids) >= MailBatchMax {
+		err = b.Flush(ctx, tx)
+	}
+	return id, err
+}
+
+// Flush enqueues one job that sends every message added since the last
+// Flush, starting once tx commits.
+func (b *MailBatch) Flush(ctx context.Context, tx *db.Tx) error {
+	if len(b.ids) == 0 {
+		return nil
+	}
+	key := "mails:" + strconv.FormatInt(b.ids[0], 10) + "-" + strconv.FormatInt(b.ids[len(b.ids)-1], 10)
+	_, _, err := Enqueue(ctx, tx, b.ws, MailBatchJob, mailBatchJob{IDs: b.ids}, EnqueueOptions{UniqueKey: key, MaxAttempts: 8}, b.m.Clock.Now(), b.m.Jobs)
+	b.ids = nil
+	return err
+}
+
+// batchMessages loads the messages of a batch, in id order.
+func batchMessages(ctx context.Context, q db.Querier, ws int64, ids []int64) ([]MailMessage, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	args := append([]any{ws}, make([]any, 0, len(ids))...)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := q.QueryContext(ctx, `-- platform.batchMessages
+		SELECT id, kind, to_addr, subject, text_body, html_body, headers, status, message_id, attempts
+		FROM mail_messages WHERE workspace_id = ? AND id IN (`+ph+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("platform.batchMessages: %w", err)
+	}
+	defer rows.Close()
+	var out []MailMessage
+	for rows.Next() {
+		var mm MailMessage
+		var headers *string
+		if err := rows.Scan(&mm.ID, &mm.Kind, &mm.To, &mm.Subject, &mm.Text, &mm.HTML, &headers, &mm.Status, &mm.MessageID, &mm.Attempts); err != nil {
+			return nil, fmt.Errorf("platform.batchMessages: %w", err)
+		}
+		if headers != nil {
+			if err := json.Unmarshal([]byte(*headers), &mm.Headers); err != nil {
+				return nil, fmt.Errorf("platform.batchMessages(%d) headers: %w", mm.ID, err)
+			}
+		}
+		out = append(out, mm)
+	}
+	return out, rows.Err()
+}
+
+// mailOutcome is what became of one message of a batch.
+type mailOutcome struct {
+	id     int64
+	to     string
+	status string
+	err    string
+	bounce bool // a 5xx reply to RCPT: the address is refused for good
+}
+
+// setBatchStatus records outcomes in one transaction; each row moves only
+// if it still has status from.
+func (m *Mailer) setBatchStatus(ctx context.Context, ws int64, from string, outs []mailOutcome, attempt bool) (int, error) {
+	if len(outs) == 0 {
+		return 0, nil
+	}
+	now := db.Millis(m.Clock.Now())
+	inc := 0
+	if attempt {
+		inc = 1
+	}
+	changed := 0
+	ctx = context.WithoutCancel(ctx) // a result must be written even while shutting down
+	err := m.DB.Write(ctx, "platform.setBatchStatus", func(tx *db.Tx) error {
+		changed = 0
+		// Rows with the same status and no error move in one statement.
+		plain := map[string][]any{}
+		for _, o := range outs {
+			if o.err == "" {
+				plain[o.status] = append(plain[o.status], o.id)
+				continue
+			}
+			e := o.err
+			if len(e) > 2000 {
+				e = e[:2000]
+			}
+			res, err := tx.ExecContext(ctx, `-- platform.setBatchStatus.one
+				UPDATE mail_messages SET status = ?, last_error = ?, attempts = attempts + ? WHERE workspace_id = ? AND id = ? AND status = ?`,
+				o.status, e, inc, ws, o.id, from)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			changed += int(n)
+		}
+		for status, ids := range plain {
+			var sentAt any
+			if status == MailSent {
+				sentAt = now
+			}
+			for i := 0; i < len(ids); i += 500 {
+				part := ids[i:min(i+500, len(ids))]
+				ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
+				args := append([]any{status, inc, sentAt, ws, from}, part...)
+				res, err := tx.ExecContext(ctx, `-- platform.setBatchStatus
+					UPDATE mail_messages SET status = ?, last_error = '', attempts = attempts + ?, sent_at = COALESCE(?, sent_at)
+					WHERE workspace_id = ? AND status = ? AND id IN (`+ph+`)`, args...)
+				if err != nil {
+					return err
+				}
+				n, _ := res.RowsAffected()
+				changed += int(n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("platform.setBatchStatus(%d messages → %s): %w", len(outs), from, err)
+	}
+	return changed, nil
+}
+
+func (m *Mailer) handleBatch(ctx context.Context, j Job) error {
+	var p mailBatchJob
+	if err := j.Decode(&p); err != nil {
+		return Permanent(fmt.Errorf("%s payload: %w", MailBatchJob, err))
+	}
+	msgs, err := batchMessages(ctx, m.DB.Reader(), j.WorkspaceID, p.IDs)
+	if err != nil {
+		return err
+	}
+	// Messages left 'sending' by an attempt that never recorded the
+	// server's answers may have been delivered: unknown, not resent.
+	var cut, todo []MailMessage
+	for _, mm := range msgs {
+		switch mm.Status {
+		case MailQueued:
+			todo = append(todo, mm)
+		case MailSending:
+			cut = append(cut, mm)
+		}
+	}
+	var unknown int
+	if len(cut) > 0 {
+		msg := "an earlier attempt was interrupted after handing the batch to the SMTP server; it may or may not have been delivered, so it is not resent"
+		outs := make([]mailOutcome, len(cut))
+		for i, mm := range cut {
+			outs[i] = mailOutcome{id: mm.ID, status: MailUnknown, err: msg}
+		}
+		n, err := m.setBatchStatus(ctx, j.WorkspaceID, MailSending, outs, false)
+		if err != nil {
+			return err
+		}
+		unknown += n
+	}
+	if len(todo) == 0 {
+		if unknown > 0 {
+			return Unknown(fmt.Errorf("%d messages of the batch were cut off mid-send", unknown))
+		}
+		return nil
+	}
+	w, err := GetWorkspace(ctx, m.DB.Reader(), j.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	s := w.SMTP()
+	fail := func(reason string, of []MailMessage) error {
+		outs := make([]mailOutcome, len(of))
+		for i, mm := range of {
+			outs[i] = mailOutcome{id: mm.ID, status: MailFailed, err: reason}
+		}
+		_, err := m.setBatchStatus(ctx, j.WorkspaceID, MailQueued, outs, false)
+		return err
+	}
+	if s.Host == "" || s.FromAddress == "" {
+		msg := "no SMTP server is configured: set one under Settings → SMTP"
+		if err := fail(msg, todo); err != nil {
+			return err
+		}
+		return Permanent(errors.New(msg))
+	}
+	// Build every message; one that cannot be built fails alone.
+	var built []MailMessage
+	var gms []*gomail.Msg
+	var bad []mailOutcome
+	for _, mm := range todo {
+		gm, err := m.build(s, mm)
+		if err != nil {
+			bad = append(bad, mailOutcome{id: mm.ID, status: MailFailed, err: err.Error()})
+			continue
+		}
+		built, gms = append(built, mm), append(gms, gm)
+	}
+	if _, err := m.setBatchStatus(ctx, j.WorkspaceID, MailQueued, bad, false); err != nil {
+		return err
+	}
+	if len(built) == 0 {
+		return nil
+	}
+	// Commit 'sending' for the whole batch before talking to the server.
+	sending := make([]mailOutcome, len(built))
+	for i, mm := range built {
+		sending[i] = mailOutcome{id: mm.ID, status: MailSending}
+	}
+	if n, err := m.setBatchStatus(ctx, j.WorkspaceID, MailQueued, sending, true); err != nil {
+		return err
+	} else if n != len(built) {
+		// Another attempt moved some of them: put ours back and look again.
+		back := make([]mailOutcome, len(built))
+		for i, mm := range built {
+			back[i] = mailOutcome{id: mm.ID, status: MailQueued}
+		}
+		if _, err := m.setBatchStatus(ctx, j.WorkspaceID, MailSending, back, false); err != nil {
+			return err
+		}
+		return fmt.Errorf("%d of %d messages of the batch changed status while being sent; will look again", len(built)-n, len(built))
+	}
+	serr := m.sendMany(ctx, s, gms)
+	outs := make([]mailOutcome, len(built))
+	temp := 0
+	for i, mm := range built {
+		o := mailOutcome{id: mm.ID, to: mm.To}
+		gm := gms[i]
+		var merr error
+		switch {
+		case gm.IsDelivered():
+			o.status = MailSent
+		case gm.HasSendError():
+			merr = gm.SendError()
+		case serr != nil:
+			merr = serr // the connection failed before this message was tried
+		default:
+			merr = errors.New("the message was not handed over")
+		}
+		if merr != nil {
+			o.err = merr.Error()
+			switch classifySMTP(merr) {
+			case smtpPermanent:
+				o.status = MailFailed
+				var se *gomail.SendError
+				o.bounce = errors.As(merr, &se) && se.Reason == gomail.ErrSMTPRcptTo
+			case smtpUnknown:
+				o.status = MailUnknown
+				unknown++
+			default:
+				o.status = MailQueued
+				if j.Attempts >= j.MaxAttempts {
+					o.status = MailFailed // the job runner gives up too
+				}
+				temp++
+			}
+		}
+		outs[i] = o
+	}
+	if _, err := m.setBatchStatus(ctx, j.WorkspaceID, MailSending, outs, false); err != nil {
+		return Unknown(fmt.Errorf("the batch was handed to the SMTP server but its outcomes could not be recorded: %w", err))
+	}
+	if m.OnBounce != nil {
+		for _, o := range outs {
+			if o.bounce {
+				if err := m.OnBounce(ctx, j.WorkspaceID, o.to, o.err); err != nil {
+					m.log().Warn("recording a bounce failed", "mail", o.id, "err", err)
+				}
+			}
+		}
+	}
+	switch {
+	case temp > 0 && j.Attempts < j.MaxAttempts:
+		return fmt.Errorf("%d of %d messages were not accepted for now; they are retried: %w", temp, len(built), firstErr(serr, outs))
+	case unknown > 0:
+		return Unknown(fmt.Errorf("%d messages of the batch may or may not have been delivered", unknown))
+	}
+	return nil
+}
+
+func firstErr(serr error, outs []mailOutcome) error {
+	if serr != nil {
+		return serr
+	}
+	for _, o := range outs {
+		if o.err != "" {
+			return errors.New(o.err)
+		}
+	}
+	return errors.New("unknown error")
+}
