@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/ryorin/ryorin/internal/marketing/email"
+	"github.com/ryorin/ryorin/internal/marketing/interest"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -25,6 +26,7 @@ func (s *Server) emailRoutes() []op {
 		{Method: "POST", Path: "/api/v1/email/bounces", ID: "recordBounces", Summary: "Record bounces and complaints reported by the mail provider (its webhook posts here with an API token): each address is suppressed for every send and the event goes on the contact's timeline", Tag: "Email", Body: BouncesInput{}, Resp: BouncesResult{}, Roles: emailRoles, H: s.recordBounces},
 		{Method: "POST", Path: "/api/v1/email/campaigns/{id}/unschedule", ID: "unscheduleCampaign", Summary: "Take a scheduled campaign back to draft before it starts", Tag: "Email", Resp: email.Campaign{}, Roles: emailRoles, H: s.unscheduleCampaign},
 		{Method: "GET", Path: "/api/v1/email/campaigns/{id}/preview", ID: "previewCampaign", Summary: "Render a campaign for one contact", Tag: "Email", Resp: email.Rendered{}, Query: idQ, Roles: emailRoles, H: s.previewCampaign},
+		{Method: "GET", Path: "/api/v1/contacts/{id}/interests", ID: "contactInterests", Summary: "A contact's interest profile: topics weighted by pages, content and tagged email clicks, strongest first (30-day half-life)", Tag: "Email", Resp: interest.Profile{}, H: s.contactInterests},
 		{Method: "GET", Path: "/api/v1/email/campaigns/{id}/report", ID: "campaignReport", Summary: "A campaign's report: sent, skipped by reason, failed, unknown, opens, clicks per link, unsubscribes", Tag: "Email", Resp: email.Report{}, Roles: emailRoles, H: s.campaignReport},
 	}
 }
@@ -131,4 +133,22 @@ func (s *Server) recordBounces(w http.ResponseWriter, r *http.Request, a platfor
 		return nil, err
 	}
 	return BouncesResult{Recorded: n}, nil
+}
+
+func (s *Server) contactInterests(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.CRM.GetContact(r.Context(), s.DB.Reader(), a, id); err != nil {
+		return nil, err
+	}
+	ps, err := interest.Profiles(r.Context(), s.DB.Reader(), a.WorkspaceID, []int64{id}, s.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	if p := ps[id]; p != nil {
+		return p, nil
+	}
+	return interest.Profile{}, nil
 }

@@ -77,3 +77,39 @@ func TestEmailAPI_CreatePreviewSendReport(t *testing.T) {
 		}
 	})
 }
+
+func TestEmailAPI_BlockCampaignAndContactInterests(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d)
+		r := e.do(e.admin, "POST", "/api/v1/contacts", map[string]any{"email": "kato@example.jp", "family_name": "加藤", "consent_email": "granted"})
+		cid := int64(r.body["id"].(float64))
+		r = e.do(e.mkt, "POST", "/api/v1/events/batch", map[string]any{"events": []any{
+			map[string]any{"id": "cv1", "kind": "content_view", "contact_id": cid, "properties": map[string]any{"topics": []string{"case_studies"}}}}})
+		if r.status >= 300 {
+			t.Fatalf("events: %d %s", r.status, r.raw)
+		}
+		r = e.do(e.mkt, "POST", "/api/v1/lists", map[string]any{"name": "顧客"})
+		lid := int64(r.body["id"].(float64))
+		blocks := map[string]any{"blocks": []any{
+			map[string]any{"type": "variant", "by": "interest", "options": []any{map[string]any{"topic": "case_studies",
+				"blocks": []any{map[string]any{"type": "text", "text": "事例のご紹介"}}}}, "default": []any{map[string]any{"type": "text", "text": "ご案内"}}},
+			map[string]any{"type": "image", "url": "javascript:alert(1)", "alt": "x"}}}
+		in := map[string]any{"name": "ブロック", "audience_kind": "list", "audience_id": lid, "template": map[string]any{"subject": "{{.Salutation}}"},
+			"blocks": blocks, "topics": []string{"case_studies"}}
+		if r := e.do(e.mkt, "POST", "/api/v1/email/campaigns", in); r.status != 400 || r.errField() != "blocks[1].url" {
+			t.Errorf("javascript: URL: %d %s", r.status, r.raw)
+		}
+		blocks["blocks"] = blocks["blocks"].([]any)[:1]
+		r = e.do(e.mkt, "POST", "/api/v1/email/campaigns", in)
+		if r.status != 201 || r.body["blocks"] == nil {
+			t.Fatalf("create: %d %s", r.status, r.raw)
+		}
+		id := int64(r.body["id"].(float64))
+		if r := e.do(e.mkt, "GET", fmt.Sprintf("/api/v1/email/campaigns/%d/preview?contact=%d", id, cid), nil); r.status != 200 || !strings.Contains(fmt.Sprint(r.body["html"]), "事例のご紹介") {
+			t.Errorf("preview: %d %s", r.status, r.raw)
+		}
+		if r := e.do(e.sales, "GET", fmt.Sprintf("/api/v1/contacts/%d/interests", cid), nil); r.status != 200 || !strings.Contains(r.raw, `"topic":"case_studies"`) {
+			t.Errorf("interests: %d %s", r.status, r.raw)
+		}
+	})
+}

@@ -35,6 +35,11 @@ func (a *App) LoadDemo(ctx context.Context) (demo.Summary, error) {
 	if err := demo.LoadSegments(ctx, a.DB, a.Segments); err != nil {
 		return sum, fmt.Errorf("app.LoadDemo: %w", err)
 	}
+	// Topic rules, content views with topics and a draft campaign built
+	// from blocks that varies by interest and by segment.
+	if err := demo.LoadEmail(ctx, a.DB, a.Email, a.Clock.Now()); err != nil {
+		return sum, fmt.Errorf("app.LoadDemo: %w", err)
+	}
 	// An open draft, proposed and approved by marketing, waiting for sales:
 	// the definitions screen shows its backtest against the active version.
 	if err := a.demoDraft(ctx); err != nil {

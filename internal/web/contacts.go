@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/marketing/interest"
 	"net/http"
 	"strings"
 
@@ -202,6 +203,8 @@ type ContactPage struct {
 	Seq *SeqBox
 	// Share makes the contact's tracked link to library content (nil without the library).
 	Share *ContentShareBox
+	// Interests are the contact's strongest interest topics (at most five).
+	Interests interest.Profile
 }
 
 // AwaitsFeedback reports whether sales can accept or reject this contact now.
@@ -297,6 +300,13 @@ func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPa
 	}
 	if data.Memberships, err = s.memberships(r, c, data.Page, id); err != nil {
 		return nil, err
+	}
+	ps, err := interest.Profiles(ctx, s.DB.Reader(), c.Actor.WorkspaceID, []int64{id}, s.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	if data.Interests = ps[id]; len(data.Interests) > 5 {
+		data.Interests = data.Interests[:5]
 	}
 	if data.Issues, err = s.openIssues(r, c, data.Page, sales.IssueFilter{ContactID: id}, fmt.Sprintf("/contacts/%d", id)); err != nil {
 		return nil, err

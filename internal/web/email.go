@@ -9,7 +9,6 @@ import (
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/i18n"
 	"github.com/ryorin/ryorin/internal/marketing/email"
-	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -23,6 +22,9 @@ func (s *Server) emailRoutes() {
 	m.HandleFunc("GET /email/campaigns/new", s.signedIn(s.newCampaign))
 	m.HandleFunc("POST /email/campaigns", s.signedIn(s.createCampaign))
 	m.HandleFunc("GET /email/campaigns/{id}", s.signedIn(s.campaignPage))
+	m.HandleFunc("GET /email/campaigns/{id}/edit", s.signedIn(s.editCampaign))
+	m.HandleFunc("POST /email/campaigns/{id}", s.signedIn(s.updateCampaign))
+	m.HandleFunc("POST /email/campaigns/preview", s.signedIn(s.previewDraft))
 	m.HandleFunc("POST /email/campaigns/{id}/send", s.signedIn(s.sendCampaign))
 	m.HandleFunc("POST /email/campaigns/{id}/unschedule", s.signedIn(s.unscheduleCampaign))
 	m.HandleFunc("POST /email/campaigns/{id}/delete", s.signedIn(s.deleteCampaign))
@@ -47,80 +49,6 @@ func (s *Server) campaignsList(w http.ResponseWriter, r *http.Request, c *rctx) 
 	return s.show(w, c, "email_campaigns", &CampaignsPage{Page: s.base(c, c.Lang, "email.campaigns.title", "campaigns"), Items: items})
 }
 
-// CampaignEditPage is the data of the new-campaign form.
-type CampaignEditPage struct {
-	Page
-	In       email.CampaignInput
-	Audience string // "list:3" or "segment:5"
-	Lists    []segments.List
-	Segments []segments.Segment
-	Errors   map[string]string
-}
-
-func (s *Server) campaignEditPage(r *http.Request, c *rctx, in email.CampaignInput, errors map[string]string) (*CampaignEditPage, error) {
-	data := &CampaignEditPage{Page: s.base(c, c.Lang, "email.campaigns.new", "campaigns"), In: in, Errors: errors}
-	if in.AudienceKind != "" {
-		data.Audience = fmt.Sprintf("%s:%d", in.AudienceKind, in.AudienceID)
-	}
-	var err error
-	if data.Lists, err = s.Segments.Lists(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID); err != nil {
-		return nil, err
-	}
-	if data.Segments, err = s.Segments.Segments(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID); err != nil {
-		return nil, err
-	}
-	return data, nil
-}
-
-func (s *Server) newCampaign(w http.ResponseWriter, r *http.Request, c *rctx) error {
-	if !canUseEmail(c.Actor) {
-		return errs.E(errs.Forbidden, "", "marketing only")
-	}
-	in := email.CampaignInput{Template: email.Template{Subject: "{{.Salutation}}",
-		HTML: "<p>{{.Salutation}}</p>\n<p></p>", Text: "{{.Salutation}}\n\n"}}
-	data, err := s.campaignEditPage(r, c, in, nil)
-	if err != nil {
-		return err
-	}
-	return s.show(w, c, "email_campaign_new", data)
-}
-
-func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, c *rctx) error {
-	if err := r.ParseForm(); err != nil {
-		return errs.Field("", "bad form")
-	}
-	f := r.PostForm
-	in := email.CampaignInput{Name: f.Get("name"), Template: email.Template{Subject: f.Get("subject"), HTML: f.Get("html"), Text: f.Get("text")}}
-	if pct := int(formInt(f.Get("ab_sample"))); pct > 0 {
-		in.AB = &email.ABTest{B: email.Template{Subject: f.Get("ab_subject"), HTML: f.Get("ab_html"), Text: f.Get("ab_text")},
-			SamplePercent: pct, Metric: f.Get("ab_metric"), WaitMinutes: int(formInt(f.Get("ab_wait")))}
-	}
-	if k, v, ok := strings.Cut(f.Get("audience"), ":"); ok {
-		in.AudienceKind, in.AudienceID = k, formInt(v)
-	}
-	cp, err := s.Email.Create(r.Context(), c.Actor, in)
-	if field, msg, ok := formError(err); ok {
-		if field == "audience_kind" || field == "audience_id" {
-			field = "audience"
-		}
-		field = strings.TrimPrefix(strings.ReplaceAll(field, ".", "_"), "ab_test_")
-		if field == "sample_percent" || field == "metric" || field == "wait_minutes" || strings.HasPrefix(field, "b") {
-			field = "ab"
-		}
-		data, err := s.campaignEditPage(r, c, in, map[string]string{field: msg})
-		if err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		return s.show(w, c, "email_campaign_new", data)
-	}
-	if err != nil {
-		return err
-	}
-	http.Redirect(w, r, fmt.Sprintf("/email/campaigns/%d", cp.ID), http.StatusSeeOther)
-	return nil
-}
-
 // CampaignPage is the data of a campaign's page: preview, send, report.
 type CampaignPage struct {
 	Page
@@ -129,6 +57,7 @@ type CampaignPage struct {
 	Preview      email.Rendered
 	PreviewErr   string
 	PreviewAs    int64
+	Phone        bool // preview at a phone's width (375px)
 	Confirm      bool
 	Report       email.Report
 	Reasons      []string
@@ -142,8 +71,8 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request, c *rctx) e
 		return err
 	}
 	data := &CampaignPage{Page: s.base(c, c.Lang, "email.campaigns.title", "campaigns"), Campaign: cp, Confirm: r.URL.Query().Get("confirm") != "",
-		PreviewAs: formInt(r.URL.Query().Get("contact")),
-		Reasons:   []string{email.ReasonNoConsent, email.ReasonSuppressed, email.ReasonNoEmail, email.ReasonRender}}
+		PreviewAs: formInt(r.URL.Query().Get("contact")), Phone: r.URL.Query().Get("phone") == "1",
+		Reasons: []string{email.ReasonNoConsent, email.ReasonSuppressed, email.ReasonNoEmail, email.ReasonRender}}
 	data.Title = cp.Name
 	if cp.AudienceKind == email.AudienceJourney {
 		if s.Journeys != nil {

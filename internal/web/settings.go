@@ -66,6 +66,7 @@ func (s *Server) settingsRoutes() {
 	m.HandleFunc("POST /settings/webhooks/deliveries/{id}/replay", s.signedIn(s.replayWebhook))
 	m.HandleFunc("GET /settings/tracking", s.signedIn(s.trackingPage))
 	m.HandleFunc("POST /settings/tracking", s.signedIn(s.saveTracking))
+	m.HandleFunc("POST /settings/tracking/topics", s.signedIn(s.saveTopicRules))
 }
 
 // IsAdmin reports whether the signed-in user is an admin (templates hide

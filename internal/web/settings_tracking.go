@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/marketing/interest"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/track"
 	"github.com/ryorin/ryorin/internal/trackhttp"
@@ -22,6 +23,9 @@ type TrackingPage struct {
 	Snippet  string
 	Channels []platform.Channel
 	Stats    *track.StatsView
+	// TopicRules are the interest topic rules, one "/prefix topic" a line.
+	TopicRules string
+	TopicErr   string
 }
 
 // ruleLine is how a channel rule is written in the form:
@@ -73,6 +77,13 @@ func (s *Server) loadTracking(r *http.Request, c *rctx) (*TrackingPage, error) {
 		v := s.Tracker.Stats.View()
 		data.Stats = &v
 	}
+	rules, err := interest.Rules(r.Context(), s.DB.Reader(), c.Actor.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	for _, ru := range rules {
+		data.TopicRules += ru.Prefix + " " + ru.Topic + "\n"
+	}
 	return data, nil
 }
 
@@ -121,6 +132,30 @@ func (s *Server) saveTracking(w http.ResponseWriter, r *http.Request, c *rctx) e
 	}
 	if s.Tracker != nil {
 		s.Tracker.Invalidate(c.Actor.WorkspaceID)
+	}
+	return s.saved(w, r, c, "common.saved", "/settings/tracking")
+}
+
+// saveTopicRules replaces the interest topic rules (path prefix → topic).
+func (s *Server) saveTopicRules(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	if err := adminOnly(c); err != nil {
+		return err
+	}
+	rules, err := interest.ParseRules(r.PostFormValue("topic_rules"))
+	if err == nil {
+		err = interest.SetRules(r.Context(), s.DB, c.Actor, rules, s.Clock.Now())
+	}
+	if field, msg, ok := formError(err); ok {
+		data, lerr := s.loadTracking(r, c)
+		if lerr != nil {
+			return lerr
+		}
+		data.TopicRules, data.TopicErr = r.PostFormValue("topic_rules"), field+": "+localize(c.Lang, msg)
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return s.show(w, c, "settings_tracking", data)
+	}
+	if err != nil {
+		return err
 	}
 	return s.saved(w, r, c, "common.saved", "/settings/tracking")
 }

@@ -2,6 +2,7 @@ package email
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/marketing/interest"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -63,21 +65,23 @@ func (s *Service) Register() {
 
 // Campaign is an email campaign.
 type Campaign struct {
-	ID           int64      `json:"id"`
-	Name         string     `json:"name"`
-	Template     Template   `json:"template"`
-	AudienceKind string     `json:"audience_kind" doc:"list or segment"`
-	AudienceID   int64      `json:"audience_id"`
-	Status       string     `json:"status" doc:"draft, scheduled, sending or sent"`
-	SendAt       *time.Time `json:"send_at,omitempty" doc:"when the send starts (scheduled campaigns)"`
-	PerMinute    int        `json:"per_minute,omitempty" doc:"at most this many recipients a minute (0: no limit)"`
-	WindowStart  int        `json:"window_start,omitempty" doc:"sending window: first hour (workspace time zone)"`
-	WindowEnd    int        `json:"window_end,omitempty" doc:"sending window: the hour it closes; equal to window_start: any time"`
-	AB           ABTest     `json:"ab_test" doc:"an A/B test of the subject or content (sample_percent 0: none)"`
-	StartedAt    *time.Time `json:"started_at,omitempty"`
-	FinishedAt   *time.Time `json:"finished_at,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	ID           int64           `json:"id"`
+	Name         string          `json:"name"`
+	Template     Template        `json:"template"`
+	AudienceKind string          `json:"audience_kind" doc:"list or segment"`
+	AudienceID   int64           `json:"audience_id"`
+	Status       string          `json:"status" doc:"draft, scheduled, sending or sent"`
+	SendAt       *time.Time      `json:"send_at,omitempty" doc:"when the send starts (scheduled campaigns)"`
+	PerMinute    int             `json:"per_minute,omitempty" doc:"at most this many recipients a minute (0: no limit)"`
+	WindowStart  int             `json:"window_start,omitempty" doc:"sending window: first hour (workspace time zone)"`
+	WindowEnd    int             `json:"window_end,omitempty" doc:"sending window: the hour it closes; equal to window_start: any time"`
+	AB           ABTest          `json:"ab_test" doc:"an A/B test of the subject or content (sample_percent 0: none)"`
+	Blocks       json.RawMessage `json:"blocks,omitempty" doc:"the block document the HTML and text bodies were compiled from (absent: raw HTML)"`
+	Topics       []string        `json:"topics" doc:"topics the campaign is about; clicks in it add to the clicker's interest"`
+	StartedAt    *time.Time      `json:"started_at,omitempty"`
+	FinishedAt   *time.Time      `json:"finished_at,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
 }
 
 // CampaignInput is a campaign as the form or the API sends it.
@@ -87,6 +91,10 @@ type CampaignInput struct {
 	AudienceKind string   `json:"audience_kind" doc:"list or segment"`
 	AudienceID   int64    `json:"audience_id"`
 	AB           *ABTest  `json:"ab_test,omitempty" doc:"omit for no A/B test"`
+	// Blocks, when present, is a block document; the template's HTML and
+	// text are then compiled from it (its subject is still used).
+	Blocks json.RawMessage `json:"blocks,omitempty" doc:"a block document (see the editor); when present the html and text bodies are compiled from it"`
+	Topics []string        `json:"topics,omitempty" doc:"topics the campaign is about, e.g. pricing, case_studies"`
 }
 
 // ABTest sends variant B (its empty parts are A's) to half of a sample of
@@ -152,6 +160,9 @@ func (in *CampaignInput) validate(ctx context.Context, q db.Querier, ws int64) e
 	if in.Name == "" || len(in.Name) > 200 {
 		return errs.Field("name", "is required (at most 200 characters)")
 	}
+	if err := in.compile(ctx, q, ws); err != nil {
+		return err
+	}
 	if _, err := Parse(in.Template); err != nil {
 		return err
 	}
@@ -200,9 +211,9 @@ func (s *Service) save(ctx context.Context, a platform.Actor, id int64, in Campa
 		}
 		if id == 0 {
 			if err := tx.QueryRowContext(ctx, `-- email.Create
-				INSERT INTO email_campaigns (workspace_id, name, subject, html_body, text_body, audience_kind, audience_id, created_by, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, ws, in.Name, in.Template.Subject, in.Template.HTML, in.Template.Text,
-				in.AudienceKind, in.AudienceID, db.NullInt(a.UserID), db.Millis(now), db.Millis(now)).Scan(&id); err != nil {
+				INSERT INTO email_campaigns (workspace_id, name, subject, html_body, text_body, audience_kind, audience_id, created_by, created_at, updated_at, blocks_json, topics)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, ws, in.Name, in.Template.Subject, in.Template.HTML, in.Template.Text,
+				in.AudienceKind, in.AudienceID, db.NullInt(a.UserID), db.Millis(now), db.Millis(now), string(in.Blocks), topicsJSON(in.Topics)).Scan(&id); err != nil {
 				return fmt.Errorf("email.Create: %w", err)
 			}
 		} else {
@@ -214,9 +225,10 @@ func (s *Service) save(ctx context.Context, a platform.Actor, id int64, in Campa
 				return errs.E(errs.Conflict, "", "a campaign that has been sent cannot be changed")
 			}
 			if _, err := tx.ExecContext(ctx, `-- email.Update
-				UPDATE email_campaigns SET name = ?, subject = ?, html_body = ?, text_body = ?, audience_kind = ?, audience_id = ?, updated_at = ?
+				UPDATE email_campaigns SET name = ?, subject = ?, html_body = ?, text_body = ?, audience_kind = ?, audience_id = ?, updated_at = ?,
+				blocks_json = ?, topics = ?
 				WHERE workspace_id = ? AND id = ?`, in.Name, in.Template.Subject, in.Template.HTML, in.Template.Text, in.AudienceKind,
-				in.AudienceID, db.Millis(now), ws, id); err != nil {
+				in.AudienceID, db.Millis(now), string(in.Blocks), topicsJSON(in.Topics), ws, id); err != nil {
 				return fmt.Errorf("email.Update: %w", err)
 			}
 		}
@@ -271,17 +283,27 @@ func (s *Service) Delete(ctx context.Context, a platform.Actor, id int64) error 
 }
 
 const campaignCols = `id, name, subject, html_body, text_body, audience_kind, audience_id, status, started_at, finished_at, created_at, updated_at,
-	send_at, per_minute, window_start, window_end, ab_subject, ab_html, ab_text, ab_sample, ab_metric, ab_wait_minutes, ab_winner`
+	send_at, per_minute, window_start, window_end, ab_subject, ab_html, ab_text, ab_sample, ab_metric, ab_wait_minutes, ab_winner,
+	blocks_json, topics`
 
 func scanCampaign(sc interface{ Scan(...any) error }) (Campaign, error) {
 	var c Campaign
 	var started, finished, sendAt *int64
 	var created, updated int64
+	var blocks, topics string
 	err := sc.Scan(&c.ID, &c.Name, &c.Template.Subject, &c.Template.HTML, &c.Template.Text, &c.AudienceKind, &c.AudienceID,
 		&c.Status, &started, &finished, &created, &updated, &sendAt, &c.PerMinute, &c.WindowStart, &c.WindowEnd,
-		&c.AB.B.Subject, &c.AB.B.HTML, &c.AB.B.Text, &c.AB.SamplePercent, &c.AB.Metric, &c.AB.WaitMinutes, &c.AB.Winner)
+		&c.AB.B.Subject, &c.AB.B.HTML, &c.AB.B.Text, &c.AB.SamplePercent, &c.AB.Metric, &c.AB.WaitMinutes, &c.AB.Winner,
+		&blocks, &topics)
 	if err != nil {
 		return c, err
+	}
+	if blocks != "" {
+		c.Blocks = json.RawMessage(blocks)
+	}
+	c.Topics = interest.ParseTopics(topics)
+	if c.Topics == nil {
+		c.Topics = []string{}
 	}
 	if sendAt != nil {
 		t := db.Time(*sendAt)
@@ -374,6 +396,9 @@ func (s *Service) Preview(ctx context.Context, a platform.Actor, id, contactID i
 			return Rendered{}, errs.NotFoundf("contact %d not found", contactID)
 		}
 		rs = []recipient{{Email: sample.Email, FamilyName: sample.FamilyName, GivenName: sample.GivenName, Company: sample.Company}}
+	}
+	if err := personalise(ctx, s.DB.Reader(), a.WorkspaceID, c.Blocks, rs[:1], s.Clock.Now()); err != nil {
+		return Rendered{}, err
 	}
 	lk := linker{key: ws.SigningKey(), base: publicBase(ws, baseURL), now: s.Clock.Now(), campaign: c.ID,
 		lang: i18n.Lang(ws.DefaultLocale), smtp: ws.SMTP()}

@@ -1,6 +1,7 @@
 package email
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ryorin/ryorin/internal/errs"
@@ -23,6 +24,48 @@ func FuzzParse(f *testing.F) {
 		}
 		if _, err := p.Render(Fields{}); err != nil && !errs.Is(err, errs.Invalid) {
 			t.Fatalf("Render error of kind %v: %v", errs.KindOf(err), err)
+		}
+	})
+}
+
+// FuzzParseBlocks: any block document is either refused as Invalid or
+// compiles to a template that parses and renders, with no script and no
+// link other than http, https or mailto.
+func FuzzParseBlocks(f *testing.F) {
+	for _, s := range []string{
+		`{"blocks":[{"type":"text","text":"{{Salutation}}\n\nこんにちは {{GivenName|皆様}}"}]}`,
+		`{"blocks":[{"type":"heading","text":"{{ {{.Email}} }}"},{"type":"divider"},{"type":"spacer","height":20}]}`,
+		`{"blocks":[{"type":"image","url":"https://x.example/a.png","alt":"a","link":"https://x.example"}]}`,
+		`{"blocks":[{"type":"button","label":"<b>x</b>","url":"mailto:a@example.com"}]}`,
+		`{"blocks":[{"type":"button","label":"x","url":"javascript:alert(1)"}]}`,
+		`{"blocks":[{"type":"columns","columns":[[{"type":"text","text":"a"}],[{"type":"text","text":"b"}]]}]}`,
+		`{"blocks":[{"type":"variant","by":"interest","options":[{"topic":"pricing\"}}{{.Email","blocks":[{"type":"text","text":"p"}]}],"default":[{"type":"text","text":"d"}]}]}`,
+		`{"blocks":[{"type":"variant","by":"segment","options":[{"segment_id":3,"blocks":[]}]}]}`,
+		`{"blocks":[{"type":"text","text":"{{FamilyName|}}}}{{{"}]}`,
+		`{"blocks":null}`, `[]`, `{}`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		d, err := ParseBlocks(src)
+		if err != nil {
+			if !errs.Is(err, errs.Invalid) {
+				t.Fatalf("ParseBlocks error of kind %v: %v", errs.KindOf(err), err)
+			}
+			return
+		}
+		tpl := CompileBlocks(d, "s")
+		p, err := Parse(tpl)
+		if err != nil {
+			t.Fatalf("a valid document compiled to a template that does not parse: %v\n%s", err, tpl.HTML)
+		}
+		r, err := p.Render(Fields{FamilyName: "<script>", TopInterest: "pricing", Segments: []int64{3}})
+		if err != nil {
+			t.Fatalf("render: %v", err)
+		}
+		low := strings.ToLower(r.HTML)
+		if strings.Contains(low, "<script") || strings.Contains(low, "javascript:") {
+			t.Fatalf("compiled HTML has a script:\n%s", r.HTML)
 		}
 	})
 }

@@ -57,6 +57,10 @@ type recipient struct {
 	Company    string
 	Consent    string
 	Suppressed bool
+	// TopInterest and Segments are loaded per batch for block campaigns
+	// with variant blocks (personalise).
+	TopInterest string
+	Segments    []int64
 }
 
 // skipReason says why a recipient gets no message, or "" to send.
@@ -281,6 +285,9 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 		if err != nil {
 			return platform.Permanent(err)
 		}
+		if err := personalise(ctx, tx, ws, c.Blocks, rs, now); err != nil {
+			return err
+		}
 		pb := pa
 		if c.AB.SamplePercent > 0 {
 			if pb, err = Parse(c.AB.variant(c.Template)); err != nil {
@@ -451,7 +458,8 @@ func (l linker) render(p *Parsed, r recipient) (Rendered, map[string]string, err
 	}
 	unsub := l.base + "/e/u/" + unsubTok
 	f := Fields{Email: r.Email, FamilyName: r.FamilyName, GivenName: r.GivenName, Company: r.Company, Title: r.Title,
-		Department: r.Department, Salutation: Salutation(r.Company, r.FamilyName), UnsubscribeURL: unsub}
+		Department: r.Department, Salutation: Salutation(r.Company, r.FamilyName), UnsubscribeURL: unsub,
+		TopInterest: r.TopInterest, Segments: r.Segments}
 	rd, err := p.Render(f)
 	if err != nil {
 		return rd, nil, err

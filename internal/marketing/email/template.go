@@ -42,6 +42,23 @@ type Fields struct {
 	Salutation string
 	// UnsubscribeURL is the recipient's signed unsubscribe link.
 	UnsubscribeURL string
+	// TopInterest is the recipient's strongest interest topic ("" when
+	// unknown); variant blocks choose by it.
+	TopInterest string
+	// Segments are the recipient's memberships among the segments the
+	// template asks about (InSegment).
+	Segments []int64
+}
+
+// InSegment reports whether the recipient is in segment id; variant blocks
+// compile to {{if .InSegment id}}.
+func (f Fields) InSegment(id int64) bool {
+	for _, s := range f.Segments {
+		if s == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Salutation returns the Japanese salutation for a company and family name.

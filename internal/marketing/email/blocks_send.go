@@ -1,0 +1,257 @@
+package email
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/marketing/interest"
+	"github.com/ryorin/ryorin/internal/platform"
+)
+
+// maxTopics bounds the topics of one campaign.
+const maxTopics = 20
+
+// compile normalises the campaign's topics and, for a block campaign,
+// validates the document (and the segments its variants name) and compiles
+// it into the template's HTML and text parts.
+func (in *CampaignInput) compile(ctx context.Context, q db.Querier, ws int64) error {
+	var topics []string
+	for _, t := range in.Topics {
+		t = interest.NormalizeTopic(t)
+		if t == "" || slices.Contains(topics, t) {
+			continue
+		}
+		if len(t) > 100 || strings.ContainsAny(t, ",\"") {
+			return errs.Field("topics", "a topic is at most 100 characters, without commas or quotes")
+		}
+		topics = append(topics, t)
+	}
+	if len(topics) > maxTopics {
+		return errs.Field("topics", "at most %d topics", maxTopics)
+	}
+	in.Topics = topics
+	raw := bytes.TrimSpace(in.Blocks)
+	if len(raw) == 0 || string(raw) == "null" {
+		in.Blocks = nil
+		return nil
+	}
+	doc, err := ParseBlocks(raw)
+	if err != nil {
+		return err
+	}
+	for _, ref := range segmentRefs(doc.Blocks, "blocks") {
+		var one int
+		err := q.QueryRowContext(ctx, `-- email.CampaignInput.compile segment
+			SELECT 1 FROM segments WHERE workspace_id = ? AND id = ?`, ws, ref.id).Scan(&one)
+		if db.NoRows(err) {
+			return errs.Field(ref.path, "no such segment")
+		}
+		if err != nil {
+			return fmt.Errorf("email.compile: %w", err)
+		}
+	}
+	in.Template = CompileBlocks(doc, in.Template.Subject)
+	// Stored as re-encoded: what is kept is exactly what was validated.
+	if in.Blocks, err = json.Marshal(doc); err != nil {
+		return fmt.Errorf("email.compile: %w", err)
+	}
+	return nil
+}
+
+type segmentRef struct {
+	path string
+	id   int64
+}
+
+// segmentRefs lists the segments variant options name, with their paths.
+func segmentRefs(bs []Block, path string) []segmentRef {
+	var out []segmentRef
+	for i, b := range bs {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		for j, col := range b.Columns {
+			out = append(out, segmentRefs(col, fmt.Sprintf("%s.columns[%d]", p, j))...)
+		}
+		if b.Type != BlockVariant {
+			continue
+		}
+		for j, o := range b.Options {
+			op := fmt.Sprintf("%s.options[%d]", p, j)
+			if b.By == VariantBySegment {
+				out = append(out, segmentRef{path: op + ".segment_id", id: o.SegmentID})
+			}
+			out = append(out, segmentRefs(o.Blocks, op+".blocks")...)
+		}
+		out = append(out, segmentRefs(b.Default, p+".default")...)
+	}
+	return out
+}
+
+func topicsJSON(ts []string) string {
+	if len(ts) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(ts)
+	return string(b)
+}
+
+// personalise loads what the variant blocks of a block document need about
+// a batch of recipients: their memberships among the segments it names (one
+// query) and their top interest (interest.Profiles: one query for the batch).
+// A raw-HTML campaign needs nothing.
+func personalise(ctx context.Context, q db.Querier, ws int64, blocks json.RawMessage, rs []recipient, now time.Time) error {
+	if len(blocks) == 0 || len(rs) == 0 {
+		return nil
+	}
+	doc, err := ParseBlocks(blocks)
+	if err != nil {
+		return err
+	}
+	segs, wantInterest := doc.Needs()
+	ids := make([]int64, len(rs))
+	at := make(map[int64]int, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ContactID
+		at[r.ContactID] = i
+	}
+	if len(segs) > 0 {
+		args := []any{ws}
+		for _, s := range segs {
+			args = append(args, s)
+		}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		rows, err := q.QueryContext(ctx, `-- email.personalise segments
+			SELECT contact_id, segment_id FROM segment_members
+			WHERE workspace_id = ? AND segment_id IN (`+placeholders(len(segs))+`) AND contact_id IN (`+placeholders(len(ids))+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("email.personalise: %w", err)
+		}
+		for rows.Next() {
+			var c, s int64
+			if err := rows.Scan(&c, &s); err != nil {
+				rows.Close()
+				return fmt.Errorf("email.personalise: %w", err)
+			}
+			if i, ok := at[c]; ok {
+				rs[i].Segments = append(rs[i].Segments, s)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("email.personalise: %w", err)
+		}
+	}
+	if wantInterest {
+		ps, err := interest.Profiles(ctx, q, ws, ids, now)
+		if err != nil {
+			return err
+		}
+		for c, p := range ps {
+			if i, ok := at[c]; ok {
+				rs[i].TopInterest = p.Top()
+			}
+		}
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	return "?" + strings.Repeat(", ?", n-1)
+}
+
+// PreviewDraft renders a campaign that is being edited (not yet saved) for
+// one contact (0: a sample person), with what its variant blocks would show
+// them. An invalid block document is an Invalid error naming the block.
+func (s *Service) PreviewDraft(ctx context.Context, a platform.Actor, in CampaignInput, contactID int64, baseURL string) (Rendered, error) {
+	if err := canEdit(a); err != nil {
+		return Rendered{}, err
+	}
+	q := s.DB.Reader()
+	ws := a.WorkspaceID
+	if err := in.compile(ctx, q, ws); err != nil {
+		return Rendered{}, err
+	}
+	p, err := Parse(in.Template)
+	if err != nil {
+		return Rendered{}, err
+	}
+	w, err := platform.GetWorkspace(ctx, q, ws)
+	if err != nil {
+		return Rendered{}, err
+	}
+	rs := []recipient{{Email: sample.Email, FamilyName: sample.FamilyName, GivenName: sample.GivenName, Company: sample.Company}}
+	if contactID != 0 {
+		if rs, err = loadRecipients(ctx, q, ws, `c.id = ?`, contactID); err != nil {
+			return Rendered{}, err
+		}
+		if len(rs) == 0 {
+			return Rendered{}, errs.NotFoundf("contact %d not found", contactID)
+		}
+	}
+	now := s.Clock.Now()
+	if err := personalise(ctx, q, ws, in.Blocks, rs, now); err != nil {
+		return Rendered{}, err
+	}
+	lk := linker{key: w.SigningKey(), base: publicBase(w, baseURL), now: now, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
+	r, _, err := lk.render(p, rs[0])
+	return r, err
+}
+
+// PreviewContact is a contact offered by the editor's "preview as" picker.
+type PreviewContact struct {
+	ID    int64
+	Name  string
+	Email string
+	// TopInterest is shown next to the name, so a marketer can pick
+	// contacts that see different variants.
+	TopInterest string
+}
+
+// PreviewContacts returns up to limit contacts with an address (the newest
+// first) and their top interest, for previewing a campaign as one of them.
+func (s *Service) PreviewContacts(ctx context.Context, a platform.Actor, limit int) ([]PreviewContact, error) {
+	if err := canEdit(a); err != nil {
+		return nil, err
+	}
+	q := s.DB.Reader()
+	rows, err := q.QueryContext(ctx, `-- email.PreviewContacts
+		SELECT id, family_name, given_name, email FROM contacts
+		WHERE workspace_id = ? AND email IS NOT NULL AND email <> '' ORDER BY id DESC LIMIT ?`, a.WorkspaceID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("email.PreviewContacts: %w", err)
+	}
+	var out []PreviewContact
+	var ids []int64
+	for rows.Next() {
+		var c PreviewContact
+		var family, given string
+		if err := rows.Scan(&c.ID, &family, &given, &c.Email); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("email.PreviewContacts: %w", err)
+		}
+		c.Name = strings.TrimSpace(family + " " + given)
+		out = append(out, c)
+		ids = append(ids, c.ID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("email.PreviewContacts: %w", err)
+	}
+	ps, err := interest.Profiles(ctx, q, a.WorkspaceID, ids, s.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].TopInterest = ps[out[i].ID].Top()
+	}
+	return out, nil
+}
