@@ -107,7 +107,7 @@ func (x *sinkSession) Data(r io.Reader) error {
 	}
 	hdr, err := mail.ParseAddress(m.Header.Get("To"))
 	if err != nil || !strings.EqualFold(hdr.Address, x.to[0]) {
-		return fmt.Errorf("To header %q does not match the envelope %q", m.Header.Get("To"), x.to[0])
+		return fmt.Errorf("the To header %q does not match the envelope %q", m.Header.Get("To"), x.to[0])
 	}
 	now := time.Now()
 	x.s.mu.Lock()
