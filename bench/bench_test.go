@@ -85,7 +85,7 @@ func TestBench_LeadBatchWorkRunsOnTheExtraSmallSet(t *testing.T) {
 			t.Fatal(err)
 		}
 		var scored int
-		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts WHERE scored_at IS NOT NULL`).Scan(&scored); err != nil || scored != bench.Sizes["XS"].Contacts {
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contact_scores WHERE scored_at IS NOT NULL`).Scan(&scored); err != nil || scored != bench.Sizes["XS"].Contacts {
 			t.Fatalf("the full rescore scored %d of %d contacts (%v)", scored, bench.Sizes["XS"].Contacts, err)
 		}
 		if len(rs) != 2 || rs[0].P50 <= 0 || rs[1].P50 <= 0 {
