@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
@@ -278,7 +279,7 @@ func Login(ctx context.Context, d *db.DB, ws int64, email, password string) (Use
 	fail := errs.E(errs.Unauthenticated, "", "wrong email or password")
 	u, err := UserByEmail(ctx, d.Reader(), ws, email)
 	if err != nil || !u.Active || u.passwordHash == "" {
-		VerifyPassword(dummyHash, password)
+		VerifyPassword(dummyHash(), password)
 		return User{}, fail
 	}
 	if !VerifyPassword(u.passwordHash, password) {
@@ -287,7 +288,13 @@ func Login(ctx context.Context, d *db.DB, ws int64, email, password string) (Use
 	return u, nil
 }
 
-var dummyHash, _ = HashPassword("dummy password for timing")
+// dummyHash is made on the first failed sign-in, not at start: a hash
+// costs 64 MB for a moment, which every process (a CLI command, a server
+// sending a campaign) would otherwise carry as its peak memory.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("dummy password for timing")
+	return h
+})
 
 // SetPassword changes a user's password. Users change their own; admins any.
 // Every session of the user is signed out except keepSession (the browser
