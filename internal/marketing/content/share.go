@@ -86,7 +86,17 @@ func (s *Service) TrackedURL(ctx context.Context, ws, assetID, contactID, shared
 	if contactID <= 0 {
 		return "", errs.Field("contact_id", "is required")
 	}
-	tok, err := platform.SignLink(w.SigningKey(), purposeShare, ShareClaim{Asset: assetID, Contact: contactID, User: sharedBy}, s.Clock.Now().Add(shareTTL))
+	return SignShare(w.SigningKey(), base, ShareClaim{Asset: assetID, Contact: contactID, User: sharedBy}, s.Clock.Now())
+}
+
+// SignShare makes a share link for a claim without touching the database:
+// a bulk sender checks its assets once (Assets) and then signs one link per
+// recipient. key is the workspace's signing key, base the public base URL.
+func SignShare(key []byte, base string, cl ShareClaim, now time.Time) (string, error) {
+	if cl.Asset <= 0 || cl.Contact <= 0 {
+		return "", errs.Field("contact_id", "is required")
+	}
+	tok, err := platform.SignLink(key, purposeShare, cl, now.Add(shareTTL))
 	if err != nil {
 		return "", err
 	}

@@ -198,3 +198,31 @@ func (s *Service) FileData(ctx context.Context, ws, assetID int64) ([]byte, erro
 	}
 	return b, nil
 }
+
+// Assets returns the workspace's assets among ids (without topics), keyed by
+// id, in one query; ids that name no asset are absent. An email send calls it
+// once per batch with its transaction.
+func Assets(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64]Asset, error) {
+	out := make(map[int64]Asset, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{ws}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := q.QueryContext(ctx, `-- content.Assets
+		SELECT `+assetCols+` WHERE a.workspace_id = ? AND a.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("content.Assets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		x, err := scanAsset(rows)
+		if err != nil {
+			return nil, fmt.Errorf("content.Assets: %w", err)
+		}
+		out[x.ID] = x
+	}
+	return out, rows.Err()
+}

@@ -116,6 +116,9 @@ func (s *Service) SendAutomatedTx(ctx context.Context, tx *db.Tx, ws, campaignID
 	}
 	now := s.Clock.Now()
 	lk := linker{key: w.SigningKey(), base: base, now: now, campaign: campaignID, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
+	if err := personalise(ctx, tx, ws, c.Blocks, rs, &lk, false); err != nil {
+		return "", err
+	}
 	if err := s.sendOne(ctx, tx, ws, lk, p, rs[0], "", now, nil); err != nil {
 		return "", err
 	}

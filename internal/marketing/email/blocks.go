@@ -23,6 +23,7 @@ const (
 	BlockSpacer  = "spacer"
 	BlockColumns = "columns"
 	BlockVariant = "variant"
+	BlockContent = "content"
 )
 
 // Variant selectors: what picks a variant block's option per recipient.
@@ -62,6 +63,10 @@ type Block struct {
 	Alt   string `json:"alt,omitempty"`
 	Link  string `json:"link,omitempty"`
 	Label string `json:"label,omitempty"`
+	// AssetID is a content block's content-library asset: shown as a card
+	// (kind, title, description, and a button labelled Label) whose link is
+	// the recipient's own tracked share link.
+	AssetID int64 `json:"asset_id,omitempty"`
 	// Height is a spacer's height in pixels.
 	Height int `json:"height,omitempty"`
 	// Columns are a columns block's two or three lists of blocks.
@@ -159,6 +164,13 @@ func checkBlock(b *Block, p string, depth int, n *int) error {
 			return err
 		}
 		if err := checkURL(b.URL, p+".url", true, true); err != nil {
+			return err
+		}
+	case BlockContent:
+		if b.AssetID <= 0 {
+			return errs.Field(p+".asset_id", "choose a content item")
+		}
+		if err := checkText(b.Label, p+".label", maxShortLen, true); err != nil {
 			return err
 		}
 	case BlockDivider:
@@ -287,4 +299,32 @@ func (d BlockDoc) Needs() (segmentIDs []int64, interest bool) {
 	}
 	walk(d.Blocks)
 	return segmentIDs, interest
+}
+
+// Assets lists the content-library assets the document's content blocks
+// show, each once.
+func (d BlockDoc) Assets() []int64 {
+	var ids []int64
+	walkBlocks(d.Blocks, "blocks", func(b Block, _ string) {
+		if b.Type == BlockContent && !slices.Contains(ids, b.AssetID) {
+			ids = append(ids, b.AssetID)
+		}
+	})
+	return ids
+}
+
+// walkBlocks calls fn for every block, nested ones included, with its path
+// (blocks[1].columns[0][2]).
+func walkBlocks(bs []Block, path string, fn func(b Block, path string)) {
+	for i, b := range bs {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		fn(b, p)
+		for j, col := range b.Columns {
+			walkBlocks(col, fmt.Sprintf("%s.columns[%d]", p, j), fn)
+		}
+		for j, o := range b.Options {
+			walkBlocks(o.Blocks, fmt.Sprintf("%s.options[%d].blocks", p, j), fn)
+		}
+		walkBlocks(b.Default, p+".default", fn)
+	}
 }

@@ -21,26 +21,56 @@ const (
 	headStyle  = `margin:0;font-size:22px;line-height:1.4;color:#111827;font-weight:bold;`
 	buttonCell = `border-radius:6px;background:#2563eb;`
 	buttonLink = `display:inline-block;padding:12px 24px;font-size:15px;font-weight:bold;color:#ffffff;text-decoration:none;border-radius:6px;`
+	cardBox    = `border:1px solid #e5e7eb;border-radius:8px;background:#f9fafb;`
+	cardKind   = `margin:0 0 4px;font-size:12px;line-height:1.4;color:#6b7280;letter-spacing:0.05em;`
+	cardTitle  = `margin:0 0 8px;font-size:18px;line-height:1.4;color:#111827;font-weight:bold;`
 )
+
+// ContentCard is what a content block shows of its asset, read when the
+// campaign is saved: the kind already in the workspace's language, and the
+// label of the button when the block names none.
+type ContentCard struct {
+	Kind        string
+	Title       string
+	Description string
+	Button      string
+}
 
 // CompileBlocks turns a validated document into the HTML and plain-text
 // parts of t (the subject stays as given). Both parts are Go templates over
 // Fields, so they go through the same personalisation, link tracking and
 // footer as a raw-HTML template. Literal text is escaped here; merge fields
-// are escaped by html/template when rendered.
-func CompileBlocks(d BlockDoc, subject string) Template {
+// are escaped by html/template when rendered. cards are the content blocks'
+// assets by id; a content block's link is {{.ContentLink id}}, the
+// recipient's own share link, filled in per recipient at send time.
+func CompileBlocks(d BlockDoc, subject string, cards map[int64]ContentCard) Template {
 	var h, t strings.Builder
 	h.WriteString(docHead)
 	h.WriteString(bodyOpen)
-	compileHTML(&h, d.Blocks, 24)
+	c := compiler{cards: cards}
+	c.html(&h, d.Blocks, 24)
 	h.WriteString(bodyClose)
-	compileText(&t, d.Blocks)
+	c.text(&t, d.Blocks)
 	return Template{Subject: subject, HTML: h.String(), Text: strings.TrimSpace(t.String()) + "\n"}
 }
 
-// compileHTML writes blocks as table rows; pad is the side padding (less
+type compiler struct {
+	cards map[int64]ContentCard
+}
+
+// card returns a content block's card and its button label.
+func (c compiler) card(b Block) (ContentCard, string) {
+	cd := c.cards[b.AssetID]
+	label := b.Label
+	if strings.TrimSpace(label) == "" {
+		label = cd.Button
+	}
+	return cd, label
+}
+
+// html writes blocks as table rows; pad is the side padding (less
 // inside columns).
-func compileHTML(w *strings.Builder, bs []Block, pad int) {
+func (c compiler) html(w *strings.Builder, bs []Block, pad int) {
 	cell := func(extra string) {
 		fmt.Fprintf(w, `<tr><td style="padding:8px %dpx;%s">`, pad, extra)
 	}
@@ -76,12 +106,26 @@ func compileHTML(w *strings.Builder, bs []Block, pad int) {
 			width := 100 / len(b.Columns)
 			for _, col := range b.Columns {
 				fmt.Fprintf(w, `<td class="rc" width="%d%%" valign="top" style="width:%d%%;vertical-align:top;"><table role="presentation" width="100%%" cellpadding="0" cellspacing="0" border="0">`+"\n", width, width)
-				compileHTML(w, col, 12)
+				c.html(w, col, 12)
 				w.WriteString("</table></td>")
 			}
 			w.WriteString("</tr></table></td></tr>\n")
 		case BlockVariant:
-			compileVariant(w, b, func(bs []Block) { compileHTML(w, bs, pad) })
+			compileVariant(w, b, func(bs []Block) { c.html(w, bs, pad) })
+		case BlockContent:
+			cd, label := c.card(b)
+			cell(font)
+			fmt.Fprintf(w, `<table role="presentation" width="100%%" cellpadding="0" cellspacing="0" border="0" style="%s"><tr><td style="padding:16px 20px;">`, cardBox)
+			if cd.Kind != "" {
+				fmt.Fprintf(w, `<p style="%s">%s</p>`, cardKind, attr(cd.Kind))
+			}
+			fmt.Fprintf(w, `<p style="%s">%s</p>`, cardTitle, attr(cd.Title))
+			if strings.TrimSpace(cd.Description) != "" {
+				fmt.Fprintf(w, `<p style="%s">%s</p>`, textStyle, strings.ReplaceAll(attr(cd.Description), "\n", "<br>"))
+			}
+			fmt.Fprintf(w, `<table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr><td style="%s"><a href="{{.ContentLink %d}}" target="_blank" style="%s">%s</a></td></tr></table>`,
+				buttonCell, b.AssetID, buttonLink, mergeHTML(label))
+			w.WriteString("</td></tr></table></td></tr>\n")
 		}
 	}
 }
@@ -107,7 +151,7 @@ func compileVariant(w *strings.Builder, b Block, body func([]Block)) {
 	w.WriteString("{{end}}\n")
 }
 
-func compileText(w *strings.Builder, bs []Block) {
+func (c compiler) text(w *strings.Builder, bs []Block) {
 	for _, b := range bs {
 		switch b.Type {
 		case BlockHeading:
@@ -127,10 +171,21 @@ func compileText(w *strings.Builder, bs []Block) {
 			w.WriteString("----------------------------------------\n\n")
 		case BlockColumns:
 			for _, col := range b.Columns {
-				compileText(w, col)
+				c.text(w, col)
 			}
 		case BlockVariant:
-			compileVariant(w, b, func(bs []Block) { compileText(w, bs) })
+			compileVariant(w, b, func(bs []Block) { c.text(w, bs) })
+		case BlockContent:
+			cd, label := c.card(b)
+			lit := func(s string) string { return strings.ReplaceAll(s, "{", `{{"{"}}`) }
+			if cd.Kind != "" {
+				w.WriteString("[" + lit(cd.Kind) + "] ")
+			}
+			w.WriteString(lit(cd.Title) + "\n")
+			if d := strings.TrimSpace(cd.Description); d != "" {
+				w.WriteString(lit(d) + "\n")
+			}
+			fmt.Fprintf(w, "%s: {{.ContentLink %d}}\n\n", mergeText(label), b.AssetID)
 		}
 	}
 }

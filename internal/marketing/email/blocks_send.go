@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/marketing/content"
 	"github.com/ryorin/ryorin/internal/marketing/interest"
 	"github.com/ryorin/ryorin/internal/platform"
 )
@@ -58,12 +58,57 @@ func (in *CampaignInput) compile(ctx context.Context, q db.Querier, ws int64) er
 			return fmt.Errorf("email.compile: %w", err)
 		}
 	}
-	in.Template = CompileBlocks(doc, in.Template.Subject)
+	cards, err := contentCards(ctx, q, ws, doc)
+	if err != nil {
+		return err
+	}
+	in.Template = CompileBlocks(doc, in.Template.Subject, cards)
 	// Stored as re-encoded: what is kept is exactly what was validated.
 	if in.Blocks, err = json.Marshal(doc); err != nil {
 		return fmt.Errorf("email.compile: %w", err)
 	}
 	return nil
+}
+
+// contentCards checks that every content block names a published asset of
+// the workspace (an error names the block's asset_id) and returns what the
+// cards show, in the workspace's language.
+func contentCards(ctx context.Context, q db.Querier, ws int64, doc BlockDoc) (map[int64]ContentCard, error) {
+	ids := doc.Assets()
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	xs, err := content.Assets(ctx, q, ws, ids)
+	if err != nil {
+		return nil, err
+	}
+	var bad error
+	walkBlocks(doc.Blocks, "blocks", func(b Block, p string) {
+		if b.Type != BlockContent || bad != nil {
+			return
+		}
+		x, ok := xs[b.AssetID]
+		switch {
+		case !ok:
+			bad = errs.Field(p+".asset_id", "no such content item")
+		case !x.Published():
+			bad = errs.Field(p+".asset_id", "this content item is not published")
+		}
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	w, err := platform.GetWorkspace(ctx, q, ws)
+	if err != nil {
+		return nil, err
+	}
+	lang := i18n.Lang(w.DefaultLocale)
+	cards := make(map[int64]ContentCard, len(xs))
+	for id, x := range xs {
+		cards[id] = ContentCard{Kind: i18n.T(lang, "content.kind."+x.Kind), Title: x.Title, Description: x.Description,
+			Button: i18n.T(lang, "email.content_block.button")}
+	}
+	return cards, nil
 }
 
 type segmentRef struct {
@@ -102,16 +147,23 @@ func topicsJSON(ts []string) string {
 	return string(b)
 }
 
-// personalise loads what the variant blocks of a block document need about
-// a batch of recipients: their memberships among the segments it names (one
-// query) and their top interest (interest.Profiles: one query for the batch).
-// A raw-HTML campaign needs nothing.
-func personalise(ctx context.Context, q db.Querier, ws int64, blocks json.RawMessage, rs []recipient, now time.Time) error {
+// personalise loads what the variant and content blocks of a block document
+// need about a batch of recipients: their memberships among the segments it
+// names (one query), their top interest (interest.Profiles: one query for
+// the batch) and their links to its content (one query for the assets, then
+// a signed share link per recipient, no query). A raw-HTML campaign needs
+// nothing. In a preview the content links are the assets' public pages, so
+// following one does not count as the contact's view.
+func personalise(ctx context.Context, q db.Querier, ws int64, blocks json.RawMessage, rs []recipient, lk *linker, preview bool) error {
 	if len(blocks) == 0 || len(rs) == 0 {
 		return nil
 	}
+	now := lk.now
 	doc, err := ParseBlocks(blocks)
 	if err != nil {
+		return err
+	}
+	if err := contentLinks(ctx, q, ws, doc, rs, lk, preview); err != nil {
 		return err
 	}
 	segs, wantInterest := doc.Needs()
@@ -164,6 +216,41 @@ func personalise(ctx context.Context, q db.Querier, ws int64, blocks json.RawMes
 	return nil
 }
 
+// contentLinks gives every recipient a link to each published asset of the
+// document's content blocks, and the linker the assets' public pages (what
+// the report counts a click on a share link as).
+func contentLinks(ctx context.Context, q db.Querier, ws int64, doc BlockDoc, rs []recipient, lk *linker, preview bool) error {
+	ids := doc.Assets()
+	if len(ids) == 0 {
+		return nil
+	}
+	xs, err := content.Assets(ctx, q, ws, ids)
+	if err != nil {
+		return err
+	}
+	lk.pages = make(map[string]string, len(xs)*len(rs))
+	for i := range rs {
+		rs[i].ContentLinks = make(map[int64]string, len(xs))
+	}
+	for id, x := range xs {
+		if !x.Published() {
+			continue // its cards fail to render: the recipient is skipped as render_error
+		}
+		page := lk.base + content.PublicPath(x)
+		for i := range rs {
+			link := page
+			if !preview && rs[i].ContactID > 0 {
+				if link, err = content.SignShare(lk.key, lk.base, content.ShareClaim{Asset: id, Contact: rs[i].ContactID}, lk.now); err != nil {
+					return err
+				}
+				lk.pages[link] = page
+			}
+			rs[i].ContentLinks[id] = link
+		}
+	}
+	return nil
+}
+
 func placeholders(n int) string {
 	return "?" + strings.Repeat(", ?", n-1)
 }
@@ -197,11 +284,10 @@ func (s *Service) PreviewDraft(ctx context.Context, a platform.Actor, in Campaig
 			return Rendered{}, errs.NotFoundf("contact %d not found", contactID)
 		}
 	}
-	now := s.Clock.Now()
-	if err := personalise(ctx, q, ws, in.Blocks, rs, now); err != nil {
+	lk := linker{key: w.SigningKey(), base: publicBase(w, baseURL), now: s.Clock.Now(), lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
+	if err := personalise(ctx, q, ws, in.Blocks, rs, &lk, true); err != nil {
 		return Rendered{}, err
 	}
-	lk := linker{key: w.SigningKey(), base: publicBase(w, baseURL), now: now, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
 	r, _, err := lk.render(p, rs[0])
 	return r, err
 }

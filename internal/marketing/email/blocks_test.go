@@ -49,7 +49,7 @@ func TestCompileBlocks_EscapesTextAndMergeFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tpl := CompileBlocks(doc, "{{.Salutation}}")
+	tpl := CompileBlocks(doc, "{{.Salutation}}", nil)
 	p, err := Parse(tpl)
 	if err != nil {
 		t.Fatalf("compiled template does not parse: %v\n%s", err, tpl.HTML)
@@ -90,7 +90,7 @@ func TestCompileBlocks_VariantsChoosePerRecipient(t *testing.T) {
 	if len(segs) != 2 || !in {
 		t.Errorf("Needs: %v %v", segs, in)
 	}
-	p, err := Parse(CompileBlocks(doc, "s"))
+	p, err := Parse(CompileBlocks(doc, "s", nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -397,11 +397,11 @@ func (s *Service) Preview(ctx context.Context, a platform.Actor, id, contactID i
 		}
 		rs = []recipient{{Email: sample.Email, FamilyName: sample.FamilyName, GivenName: sample.GivenName, Company: sample.Company}}
 	}
-	if err := personalise(ctx, s.DB.Reader(), a.WorkspaceID, c.Blocks, rs[:1], s.Clock.Now()); err != nil {
-		return Rendered{}, err
-	}
 	lk := linker{key: ws.SigningKey(), base: publicBase(ws, baseURL), now: s.Clock.Now(), campaign: c.ID,
 		lang: i18n.Lang(ws.DefaultLocale), smtp: ws.SMTP()}
+	if err := personalise(ctx, s.DB.Reader(), a.WorkspaceID, c.Blocks, rs[:1], &lk, true); err != nil {
+		return Rendered{}, err
+	}
 	r, _, err := lk.render(p, rs[0])
 	return r, err
 }

@@ -54,7 +54,7 @@ func FuzzParseBlocks(f *testing.F) {
 			}
 			return
 		}
-		tpl := CompileBlocks(d, "s")
+		tpl := CompileBlocks(d, "s", nil)
 		p, err := Parse(tpl)
 		if err != nil {
 			t.Fatalf("a valid document compiled to a template that does not parse: %v\n%s", err, tpl.HTML)

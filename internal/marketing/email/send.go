@@ -61,6 +61,9 @@ type recipient struct {
 	// with variant blocks (personalise).
 	TopInterest string
 	Segments    []int64
+	// ContentLinks are the recipient's links to the campaign's content
+	// blocks' assets (personalise).
+	ContentLinks map[int64]string
 }
 
 // skipReason says why a recipient gets no message, or "" to send.
@@ -285,7 +288,8 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 		if err != nil {
 			return platform.Permanent(err)
 		}
-		if err := personalise(ctx, tx, ws, c.Blocks, rs, now); err != nil {
+		lk := linker{key: w.SigningKey(), base: base, now: now, campaign: id, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
+		if err := personalise(ctx, tx, ws, c.Blocks, rs, &lk, false); err != nil {
 			return err
 		}
 		pb := pa
@@ -294,7 +298,6 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 				return platform.Permanent(err)
 			}
 		}
-		lk := linker{key: w.SigningKey(), base: base, now: now, campaign: id, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
 		// The batch's messages go out together: one job, one SMTP connection.
 		mb := s.Mailer.NewBatch(ctx, tx, ws)
 		for _, r := range rs {
@@ -436,6 +439,10 @@ type linker struct {
 	campaign int64
 	lang     i18n.Lang
 	smtp     platform.SMTPSettings
+	// pages maps the batch's content share links to their assets' public
+	// pages: a click on one is reported under the page, not the
+	// recipient's own token.
+	pages map[string]string
 }
 
 type openClaim struct {
@@ -447,6 +454,9 @@ type clickClaim struct {
 	C int64  `json:"c"`
 	K int64  `json:"k"`
 	U string `json:"u"`
+	// R is what the report counts the click as when not U: the asset's
+	// page for a content share link, which is different per recipient.
+	R string `json:"r,omitempty"`
 }
 
 var hrefRe = regexp.MustCompile(`(?i)(<a\b[^>]*?\bhref\s*=\s*")(https?://[^"]*)(")`)
@@ -459,7 +469,7 @@ func (l linker) render(p *Parsed, r recipient) (Rendered, map[string]string, err
 	unsub := l.base + "/e/u/" + unsubTok
 	f := Fields{Email: r.Email, FamilyName: r.FamilyName, GivenName: r.GivenName, Company: r.Company, Title: r.Title,
 		Department: r.Department, Salutation: Salutation(r.Company, r.FamilyName), UnsubscribeURL: unsub,
-		TopInterest: r.TopInterest, Segments: r.Segments}
+		TopInterest: r.TopInterest, Segments: r.Segments, ContentLinks: r.ContentLinks}
 	rd, err := p.Render(f)
 	if err != nil {
 		return rd, nil, err
@@ -469,15 +479,15 @@ func (l linker) render(p *Parsed, r recipient) (Rendered, map[string]string, err
 		rd.HTML = hrefRe.ReplaceAllStringFunc(rd.HTML, func(m string) string {
 			sub := hrefRe.FindStringSubmatch(m)
 			target := html.UnescapeString(sub[2])
-			if target == unsub || ferr != nil {
+			if l.untracked(target, unsub) || ferr != nil {
 				return m
 			}
-			tok, err := platform.SignLink(l.key, purposeClick, clickClaim{C: l.campaign, K: r.ContactID, U: target}, l.now.Add(trackTTL))
+			link, err := l.clickLink(r.ContactID, target)
 			if err != nil {
 				ferr = err
 				return m
 			}
-			return sub[1] + l.base + "/e/c/" + tok + sub[3]
+			return sub[1] + link + sub[3]
 		})
 		if ferr != nil {
 			return rd, nil, ferr
@@ -496,6 +506,9 @@ func (l linker) render(p *Parsed, r recipient) (Rendered, map[string]string, err
 		}
 	}
 	if rd.Text != "" {
+		if rd.Text, err = l.trackText(rd.Text, r.ContactID, unsub); err != nil {
+			return rd, nil, err
+		}
 		rd.Text += "\n\n--\n" + l.footer() + "\n" + i18n.T(l.lang, "email.unsubscribe.link") + ": " + unsub + "\n"
 	}
 	headers := map[string]string{"List-Unsubscribe": "<" + unsub + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

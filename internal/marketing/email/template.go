@@ -48,6 +48,20 @@ type Fields struct {
 	// Segments are the recipient's memberships among the segments the
 	// template asks about (InSegment).
 	Segments []int64
+	// ContentLinks are the recipient's links to the assets of the
+	// template's content blocks, by asset id (ContentLink).
+	ContentLinks map[int64]string
+}
+
+// ContentLink returns the recipient's link to content-library asset id;
+// content blocks compile to {{.ContentLink id}}. An asset that is gone or no
+// longer published has no link, and rendering fails rather than send a
+// dead one.
+func (f Fields) ContentLink(id int64) (string, error) {
+	if u, ok := f.ContentLinks[id]; ok {
+		return u, nil
+	}
+	return "", fmt.Errorf("content %d is not available (deleted or not published)", id)
 }
 
 // InSegment reports whether the recipient is in segment id; variant blocks

@@ -62,6 +62,12 @@ func (s *Service) Click(ctx context.Context, ws int64, token string) (string, er
 	if err != nil || (dest.Scheme != "http" && dest.Scheme != "https") || dest.Host == "" {
 		return "", errs.Field("token", "this link is not valid")
 	}
+	// A content share link is different per recipient: the report and the
+	// event name the asset's page instead (and keep the token out of both).
+	counted := cl.U
+	if cl.R != "" {
+		counted = cl.R
+	}
 	err = s.DB.Write(ctx, "email.Click", func(tx *db.Tx) error {
 		res, err := tx.ExecContext(ctx, `-- email.Click
 			UPDATE campaign_recipients SET clicks = clicks + 1 WHERE workspace_id = ? AND campaign_id = ? AND contact_id = ?`, ws, cl.C, cl.K)
@@ -74,10 +80,10 @@ func (s *Service) Click(ctx context.Context, ws int64, token string) (string, er
 		if _, err := tx.ExecContext(ctx, `-- email.Click.link
 			INSERT INTO campaign_clicks (workspace_id, campaign_id, contact_id, url, clicks, first_at) VALUES (?, ?, ?, ?, 1, ?)
 			ON CONFLICT (workspace_id, campaign_id, contact_id, url) DO UPDATE SET clicks = campaign_clicks.clicks + 1`,
-			ws, cl.C, cl.K, cl.U, db.Millis(now)); err != nil {
+			ws, cl.C, cl.K, counted, db.Millis(now)); err != nil {
 			return fmt.Errorf("email.Click: %w", err)
 		}
-		return s.event(ctx, tx, ws, platform.EventEmailClick, cl.C, cl.K, cl.U, now)
+		return s.event(ctx, tx, ws, platform.EventEmailClick, cl.C, cl.K, counted, now)
 	})
 	if err != nil {
 		return "", err
