@@ -42,6 +42,7 @@ func FuzzParseBlocks(f *testing.F) {
 		`{"blocks":[{"type":"variant","by":"interest","options":[{"topic":"pricing\"}}{{.Email","blocks":[{"type":"text","text":"p"}]}],"default":[{"type":"text","text":"d"}]}]}`,
 		`{"blocks":[{"type":"variant","by":"segment","options":[{"segment_id":3,"blocks":[]}]}]}`,
 		`{"blocks":[{"type":"text","text":"{{FamilyName|}}}}{{{"}]}`,
+		`{"blocks":[{"type":"content","asset_id":7,"label":"{{GivenName|皆様}}へ"},{"type":"columns","columns":[[{"type":"content","asset_id":8}],[]]}]}`,
 		`{"blocks":null}`, `[]`, `{}`, ``,
 	} {
 		f.Add([]byte(s))
@@ -54,12 +55,18 @@ func FuzzParseBlocks(f *testing.F) {
 			}
 			return
 		}
-		tpl := CompileBlocks(d, "s", nil)
+		// Card texts come from the library, written by anyone signed in.
+		cards, links := map[int64]ContentCard{}, map[int64]string{}
+		for _, id := range d.Assets() {
+			cards[id] = ContentCard{Kind: "{{.Email}}", Title: "</p><script>x</script>{{", Description: "a\n{{end}}", Button: "<b>"}
+			links[id] = "https://r.example/c/s/tok"
+		}
+		tpl := CompileBlocks(d, "s", cards)
 		p, err := Parse(tpl)
 		if err != nil {
 			t.Fatalf("a valid document compiled to a template that does not parse: %v\n%s", err, tpl.HTML)
 		}
-		r, err := p.Render(Fields{FamilyName: "<script>", TopInterest: "pricing", Segments: []int64{3}})
+		r, err := p.Render(Fields{FamilyName: "<script>", TopInterest: "pricing", Segments: []int64{3}, ContentLinks: links})
 		if err != nil {
 			t.Fatalf("render: %v", err)
 		}
