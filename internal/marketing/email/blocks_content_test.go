@@ -153,6 +153,25 @@ func TestCreate_ContentBlockErrorsNameThePath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		pub, err := cs.Create(ctx, f.mkt, content.AssetInput{Kind: "slides", Title: "会社紹介", URL: "https://example.co.jp/deck", Status: content.StatusPublished}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := campaignInput(sg)
+		in.Blocks = json.RawMessage(fmt.Sprintf(`{"blocks":[{"type":"text","text":"a"},{"type":"content","asset_id":%d,"label":"スライドを見る"}]}`, pub.ID))
+		c, err := f.email.Create(ctx, f.mkt, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Archived after the campaign was saved: the send is refused, naming the block.
+		if _, err := cs.Archive(ctx, f.mkt, pub.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.email.Send(ctx, f.mkt, c.ID, "https://ryorin.example"); err == nil {
+			t.Error("a campaign showing an archived asset was sent")
+		} else if e, ok := errs.As(err); !ok || e.Field != "blocks[1].asset_id" {
+			t.Errorf("sending with an archived asset: %v", err)
+		}
 		for _, tc := range []struct {
 			doc, field string
 		}{

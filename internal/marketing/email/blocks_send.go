@@ -111,6 +111,21 @@ func contentCards(ctx context.Context, q db.Querier, ws int64, doc BlockDoc) (ma
 	return cards, nil
 }
 
+// checkContent refuses to start a send whose content blocks name an asset
+// archived or unpublished since the campaign was saved: every recipient
+// would be skipped for it. The error names the block.
+func checkContent(ctx context.Context, q db.Querier, ws int64, blocks json.RawMessage) error {
+	if len(blocks) == 0 {
+		return nil
+	}
+	doc, err := ParseBlocks(blocks)
+	if err != nil {
+		return err
+	}
+	_, err = contentCards(ctx, q, ws, doc)
+	return err
+}
+
 type segmentRef struct {
 	path string
 	id   int64

@@ -465,6 +465,9 @@ func (s *Service) Schedule(ctx context.Context, a platform.Actor, id int64, base
 		if _, err := Parse(c.Template); err != nil {
 			return err
 		}
+		if err := checkContent(ctx, tx, ws, c.Blocks); err != nil {
+			return err
+		}
 		w, err := platform.GetWorkspace(ctx, tx, ws)
 		if err != nil {
 			return err
