@@ -25,6 +25,7 @@ func (s *Server) emailRoutes() {
 	m.HandleFunc("GET /email/campaigns/{id}/edit", s.signedIn(s.editCampaign))
 	m.HandleFunc("POST /email/campaigns/{id}", s.signedIn(s.updateCampaign))
 	m.HandleFunc("POST /email/campaigns/preview", s.signedIn(s.previewDraft))
+	m.HandleFunc("GET /email/content-assets", s.signedIn(s.contentPicker))
 	m.HandleFunc("POST /email/campaigns/{id}/send", s.signedIn(s.sendCampaign))
 	m.HandleFunc("POST /email/campaigns/{id}/unschedule", s.signedIn(s.unscheduleCampaign))
 	m.HandleFunc("POST /email/campaigns/{id}/delete", s.signedIn(s.deleteCampaign))

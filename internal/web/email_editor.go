@@ -10,6 +10,7 @@ import (
 
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/i18n"
+	"github.com/ryorin/ryorin/internal/marketing/content"
 	"github.com/ryorin/ryorin/internal/marketing/email"
 	"github.com/ryorin/ryorin/internal/marketing/interest"
 	"github.com/ryorin/ryorin/internal/marketing/segments"
@@ -48,7 +49,8 @@ func (p *CampaignEditPage) Action() string {
 // editorLabelKeys are the catalogue keys the block editor's script shows.
 var editorLabelKeys = []string{"text", "heading", "image", "button", "divider", "spacer", "columns", "variant",
 	"add", "remove", "up", "down", "url", "alt", "link", "label", "height", "by", "by_segment", "by_interest", "option",
-	"add_option", "default", "segment", "topic", "column", "text_help", "empty", "preview_error"}
+	"add_option", "default", "segment", "topic", "column", "text_help", "empty", "preview_error",
+	"content", "asset", "asset_none", "asset_loading", "label_optional", "content_help"}
 
 func (s *Server) campaignEditPage(r *http.Request, c *rctx, id int64, in email.CampaignInput, errors map[string]string) (*CampaignEditPage, error) {
 	title := "email.campaigns.new"
@@ -96,7 +98,7 @@ func (s *Server) campaignEditPage(r *http.Request, c *rctx, id int64, in email.C
 			topics = append(topics, ru.Topic)
 		}
 	}
-	b, err := json.Marshal(map[string]any{"labels": labels, "segments": segs, "topics": topics})
+	b, err := json.Marshal(map[string]any{"labels": labels, "segments": segs, "topics": topics, "assets_url": "/email/content-assets"})
 	if err != nil {
 		return nil, err
 	}
@@ -245,4 +247,36 @@ func (s *Server) previewDraft(w http.ResponseWriter, r *http.Request, c *rctx) e
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	return json.NewEncoder(w).Encode(out)
+}
+
+// pickerAsset is a published asset as the block editor's content picker
+// shows it.
+type pickerAsset struct {
+	ID          int64  `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Kind        string `json:"kind"`
+	KindLabel   string `json:"kind_label"`
+}
+
+// contentPicker lists the published assets of the content library as JSON
+// ({assets: [...]}, newest first) for the block editor's content block.
+func (s *Server) contentPicker(w http.ResponseWriter, r *http.Request, c *rctx) error {
+	if !canUseEmail(c.Actor) {
+		return errs.E(errs.Forbidden, "", "marketing only")
+	}
+	out := []pickerAsset{}
+	if s.Content != nil {
+		xs, err := s.Content.List(r.Context(), c.Actor, content.Filter{Status: content.StatusPublished, Limit: 500})
+		if err != nil {
+			return err
+		}
+		for _, x := range xs {
+			out = append(out, pickerAsset{ID: x.ID, Title: x.Title, Description: x.Description, Kind: x.Kind,
+				KindLabel: i18n.T(c.Lang, "content.kind."+x.Kind)})
+		}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	return json.NewEncoder(w).Encode(map[string]any{"assets": out})
 }

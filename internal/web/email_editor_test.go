@@ -12,6 +12,7 @@ import (
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
+	"github.com/ryorin/ryorin/internal/marketing/content"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -110,6 +111,45 @@ func TestEmailUI_BlockEditorPreviewsAsAContactAndShowsErrorsAtTheBlock(t *testin
 		}
 		if code, body, _ := e.post("/settings/tracking/topics", url.Values{"topic_rules": {"plans"}}); code != http.StatusUnprocessableEntity || !strings.Contains(body, "rules[0]") {
 			t.Errorf("bad topic rule: %d", code)
+		}
+	})
+}
+
+func TestEmailUI_ContentBlockPickerListsPublishedAssetsAndPreviewsTheCard(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := start(t, d, true)
+		e.login()
+		ctx := context.Background()
+		cli := platform.CLI(1)
+		pub, err := e.content.Create(ctx, cli, content.AssetInput{Kind: "white_paper", Title: "名刺管理の始め方", Description: "三つの手順",
+			URL: "https://example.jp/wp", Status: content.StatusPublished}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.content.Create(ctx, cli, content.AssetInput{Kind: "slides", Title: "下書きの資料", URL: "https://example.jp/d"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		code, body := e.get("/email/content-assets")
+		var list struct {
+			Assets []struct {
+				ID                 int64
+				Title, Description string
+				KindLabel          string `json:"kind_label"`
+			}
+		}
+		if err := json.Unmarshal([]byte(body), &list); code != 200 || err != nil || len(list.Assets) != 1 || list.Assets[0].ID != pub.ID {
+			t.Fatalf("picker: %d %v %s", code, err, body)
+		}
+		form := url.Values{"name": {"資料のご案内"}, "audience": {"list:1"}, "subject": {"ご案内"}, "mode": {"blocks"},
+			"blocks": {fmt.Sprintf(`{"blocks":[{"type":"content","asset_id":%d,"label":"読む"}]}`, pub.ID)}}
+		code, body, _ = e.post("/email/campaigns/preview", form)
+		if code != 200 || !strings.Contains(body, "名刺管理の始め方") || !strings.Contains(body, "三つの手順") || !strings.Contains(body, "読む") {
+			t.Errorf("preview with a content block: %d %.1500s", code, body)
+		}
+		form.Set("blocks", `{"blocks":[{"type":"content","asset_id":424242}]}`)
+		_, body, _ = e.post("/email/campaigns/preview", form)
+		if !strings.Contains(body, `"path":"blocks[0].asset_id"`) {
+			t.Errorf("preview with a missing asset: %s", body)
 		}
 	})
 }

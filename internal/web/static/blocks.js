@@ -12,7 +12,7 @@
   var store = document.getElementById("blocks");
   var cfg = JSON.parse(root.getAttribute("data-config") || "{}");
   var L = cfg.labels || {};
-  var TYPES = ["text", "heading", "image", "button", "divider", "spacer", "columns", "variant"];
+  var TYPES = ["text", "heading", "image", "button", "content", "divider", "spacer", "columns", "variant"];
   var frame = document.getElementById("preview_frame");
   var errBox = document.getElementById("preview_error");
   var doc;
@@ -37,6 +37,7 @@
       case "heading": return { type: type, text: "" };
       case "image": return { type: type, url: "https://", alt: "", link: "" };
       case "button": return { type: type, label: "", url: "https://" };
+      case "content": return { type: type, asset_id: 0, label: "" };
       case "spacer": return { type: type, height: 24 };
       case "columns": return { type: type, columns: [[], []] };
       case "variant": return { type: type, by: "interest", options: [{ topic: (cfg.topics || [])[0] || "", blocks: [] }], default: [] };
@@ -72,6 +73,53 @@
       changed(true);
     });
     return el("label", { text: label }, [s]);
+  }
+
+  // The published assets of the content library, fetched once when a
+  // content block is first drawn.
+  var assets = null;
+  function loadAssets() {
+    if (!assets) {
+      assets = fetch(cfg.assets_url || "/email/content-assets", { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (out) { return out.assets || []; });
+    }
+    return assets;
+  }
+
+  // assetPicker is a content block's asset select and, under it, the card
+  // the email will show (kind, title, description).
+  function assetPicker(b) {
+    var s = el("select", { "data-testid": "asset-picker" });
+    s.appendChild(el("option", { value: "0", text: L.asset_loading }));
+    var info = el("div", { "class": "be-sub muted small" });
+    var wrap = el("div", {}, [el("label", { text: L.asset }, [s]), info]);
+    function show(list) {
+      var x = list.filter(function (a) { return a.id === b.asset_id; })[0];
+      info.textContent = "";
+      if (x) {
+        info.appendChild(el("div", { text: x.kind_label }));
+        info.appendChild(el("strong", { text: x.title }));
+        if (x.description) { info.appendChild(el("div", { text: x.description })); }
+      }
+    }
+    loadAssets().then(function (list) {
+      s.textContent = "";
+      s.appendChild(el("option", { value: "0", text: list.length ? "—" : L.asset_none }));
+      list.forEach(function (a) { s.appendChild(el("option", { value: String(a.id), text: a.title + " (" + a.kind_label + ")" })); });
+      // An asset no longer published stays selected, so the server names it.
+      if (b.asset_id && !list.some(function (a) { return a.id === b.asset_id; })) {
+        s.appendChild(el("option", { value: String(b.asset_id), text: "#" + b.asset_id }));
+      }
+      s.value = String(b.asset_id || 0);
+      show(list);
+      s.addEventListener("change", function () {
+        b.asset_id = parseInt(s.value, 10) || 0;
+        show(list);
+        changed(false);
+      });
+    }).catch(function () { showError("", L.preview_error); });
+    return wrap;
   }
 
   function button(text, fn, title) {
@@ -119,6 +167,11 @@
       case "button":
         card.appendChild(input(b, "label", L.label));
         card.appendChild(input(b, "url", L.url, "url"));
+        break;
+      case "content":
+        card.appendChild(assetPicker(b));
+        card.appendChild(input(b, "label", L.label_optional));
+        card.appendChild(el("div", { "class": "muted small", text: L.content_help }));
         break;
       case "spacer":
         card.appendChild(input(b, "height", L.height, "number"));
@@ -189,6 +242,7 @@
         case "text": case "heading": c.text = b.text || ""; break;
         case "image": c.url = b.url || ""; c.alt = b.alt || ""; if (b.link) { c.link = b.link; } break;
         case "button": c.label = b.label || ""; c.url = b.url || ""; break;
+        case "content": c.asset_id = b.asset_id || 0; if (b.label) { c.label = b.label; } break;
         case "spacer": c.height = b.height || 0; break;
         case "columns": c.columns = b.columns.map(clean); break;
         case "variant":
