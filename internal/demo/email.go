@@ -15,8 +15,9 @@ import (
 // LoadEmail adds the interest topic rules for the demo site's pages, some
 // content views with topics (as the content library records them), and a
 // draft campaign built from blocks whose case study varies by each
-// recipient's top interest and whose closing note varies by segment. It runs
-// after LoadSegments.
+// recipient's top interest, whose closing note varies by segment and which
+// offers the library's white paper as a content card. It runs after
+// LoadSegments.
 func LoadEmail(ctx context.Context, d *db.DB, es *email.Service, now time.Time) error {
 	u, err := platform.UserByEmail(ctx, d.Reader(), ws, "sakura.ito@demo.ryorin.example")
 	if err != nil {
@@ -35,6 +36,14 @@ func LoadEmail(ctx context.Context, d *db.DB, es *email.Service, now time.Time) 
 		return fmt.Errorf("demo.LoadEmail: %w", err)
 	}
 	if err := d.Reader().QueryRowContext(ctx, `SELECT id FROM segments WHERE workspace_id = ? AND name = ?`, ws, "IT業界の高適合リード").Scan(&itFit); err != nil {
+		return fmt.Errorf("demo.LoadEmail: %w", err)
+	}
+	// The content library's white paper closes the mail as a card: each
+	// recipient's button is their own share link, so a view lands on their
+	// timeline. Without the library (an older demo) the card is left out.
+	var paper int64
+	err = d.Reader().QueryRowContext(ctx, `SELECT id FROM content_assets WHERE workspace_id = ? AND kind = 'white_paper' AND status = 'published' ORDER BY id LIMIT 1`, ws).Scan(&paper)
+	if err != nil && !db.NoRows(err) {
 		return fmt.Errorf("demo.LoadEmail: %w", err)
 	}
 	const utm = "?utm_source=ryorin&utm_medium=email&utm_campaign=may-interest"
@@ -63,6 +72,10 @@ func LoadEmail(ctx context.Context, d *db.DB, es *email.Service, now time.Time) 
 			{SegmentID: itFit, Blocks: []B{{Type: email.BlockText, Text: "情報通信業の皆様向けに、API 連携の個別相談会も開催しています。"}}}}},
 		{Type: email.BlockSpacer, Height: 16},
 	}}
+	if paper != 0 {
+		doc.Blocks = append(doc.Blocks[:len(doc.Blocks)-1], B{Type: email.BlockContent, AssetID: paper, Label: "無料でダウンロード"},
+			doc.Blocks[len(doc.Blocks)-1])
+	}
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return err

@@ -70,6 +70,9 @@ func TestLoadEmail(t *testing.T) {
 			if !strings.Contains(r.HTML, text) {
 				t.Errorf("contact %d (top %s) does not see %q", id, topic, text)
 			}
+			if !strings.Contains(r.HTML, "MAとSFA連携の教科書") || !strings.Contains(r.HTML, "無料でダウンロード") {
+				t.Errorf("contact %d does not see the white paper's card", id)
+			}
 			found = true
 			break
 		}
