@@ -2,6 +2,7 @@ package browser_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/ryorin/ryorin/internal/app"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
+	"github.com/ryorin/ryorin/internal/marketing/content"
 	"github.com/ryorin/ryorin/internal/marketing/segments"
 	"github.com/ryorin/ryorin/internal/platform"
 )
@@ -120,5 +122,63 @@ func screenshot(dir, name string) chromedp.Action[chromedp.Void] {
 			return chromedp.Void{}, err
 		}
 		return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+	}
+}
+
+// TestBrowser_EmailContentBlock adds a content block, picks a published
+// asset from the picker (fetched from the server), and sees its card in the
+// live preview.
+func TestBrowser_EmailContentBlock(t *testing.T) {
+	bin := chromium(t)
+	d := dbtest.Open(t, db.SQLite)
+	a, err := app.OpenOn(context.Background(), app.Config{InsecureCookies: true, Version: "test"}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed(t, d, a)
+	x, err := a.Content.Create(context.Background(), platform.CLI(1), content.AssetInput{Kind: "case_study", Title: "導入事例：東邦精機",
+		Description: "商談化率が1.8倍に", URL: "https://example.jp/case", Status: content.StatusPublished}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	dir := shots(t)
+	ctx := browser(t, bin, 60*time.Second, chromedp.Flag("lang", "ja-JP"))
+	waitJS := func(what, expr string) {
+		t.Helper()
+		for i := 0; i < 100; i++ {
+			if ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); ok {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("%s: never true: %s", what, expr)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/email/campaigns/new?mode=blocks"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "admin@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=block-editor] .be-block textarea")),
+		chromedp.Evaluate[chromedp.Void](`void (function () {
+			var add = document.querySelector("#block-editor > .be-list > .be-add");
+			add.querySelector("select").value = "content";
+			add.querySelector("button").click(); })()`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	pick := `document.querySelector('[data-path="blocks[1]"] [data-testid=asset-picker]')`
+	waitJS("the picker lists the asset", fmt.Sprintf(`!!%s && %s.options.length === 2`, pick, pick))
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`void (function () { var s = %s;
+		s.value = "%d"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, pick, x.ID))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS("the preview shows the card", `(function () { var h = document.getElementById("preview_frame").srcdoc;
+		return h.includes("導入事例：東邦精機") && h.includes("商談化率が1.8倍に") && h.includes("詳しく見る"); })()`)
+	waitJS("the picker shows the card too", `document.querySelector('[data-path="blocks[1]"]').textContent.includes("商談化率が1.8倍に")`)
+	if err := chromedp.Do(ctx, chromedp.Sleep(200*time.Millisecond), screenshot(dir, "email-blocks-content")); err != nil {
+		t.Fatal(err)
 	}
 }
