@@ -82,7 +82,7 @@ func (c compiler) html(w *strings.Builder, bs []Block, pad int) {
 		case BlockText:
 			cell(font)
 			for _, para := range paragraphs(b.Text) {
-				fmt.Fprintf(w, `<p style="%s">%s</p>`, textStyle, strings.ReplaceAll(mergeHTML(para), "\n", "<br>"))
+				fmt.Fprintf(w, `<p style="%s">%s</p>`, textStyle, strings.ReplaceAll(mergeLinkedHTML(para), "\n", "<br>"))
 			}
 			w.WriteString("</td></tr>\n")
 		case BlockImage:
@@ -207,6 +207,24 @@ func paragraphs(s string) []string {
 func mergeHTML(s string) string {
 	return merge(s, func(lit string) string {
 		return strings.ReplaceAll(html.EscapeString(lit), "{", "&#123;")
+	})
+}
+
+// mergeLinkedHTML is mergeHTML that also makes a text block's http(s) URLs
+// links, so they are click-tracked in the HTML part as in the text part (a
+// mail client would otherwise link them itself, untracked).
+func mergeLinkedHTML(s string) string {
+	esc := func(lit string) string { return strings.ReplaceAll(html.EscapeString(lit), "{", "&#123;") }
+	return merge(s, func(lit string) string {
+		var b strings.Builder
+		last := 0
+		for _, sp := range textURLs(lit) {
+			u := lit[sp[0]:sp[1]]
+			fmt.Fprintf(&b, `%s<a href="%s" target="_blank" style="color:#2563eb;">%s</a>`, esc(lit[last:sp[0]]), attrURL(u), esc(u))
+			last = sp[1]
+		}
+		b.WriteString(esc(lit[last:]))
+		return b.String()
 	})
 }
 

@@ -97,6 +97,10 @@ func TestSend_ContentBlockGivesEachRecipientTheirOwnTrackedLink(t *testing.T) {
 			if tm == nil {
 				t.Fatalf("%s: the text part's link is not tracked:\n%s", who, m.body)
 			}
+			// In the HTML part the text block's URL is a tracked link too.
+			if !regexp.MustCompile(`<a href="https://ryorin\.example/e/c/[A-Za-z0-9_.-]+" target="_blank" style="color:#2563eb;">https://example\.co\.jp/info\?a=1</a>」`).MatchString(m.body) {
+				t.Errorf("%s: the HTML part's text URL is not a tracked link:\n%s", who, m.body)
+			}
 			if who == "yamada" {
 				if dest, err := f.email.Click(ctx, 1, tm[1]); err != nil || !strings.HasPrefix(dest, "https://example.co.jp/info?") || !strings.Contains(dest, "a=1") {
 					t.Errorf("text link click: %q %v", dest, err)
