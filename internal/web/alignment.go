@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -151,6 +152,18 @@ func (p *AlignmentPage) URL(path, format string) string {
 		u += "&format=" + format
 	}
 	return u
+}
+
+// TrendURL is the CSV of the report's KPIs that have a trend, by week (or
+// month) over the last 12, with the filter.
+func (p *AlignmentPage) TrendURL() string {
+	u := "/reports/trend.csv?unit=" + p.Kind + "&n=12"
+	for _, k := range alignmentKPIs {
+		if slices.Contains(insight.TrendKeys, k) {
+			u += "&key=" + k
+		}
+	}
+	return u + p.RF.Query()
 }
 
 // FunnelURL is the funnel report over the same cohorts and filter.

@@ -87,7 +87,12 @@ func writeAlignmentPDF(w io.Writer, p *AlignmentPage, created time.Time) error {
 		scale := plotW / (c.Right - c.Left)
 		shades := []int{90, 140, 180, 120, 200, 160}
 		pdf.SetDrawColor(28, 36, 48)
+		_, pageH := pdf.GetPageSize()
+		_, _, _, bottom := pdf.GetMargins()
 		for _, r := range c.Rows {
+			if pdf.GetY()+5 > pageH-bottom {
+				pdf.AddPage() // before the row: the bar is drawn at the row's y
+			}
 			x, y := pdf.GetX(), pdf.GetY()
 			pdf.CellFormat(labelW, 5, r.Label, "", 0, "L", false, 0, "")
 			right := x + labelW

@@ -119,11 +119,23 @@ func TestAlignment_FilteredByChannelShowsOnlyThatChannel(t *testing.T) {
 				`href="/reports/funnel?months=3&amp;format=csv&amp;channel=` + x.channel + `"`,
 				`href="/reports/channels?period=month&amp;offset=0&amp;format=csv&amp;channel=` + x.channel + `"`,
 				`href="/reports/channels?period=month&amp;offset=0&amp;channel=` + x.channel + `"`,
+				`href="/reports/trend.csv?unit=month&amp;n=12&amp;key=new_contacts&amp;key=new_mqls&amp;key=new_sqls&amp;key=deals_won&amp;key=revenue&amp;channel=` + x.channel + `"`,
 			} {
 				if !strings.Contains(body, link) {
 					t.Errorf("%s: no link %s", x.channel, link)
 				}
 			}
+		}
+
+		// The trend link's CSV counts the channel's contact only: this
+		// month's row (the last) has one new contact.
+		rows := csvRows(t, get("/reports/trend.csv?unit=month&n=12&key=new_contacts&channel=email"))
+		if last := rows[len(rows)-1]; last[1] != "1" {
+			t.Errorf("trend CSV, email: %v", rows)
+		}
+		rows = csvRows(t, get("/reports/trend.csv?unit=month&n=12&key=new_contacts"))
+		if last := rows[len(rows)-1]; last[1] != "2" {
+			t.Errorf("trend CSV, unfiltered: %v", rows)
 		}
 
 		// The PDF keeps the filter, names it and still renders.
