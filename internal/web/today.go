@@ -256,10 +256,17 @@ func (p TodayPage) SignalLabel(sg sales.Signal) string {
 	case sg.Kind == platform.EventContentView && sg.Detail != "":
 		return p.T("today.signal.content_view_of", "title", sg.Detail)
 	}
-	if sg.Path != "" {
+	if sg.Path != "" && !signedPath(sg.Path) {
 		label += " " + sg.Path
 	}
 	return label
+}
+
+// signedPath reports whether path is one of Ryorin's own signed public
+// links (a quote's view, a shared asset): a click on one in an email says
+// nothing more than its token, which the page must not show.
+func signedPath(path string) bool {
+	return strings.HasPrefix(path, "/q/") || strings.HasPrefix(path, "/c/s/")
 }
 
 // SignalLink is where a signal's chip leads: the deal's quotes for a quote
