@@ -125,3 +125,11 @@ var (
 	RepScope = FilterScope{Channel: true, Campaign: true, Team: true, Owner: true, Pipeline: true,
 		How: "team and owner choose the reps; channel and campaign keep leads, activities and deals on such contacts; a pipeline keeps the deals in it and activities on them, and does not narrow leads received"}
 )
+
+// AlignmentScope is the alignment report's filter: every part, each section
+// honouring what its own report honours (the KPIs and channel quality all of
+// it, the funnel FunnelScope, campaign results channel and campaign); the
+// plan's pacing, SLA, quotes, news, definition changes and closed deals are
+// the whole workspace's.
+var AlignmentScope = FilterScope{Channel: true, Campaign: true, Team: true, Owner: true, Pipeline: true,
+	How: "the KPIs and channel quality (with its top rejection reasons) take every part; the funnel all but the pipeline; campaign results channel and campaign; pacing, SLA, quotes, news, definition changes and deals won and lost are not filtered"}

@@ -99,39 +99,49 @@ func (m *Mailer) messageIDDomain(ctx context.Context, tx *db.Tx, ws int64) strin
 	return "ryorin"
 }
 
-// insert validates msg and stores it as queued, with its Message-ID.
-func (m *Mailer) insert(ctx context.Context, tx *db.Tx, ws int64, msg OutboundMessage, domain string) (int64, error) {
+// checkMail validates msg and returns it with its defaults and its headers
+// as stored (JSON, or nil).
+func checkMail(msg OutboundMessage) (OutboundMessage, any, error) {
 	if a, err := netmail.ParseAddress(msg.To); err != nil || a.Address == "" {
-		return 0, errs.Field("to", "is not a valid email address")
+		return msg, nil, errs.Field("to", "is not a valid email address")
 	}
 	if strings.TrimSpace(msg.Subject) == "" || strings.ContainsAny(msg.Subject, "\r\n") {
-		return 0, errs.Field("subject", "is required and must be one line")
+		return msg, nil, errs.Field("subject", "is required and must be one line")
 	}
 	if msg.Text == "" && msg.HTML == "" {
-		return 0, errs.Field("text", "a text or HTML body is required")
+		return msg, nil, errs.Field("text", "a text or HTML body is required")
 	}
 	if msg.Kind == "" {
 		msg.Kind = "other"
 	}
 	for k, v := range msg.Headers {
 		if !headerName.MatchString(k) || reservedHeaders[strings.ToLower(k)] {
-			return 0, errs.Field("headers", "header %q may not be set", k)
+			return msg, nil, errs.Field("headers", "header %q may not be set", k)
 		}
 		if strings.ContainsAny(v, "\r\n") {
-			return 0, errs.Field("headers", "header %q must be one line", k)
+			return msg, nil, errs.Field("headers", "header %q must be one line", k)
 		}
 	}
 	var headers any
 	if len(msg.Headers) > 0 {
 		b, err := json.Marshal(msg.Headers)
 		if err != nil {
-			return 0, err
+			return msg, nil, err
 		}
 		headers = string(b)
 	}
+	return msg, headers, nil
+}
+
+// insert validates msg and stores it as queued, with its Message-ID.
+func (m *Mailer) insert(ctx context.Context, tx *db.Tx, ws int64, msg OutboundMessage, domain string) (int64, error) {
+	msg, headers, err := checkMail(msg)
+	if err != nil {
+		return 0, err
+	}
 	mid := fmt.Sprintf("<mail-%s@%s>", randomHex(12), domain)
 	var id int64
-	err := tx.QueryRowContext(ctx, `-- platform.QueueMail
+	err = tx.QueryRowContext(ctx, `-- platform.QueueMail
 		INSERT INTO mail_messages (workspace_id, kind, to_addr, subject, text_body, html_body, headers, status, message_id, ref_type, ref_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING id`,
 		ws, msg.Kind, msg.To, msg.Subject, msg.Text, msg.HTML, headers, mid, msg.RefType, db.NullInt(msg.RefID), db.Millis(m.Clock.Now())).Scan(&id)

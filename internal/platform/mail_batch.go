@@ -63,6 +63,72 @@ func (b *MailBatch) Add(ctx context.Context, tx *db.Tx, msg OutboundMessage) (in
 	return id, err
 }
 
+// AddMany validates msgs and stores the valid ones as queued in a few
+// multi-row statements (their jobs are added as Add adds them). ids[i] is
+// msgs[i]'s id, or 0 when refused[i] says why it was not stored.
+func (b *MailBatch) AddMany(ctx context.Context, tx *db.Tx, msgs []OutboundMessage) (ids []int64, refused []error, err error) {
+	ids, refused = make([]int64, len(msgs)), make([]error, len(msgs))
+	type row struct {
+		i       int
+		msg     OutboundMessage
+		headers any
+		mid     string
+	}
+	var rows []row
+	for i, msg := range msgs {
+		msg, headers, err := checkMail(msg)
+		if err != nil {
+			refused[i] = err
+			continue
+		}
+		rows = append(rows, row{i, msg, headers, fmt.Sprintf("<mail-%s@%s>", randomHex(12), b.domain)})
+	}
+	now := db.Millis(b.m.Clock.Now())
+	const chunk = 100
+	for start := 0; start < len(rows); start += chunk {
+		part := rows[start:min(start+chunk, len(rows))]
+		args := make([]any, 0, len(part)*11)
+		var sb strings.Builder
+		byMID := make(map[string]int, len(part))
+		for k, r := range part {
+			if k > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)")
+			args = append(args, b.ws, r.msg.Kind, r.msg.To, r.msg.Subject, r.msg.Text, r.msg.HTML, r.headers, r.mid, r.msg.RefType, db.NullInt(r.msg.RefID), now)
+			byMID[r.mid] = r.i
+		}
+		res, err := tx.QueryContext(ctx, `-- platform.QueueMailMany
+			INSERT INTO mail_messages (workspace_id, kind, to_addr, subject, text_body, html_body, headers, status, message_id, ref_type, ref_id, created_at)
+			VALUES `+sb.String()+` RETURNING id, message_id`, args...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("platform.QueueMailMany: %w", err)
+		}
+		for res.Next() {
+			var id int64
+			var mid string
+			if err := res.Scan(&id, &mid); err != nil {
+				res.Close()
+				return nil, nil, fmt.Errorf("platform.QueueMailMany: %w", err)
+			}
+			ids[byMID[mid]] = id
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return nil, nil, fmt.Errorf("platform.QueueMailMany: %w", err)
+		}
+	}
+	for _, r := range rows {
+		b.ids = append(b.ids, ids[r.i])
+		if len(b.ids) >= MailBatchMax {
+			if err := b.Flush(ctx, tx); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return ids, refused, nil
+}
+
 // Flush enqueues one job that sends every message added since the last
 // Flush, starting once tx commits.
 func (b *MailBatch) Flush(ctx context.Context, tx *db.Tx) error {

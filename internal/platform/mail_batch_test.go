@@ -12,6 +12,7 @@ import (
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
+	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/smtptest"
 )
@@ -229,6 +230,40 @@ func TestJobs_ReclaimDeadTakesUpOnlyTheJobsOfAProcessThatIsGone(t *testing.T) {
 		}
 		if strings.Join(ran, ",") != "dead" {
 			t.Fatalf("ran %v: only the dead process's job may run before its lease ends", ran)
+		}
+	})
+}
+
+func TestMailBatch_AddManyStoresTheValidAndNamesWhyTheOthersWereRefused(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		srv := smtptest.Start(t)
+		m, q := newMailer(t, d, srv)
+		ctx := context.Background()
+		msgs := []platform.OutboundMessage{jpMail, jpMail, jpMail}
+		msgs[0].To, msgs[1].To, msgs[2].To = "a@example.com", "not an address", "c@example.com"
+		var ids []int64
+		var refused []error
+		if err := d.Write(ctx, "test", func(tx *db.Tx) error {
+			b := m.NewBatch(ctx, tx, 1)
+			var err error
+			if ids, refused, err = b.AddMany(ctx, tx, msgs); err != nil {
+				return err
+			}
+			return b.Flush(ctx, tx)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if ids[0] == 0 || ids[1] != 0 || ids[2] == 0 || refused[0] != nil || !errs.Is(refused[1], errs.Invalid) || refused[2] != nil {
+			t.Fatalf("ids %v, refused %v", ids, refused)
+		}
+		if n, err := q.RunOnce(ctx); n != 1 || err != nil {
+			t.Fatalf("ran %d jobs, %v", n, err)
+		}
+		if got := statuses(t, d, []int64{ids[0], ids[2]}); got != "sent,sent" {
+			t.Fatalf("statuses %s", got)
+		}
+		if msgs := srv.Messages(); len(msgs) != 2 || msgs[0].To[0] != "a@example.com" || msgs[1].To[0] != "c@example.com" {
+			t.Fatalf("delivered %+v", msgs)
 		}
 	})
 }

@@ -525,3 +525,60 @@ func TestQuota_ProgressCountsClosedWonThisMonth(t *testing.T) {
 		}
 	})
 }
+
+// TestToday_QuoteAndContentViewsAreSignals records the events quotemail and
+// the content library store when a customer opens a quote and views shared
+// content (same kinds and properties), and checks they show as re-engagement
+// with what was opened, on the contact owner's page only.
+func TestToday_QuoteAndContentViewsAreSignals(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		w := newWorld(t, d)
+		w.fc.Set(t0)
+		theirs, err := w.cs.CreateContact(ctx, w.rep2, crm.ContactInput{FamilyName: str("小林"), Email: str("k@example.jp"), OwnerID: &w.rep2.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d.Write(ctx, "test events", func(tx *db.Tx) error {
+			for i, e := range []platform.EventInput{
+				{ID: "q1", Kind: "quote_view", ContactID: w.contact.ID, OccurredAt: at(t0.Add(-3 * time.Hour)), Channel: "email",
+					Properties: map[string]any{"quote": "Q-2026-0007-2", "deal_id": w.deal.ID, "quote_send_id": 1}},
+				{ID: "c1", Kind: "content_view", ContactID: w.contact.ID, OccurredAt: at(t0.Add(-1 * time.Hour)), URL: "https://example.jp/c/7-case",
+					Properties: map[string]any{"asset_id": 7, "title": "導入事例：製造業", "kind": "case_study", "source": "share"}},
+				{ID: "q-old", Kind: "quote_view", ContactID: w.contact.ID, OccurredAt: at(t0.Add(-25 * time.Hour)),
+					Properties: map[string]any{"quote": "Q-2026-0007-1", "deal_id": w.deal.ID}},
+				{ID: "q2", Kind: "quote_view", ContactID: theirs.ID, OccurredAt: at(t0.Add(-2 * time.Hour)),
+					Properties: map[string]any{"quote": "Q-2026-0009-1", "deal_id": 99}},
+			} {
+				if _, _, err := platform.RecordEventTx(ctx, tx, 1, e, "", t0.Add(time.Duration(i)*time.Second)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := w.ss.TodayFor(ctx, d.Reader(), 1, w.rep.UserID, jst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Hot) != 1 || got.Hot[0].ContactID != w.contact.ID || got.Hot[0].Count != 2 {
+			t.Fatalf("hot %+v", got.Hot)
+		}
+		sg := got.Hot[0].Signals
+		if sg[0].Kind != "content_view" || sg[0].Detail != "導入事例：製造業" || sg[0].AssetID != 7 {
+			t.Errorf("content view %+v", sg[0])
+		}
+		if sg[1].Kind != "quote_view" || sg[1].Detail != "Q-2026-0007-2" || sg[1].DealID != w.deal.ID {
+			t.Errorf("quote view %+v", sg[1])
+		}
+		other, err := w.ss.TodayFor(ctx, d.Reader(), 1, w.rep2.UserID, jst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(other.Hot) != 1 || other.Hot[0].ContactID != theirs.ID || len(other.Hot[0].Signals) != 1 || other.Hot[0].Signals[0].Detail != "Q-2026-0009-1" {
+			t.Errorf("other rep's hot leads %+v", other.Hot)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package sales
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -72,10 +73,26 @@ func queryItems(ctx context.Context, q db.Querier, name, query string, args ...a
 
 // Signal is one thing a contact did that says they are interested again.
 type Signal struct {
-	Kind string    `json:"kind" doc:"page_view (of a pricing page), email_click, form_submit or content_view"`
+	Kind string    `json:"kind" doc:"page_view (of a pricing page), email_click, form_submit, content_view or quote_view"`
 	Path string    `json:"path,omitempty"`
 	At   time.Time `json:"at"`
+	// Detail names what was opened: the quote's number and version
+	// (quote_view) or the asset's title (content_view).
+	Detail  string `json:"detail,omitempty" doc:"quote_view: the quote's number-version; content_view: the asset's title"`
+	DealID  int64  `json:"deal_id,omitempty" doc:"quote_view: the deal the quote is for"`
+	AssetID int64  `json:"asset_id,omitempty" doc:"content_view: the content asset"`
+	eventID int64
 }
+
+// SignalKinds are the event kinds (besides views of PricingPaths) that count
+// as re-engagement. The partial index events_signal_time (migration 0047)
+// lists the same kinds; a kind added here must be added there, or the
+// hot-leads query leaves the index.
+var SignalKinds = []string{"email_click", "form_submit", "content_view", "quote_view"}
+
+// signalKindList is SignalKinds as SQL literals: a partial index is used only
+// when the query names the same constants (bound parameters do not match).
+var signalKindList = "'" + strings.Join(SignalKinds, "', '") + "'"
 
 // HotLead is a contact of the rep's who re-engaged recently, with what they did
 // (newest first).
@@ -172,6 +189,24 @@ func (s *Service) TodayFor(ctx context.Context, q db.Querier, ws, user int64, lo
 	return t, nil
 }
 
+// hotLeadsSQL is the hot-leads query; marks are the placeholders of
+// PricingPaths.
+func hotLeadsSQL(marks string) string {
+	return `-- sales.hotLeads
+		SELECT e.id, e.contact_id, e.kind, e.path, e.occurred_at, c.family_name, c.given_name, c.email, COALESCE(c.company_id, 0), COALESCE(co.name, '')
+		FROM (
+			SELECT id, contact_id, kind, path, occurred_at FROM events
+			WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND kind IN (` + signalKindList + `)
+			UNION ALL
+			SELECT 0, contact_id, kind, path, occurred_at FROM events
+			WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND kind = 'page_view' AND path IN (` + marks + `)
+		) e
+		JOIN contacts c ON c.workspace_id = ? AND c.id = e.contact_id
+		LEFT JOIN companies co ON co.workspace_id = c.workspace_id AND co.id = c.company_id
+		WHERE c.owner_id = ?
+		LIMIT 5000`
+}
+
 func (s *Service) hotLeads(ctx context.Context, q db.Querier, ws, user int64, since time.Time) ([]HotLead, error) {
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(PricingPaths)), ", ")
 	args := []any{ws, db.Millis(since), ws, db.Millis(since)}
@@ -180,23 +215,13 @@ func (s *Service) hotLeads(ctx context.Context, q db.Querier, ws, user int64, si
 	}
 	args = append(args, ws, user)
 	// Two index-driven scans of the last day's signals (the WHERE terms
-	// repeat the partial indexes' conditions so both engines use them), then
+	// repeat the partial indexes' conditions so both engines use them; page
+	// views need no details, so their id is not read and events_known_page
+	// stays covering on PostgreSQL), then
 	// only the rep's contacts. No ORDER BY: SQLite would then walk the page
 	// views in time order instead of using the path index; the few rows are
 	// sorted here.
-	rows, err := q.QueryContext(ctx, `-- sales.hotLeads
-		SELECT e.contact_id, e.kind, e.path, e.occurred_at, c.family_name, c.given_name, c.email, COALESCE(c.company_id, 0), COALESCE(co.name, '')
-		FROM (
-			SELECT contact_id, kind, path, occurred_at FROM events
-			WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND kind IN ('email_click', 'form_submit', 'content_view')
-			UNION ALL
-			SELECT contact_id, kind, path, occurred_at FROM events
-			WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND kind = 'page_view' AND path IN (`+marks+`)
-		) e
-		JOIN contacts c ON c.workspace_id = ? AND c.id = e.contact_id
-		LEFT JOIN companies co ON co.workspace_id = c.workspace_id AND co.id = c.company_id
-		WHERE c.owner_id = ?
-		LIMIT 5000`, args...)
+	rows, err := q.QueryContext(ctx, hotLeadsSQL(marks), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sales.hotLeads: %w", err)
 	}
@@ -209,7 +234,7 @@ func (s *Service) hotLeads(ctx context.Context, q db.Querier, ws, user int64, si
 	for rows.Next() {
 		var r row
 		var ms int64
-		if err := rows.Scan(&r.h.ContactID, &r.sg.Kind, &r.sg.Path, &ms, &r.h.FamilyName, &r.h.GivenName, &r.h.Email, &r.h.CompanyID, &r.h.CompanyName); err != nil {
+		if err := rows.Scan(&r.sg.eventID, &r.h.ContactID, &r.sg.Kind, &r.sg.Path, &ms, &r.h.FamilyName, &r.h.GivenName, &r.h.Email, &r.h.CompanyID, &r.h.CompanyName); err != nil {
 			return nil, fmt.Errorf("sales.hotLeads: %w", err)
 		}
 		r.sg.At = db.Time(ms)
@@ -236,7 +261,62 @@ func (s *Service) hotLeads(ctx context.Context, q db.Querier, ws, user int64, si
 			out[i].Signals = append(out[i].Signals, r.sg)
 		}
 	}
+	if err := signalDetails(ctx, q, ws, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// signalDetails fills in what the shown quote and content views were about,
+// from their events' properties: a primary-key lookup for the few signals
+// listed (at most 20 contacts × 5), so the scan above stays on its index.
+func signalDetails(ctx context.Context, q db.Querier, ws int64, hot []HotLead) error {
+	at := map[int64]*Signal{}
+	args := []any{ws}
+	for i := range hot {
+		for j := range hot[i].Signals {
+			sg := &hot[i].Signals[j]
+			if sg.Kind == "quote_view" || sg.Kind == "content_view" {
+				at[sg.eventID] = sg
+				args = append(args, sg.eventID)
+			}
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	rows, err := q.QueryContext(ctx, `-- sales.signalDetails
+		SELECT id, properties FROM events WHERE workspace_id = ? AND id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(at)), ", ")+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("sales.signalDetails: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var props *string
+		if err := rows.Scan(&id, &props); err != nil {
+			return fmt.Errorf("sales.signalDetails: %w", err)
+		}
+		if props == nil {
+			continue
+		}
+		var p struct {
+			Quote   string `json:"quote"`
+			DealID  int64  `json:"deal_id"`
+			Title   string `json:"title"`
+			AssetID int64  `json:"asset_id"`
+		}
+		if json.Unmarshal([]byte(*props), &p) != nil {
+			continue // an integration's own properties: show the kind alone
+		}
+		sg := at[id]
+		if sg.Kind == "quote_view" {
+			sg.Detail, sg.DealID = p.Quote, p.DealID
+		} else {
+			sg.Detail, sg.AssetID = p.Title, p.AssetID
+		}
+	}
+	return rows.Err()
 }
 
 func (s *Service) staleDeals(ctx context.Context, q db.Querier, ws, user int64, cutoff time.Time) ([]StaleDeal, error) {

@@ -19,8 +19,18 @@ func writeAlignmentPDF(w io.Writer, p *AlignmentPage, created time.Time) error {
 	pdf.CellFormat(cw, 9, p.T("align.title"), "", 1, "L", false, 0, "")
 	font(9)
 	pdf.CellFormat(cw, 5, p.Date(p.Period.From)+" – "+p.Date(p.Period.To.AddDate(0, 0, -1)), "", 1, "L", false, 0, "")
+	if f := p.FilterSummary(); f != "" {
+		pdf.CellFormat(cw, 5, p.T("rf.filtered")+" "+f, "", 1, "L", false, 0, "")
+	}
 	pdf.Ln(3)
-	heading := func(s string) {
+	// heading starts a section; with a filter set, it says how the filter
+	// leaves the section out (alignmentSections).
+	heading := func(s string, section ...string) {
+		if len(section) > 0 {
+			if n := p.SectionNote(section[0]); n != "" {
+				s += "  (" + n + ")"
+			}
+		}
 		pdf.Ln(3)
 		font(11)
 		pdf.SetTextColor(31, 78, 121)
@@ -65,13 +75,50 @@ func writeAlignmentPDF(w io.Writer, p *AlignmentPage, created time.Time) error {
 			pdf.CellFormat(cw, 5, l, "", 1, "L", false, 0, "")
 		}
 	}
+	// bars draws a chart's rows as grey bars of distinct shades with a dark
+	// outline and the value written beside each, so it reads in black and
+	// white; funnel bars are centred.
+	bars := func(c BarChart) {
+		if len(c.Rows) == 0 {
+			return
+		}
+		labelW, valueW := 0.25*cw, 0.2*cw
+		plotW := cw - labelW - valueW
+		scale := plotW / (c.Right - c.Left)
+		shades := []int{90, 140, 180, 120, 200, 160}
+		pdf.SetDrawColor(28, 36, 48)
+		_, pageH := pdf.GetPageSize()
+		_, _, _, bottom := pdf.GetMargins()
+		for _, r := range c.Rows {
+			if pdf.GetY()+5 > pageH-bottom {
+				pdf.AddPage() // before the row: the bar is drawn at the row's y
+			}
+			x, y := pdf.GetX(), pdf.GetY()
+			pdf.CellFormat(labelW, 5, r.Label, "", 0, "L", false, 0, "")
+			right := x + labelW
+			for _, sg := range r.Segs {
+				g := shades[sg.Key%len(shades)]
+				pdf.SetFillColor(g, g, g)
+				bx := x + labelW + (sg.X-c.Left)*scale
+				pdf.Rect(bx, y+0.8, max(sg.W*scale, 0.5), 3.4, "FD")
+				right = max(right, bx+sg.W*scale)
+			}
+			if c.Funnel {
+				right = x + labelW + plotW
+			}
+			pdf.SetXY(right+1.5, y)
+			pdf.CellFormat(valueW, 5, r.Value, "", 1, "L", false, 0, "")
+			pdf.SetX(x)
+		}
+		pdf.Ln(2)
+	}
 	var kpis [][]string
 	for _, k := range p.KPIs {
 		kpis = append(kpis, []string{p.T("kpi." + k.Key), p.KPIShow(k), p.KPIShow(p.Before[k.Key])})
 	}
 	table([]float64{0.5, 0.25, 0.25}, []string{"", p.T("align.actual"), p.T("kpi.before")}, kpis)
 
-	heading("1. " + p.T("plan.pacing"))
+	heading("1. "+p.T("plan.pacing"), "pacing")
 	if p.Pace == nil {
 		text(p.T("align.no_plan"))
 	} else {
@@ -87,7 +134,8 @@ func writeAlignmentPDF(w io.Writer, p *AlignmentPage, created time.Time) error {
 		table([]float64{0.5, 0.25, 0.25}, []string{"", p.T("align.actual"), p.T("align.expected")}, rows)
 	}
 
-	heading("2. " + p.T("funnel.title"))
+	heading("2. "+p.T("funnel.title"), "funnel")
+	bars(p.FunnelChart)
 	var frows [][]string
 	for _, c := range p.Funnel.Cohorts {
 		r := []string{c.Month}
@@ -98,7 +146,7 @@ func writeAlignmentPDF(w io.Writer, p *AlignmentPage, created time.Time) error {
 	}
 	table([]float64{0.2, 0.16, 0.16, 0.16, 0.16, 0.16}, []string{p.T("funnel.cohort"), p.T("funnel.created"), "MQL", "SQL", p.Stage("opportunity"), p.Stage("customer")}, frows)
 
-	heading("3. " + p.T("align.campaigns"))
+	heading("3. "+p.T("align.campaigns"), "campaigns")
 	var crows [][]string
 	for _, c := range p.Campaigns {
 		roi := "—"
@@ -113,7 +161,8 @@ func writeAlignmentPDF(w io.Writer, p *AlignmentPage, created time.Time) error {
 		table([]float64{0.3, 0.1, 0.1, 0.1, 0.15, 0.15, 0.1}, []string{p.T("camp.name"), p.T("camp.members"), p.T("camp.mqls"), p.T("camp.deals"), p.T("kpi.revenue"), p.T("camp.spend"), "ROI"}, crows)
 	}
 
-	heading("4. " + p.T("chq.title"))
+	heading("4. "+p.T("chq.title"), "channels")
+	bars(p.ChannelChart)
 	var qrows [][]string
 	for _, r := range p.Channels.Rows {
 		if r.Leads == 0 {
@@ -127,7 +176,7 @@ func writeAlignmentPDF(w io.Writer, p *AlignmentPage, created time.Time) error {
 	}
 	table([]float64{0.3, 0.12, 0.14, 0.14, 0.1, 0.2}, []string{p.T("funnel.channel"), p.T("chq.leads"), p.T("chq.mql_rate"), p.T("chq.accept_rate"), p.T("chq.won"), p.T("kpi.revenue")}, qrows)
 
-	heading("5. " + p.T("align.sla"))
+	heading("5. "+p.T("align.sla"), "sla")
 	if s := p.SLA; s != nil {
 		table([]float64{0.25, 0.25, 0.25, 0.25}, []string{p.T("align.handed"), p.T("align.in_time"), p.T("align.breached"), p.T("align.untouched")},
 			[][]string{{p.Num(s.Handed), p.PctOf(s.MetRate()), p.Num(s.Breached), p.Num(s.Untouched)}})
@@ -135,7 +184,7 @@ func writeAlignmentPDF(w io.Writer, p *AlignmentPage, created time.Time) error {
 		text("—")
 	}
 
-	heading("6. " + p.T("chq.top_reasons"))
+	heading("6. "+p.T("chq.top_reasons"), "reasons")
 	for _, r := range p.Channels.Total.TopReasons {
 		text(p.ReasonLabel(r.Reason) + ": " + strconv.Itoa(r.Count))
 	}
@@ -145,7 +194,7 @@ func writeAlignmentPDF(w io.Writer, p *AlignmentPage, created time.Time) error {
 		}
 	}
 
-	heading("7. " + p.T("align.voices"))
+	heading("7. "+p.T("align.voices"), "voices")
 	for _, f := range p.Voices {
 		text("“" + f.Text + "” — " + p.UserName(f.UserID))
 	}
@@ -153,7 +202,7 @@ func writeAlignmentPDF(w io.Writer, p *AlignmentPage, created time.Time) error {
 		text("—")
 	}
 
-	heading("8. " + p.T("align.news_and_changes"))
+	heading("8. "+p.T("align.news_and_changes"), "news")
 	for _, n := range p.News {
 		text(n.Title + " (" + p.CompNames[n.CompetitorID] + ") " + p.Date(n.At))
 	}
@@ -165,7 +214,7 @@ func writeAlignmentPDF(w io.Writer, p *AlignmentPage, created time.Time) error {
 	}
 
 	closed := func(n string, list []insight.ClosedDeal) {
-		heading(n)
+		heading(n, "won")
 		var rows [][]string
 		for i, d := range list {
 			if i == 15 {

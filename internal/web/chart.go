@@ -175,7 +175,9 @@ func (s *Server) trendCSV(w http.ResponseWriter, r *http.Request, c *rctx) error
 	if len(keys) == 0 {
 		keys = insight.TrendKeys
 	}
-	t, err := insight.TrendOf(r.Context(), s.DB.Reader(), c.WS, unit, n, keys, insight.KPIFilter{}, c.Now)
+	// The same filter parameters as the report screens (the KPIs take every
+	// part), so a filtered report's trend link stays filtered.
+	t, err := insight.TrendOf(r.Context(), s.DB.Reader(), c.WS, unit, n, keys, parseKPIFilter(q), c.Now)
 	if err != nil {
 		return err
 	}

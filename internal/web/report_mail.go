@@ -111,7 +111,9 @@ func (s *Server) alignmentMail(ctx context.Context, w platform.Workspace, u plat
 			c.Loc = loc
 		}
 	}
-	data, err := s.alignmentData(ctx, c, w, kind, 1)
+	// The emailed copy is the whole workspace's: a schedule has no filter
+	// (the mail says so, and the full report link can be filtered).
+	data, err := s.alignmentData(ctx, c, w, kind, 1, ReportFilter{Report: "alignment", Scope: insight.AlignmentScope})
 	if err != nil {
 		return platform.OutboundMessage{}, err
 	}
@@ -128,6 +130,7 @@ func (s *Server) alignmentMail(ctx context.Context, w platform.Workspace, u plat
 		fmt.Fprintf(&text, "%s: %s (%s %s)\n", i18n.T(lang, "kpi."+k.Key), data.KPIShow(k), i18n.T(lang, "kpi.before"), data.KPIShow(data.Before[k.Key]))
 	}
 	fmt.Fprintf(&text, "\n%s: %s\n", i18n.T(lang, "align.mail.open"), data.Link)
+	fmt.Fprintf(&text, "%s\n", i18n.T(lang, "align.mail.unfiltered"))
 	return platform.OutboundMessage{Kind: "report", To: u.Email, Subject: i18n.T(lang, "align.mail.subject", "range", rng),
 		Text: text.String(), HTML: html, RefType: "report_schedule"}, nil
 }

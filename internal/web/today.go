@@ -247,10 +247,38 @@ func (p TodayPage) QuickLog(action string, id int64) map[string]any {
 
 // SignalLabel says what a re-engaging contact did.
 func (p TodayPage) SignalLabel(sg sales.Signal) string {
-	if sg.Kind == platform.EventPageView {
-		return p.T("today.signal.pricing")
+	label := p.T("today.signal." + sg.Kind)
+	switch {
+	case sg.Kind == platform.EventPageView:
+		label = p.T("today.signal.pricing")
+	case sg.Kind == "quote_view" && sg.Detail != "":
+		return p.T("today.signal.quote_view_of", "quote", sg.Detail)
+	case sg.Kind == platform.EventContentView && sg.Detail != "":
+		return p.T("today.signal.content_view_of", "title", sg.Detail)
 	}
-	return p.T("today.signal." + sg.Kind)
+	if sg.Path != "" && !signedPath(sg.Path) {
+		label += " " + sg.Path
+	}
+	return label
+}
+
+// signedPath reports whether path is one of Ryorin's own signed public
+// links (a quote's view, a shared asset): a click on one in an email says
+// nothing more than its token, which the page must not show.
+func signedPath(path string) bool {
+	return strings.HasPrefix(path, "/q/") || strings.HasPrefix(path, "/c/s/")
+}
+
+// SignalLink is where a signal's chip leads: the deal's quotes for a quote
+// view, the asset for a content view; empty for the others.
+func (p TodayPage) SignalLink(sg sales.Signal) string {
+	switch {
+	case sg.DealID > 0:
+		return fmt.Sprintf("/deals/%d#quotes", sg.DealID)
+	case sg.AssetID > 0:
+		return fmt.Sprintf("/content/%d", sg.AssetID)
+	}
+	return ""
 }
 
 // Count tallies the overdue tasks and leads, for the headline figures.

@@ -41,8 +41,20 @@ func TestToday_PageQuickLogAndCalendarFeed(t *testing.T) {
 		}
 		err = d.Write(ctx, "test event", func(tx *db.Tx) error {
 			ago := now.Add(-time.Hour)
-			_, _, err := platform.RecordEventTx(ctx, tx, 1, platform.EventInput{ID: "p1", Kind: "page_view", URL: "https://example.jp/pricing", ContactID: ct.ID, OccurredAt: &ago}, "", now)
-			return err
+			for _, ev := range []platform.EventInput{
+				{ID: "p1", Kind: "page_view", URL: "https://example.jp/pricing"},
+				// As quotemail and the content library record them.
+				{ID: "q1", Kind: "quote_view", Properties: map[string]any{"quote": "Q-2026-0012-1", "deal_id": 5}},
+				{ID: "c1", Kind: "content_view", URL: "https://example.jp/c/3", Properties: map[string]any{"asset_id": 3, "title": "料金表 2026"}},
+				// The click on the quote mail's signed link: its token is not shown.
+				{ID: "k1", Kind: "email_click", URL: "https://crm.example.jp/q/AAAAsecret.token"},
+			} {
+				ev.ContactID, ev.OccurredAt = ct.ID, &ago
+				if _, _, err := platform.RecordEventTx(ctx, tx, 1, ev, "", now); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -52,7 +64,10 @@ func TestToday_PageQuickLogAndCalendarFeed(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("today: %d %.300s", code, body)
 		}
-		for _, want := range []string{"見積書を送る", "初回訪問", "料金ページを閲覧 /pricing", `action="/contacts/1/activities"`, `name="back" value="/today"`, "12:00"} {
+		if strings.Contains(body, "AAAAsecret") || !strings.Contains(body, "メールのリンクをクリック ·") {
+			t.Errorf("the click on a signed quote link shows its token, or is missing")
+		}
+		for _, want := range []string{"見積書を送る", "初回訪問", "料金ページを閲覧 /pricing", `<a href="/deals/5#quotes">見積書 Q-2026-0012-1 を開封</a>`, `<a href="/content/3">「料金表 2026」を閲覧</a>`, `action="/contacts/1/activities"`, `name="back" value="/today"`, "12:00"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("today page lacks %q", want)
 			}

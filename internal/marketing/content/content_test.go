@@ -20,6 +20,7 @@ import (
 	"github.com/ryorin/ryorin/internal/marketing/forms"
 	"github.com/ryorin/ryorin/internal/platform"
 	"github.com/ryorin/ryorin/internal/privacy"
+	"github.com/ryorin/ryorin/internal/sales"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -225,6 +226,17 @@ func TestContent_ShareLinkViewRecordsEventTimelineAndNotification(t *testing.T) 
 		}
 		if !strings.Contains(title, "山田 太郎") || !strings.Contains(title, "物流DX事例") || !strings.Contains(title, "伊藤 さくら") {
 			t.Fatalf("notification title = %q", title)
+		}
+		// The owner's today page lists the view as re-engagement, naming the asset.
+		day, err := sales.New(d, f.clock, nil, nil).TodayFor(ctx, d.Reader(), 1, f.rep.UserID, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(day.Hot) != 1 || len(day.Hot[0].Signals) != 1 {
+			t.Fatalf("hot leads = %+v", day.Hot)
+		}
+		if sg := day.Hot[0].Signals[0]; sg.Kind != "content_view" || sg.Detail != "物流DX事例" || sg.AssetID != x.ID {
+			t.Errorf("today's signal = %+v", sg)
 		}
 		// Again 10 minutes later: a view and an event, but no second notification.
 		f.clock.Advance(10 * time.Minute)

@@ -298,8 +298,10 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 				return platform.Permanent(err)
 			}
 		}
-		// The batch's messages go out together: one job, one SMTP connection.
+		// The batch's messages go out together: one job and one SMTP
+		// connection per 50 (platform.MailBatch).
 		mb := s.Mailer.NewBatch(ctx, tx, ws)
+		ds := make([]decision, 0, len(rs))
 		for _, r := range rs {
 			variant, in := "", true
 			switch phase {
@@ -316,11 +318,12 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 			if variant == "B" {
 				p = pb
 			}
-			if err := s.sendOne(ctx, tx, ws, lk, p, r, variant, now, mb); err != nil {
-				return err
-			}
-			res.n++
+			ds = append(ds, lk.decide(p, r, variant))
 		}
+		if err := s.sendMany(ctx, tx, ws, lk.campaign, ds, now, mb); err != nil {
+			return err
+		}
+		res.n += len(ds)
 		if err := mb.Flush(ctx, tx); err != nil {
 			return err
 		}
@@ -379,20 +382,146 @@ func pickWinner(ctx context.Context, tx *db.Tx, ws, id int64, metric string) (st
 	return "A", nil
 }
 
-// sendOne decides one recipient and, unless skipped, queues their message:
-// into mb when given (a campaign's batch), else with a job of its own.
-func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p *Parsed, r recipient, variant string, now time.Time, mb *platform.MailBatch) error {
-	reason := r.skipReason()
-	var msg platform.OutboundMessage
-	if reason == "" {
-		rd, headers, err := lk.render(p, r)
-		if err != nil {
-			reason = ReasonRender
-		} else {
-			msg = platform.OutboundMessage{Kind: "campaign", To: r.Email, Subject: rd.Subject, Text: rd.Text, HTML: rd.HTML,
-				Headers: headers, RefType: "email_campaign", RefID: lk.campaign}
+// decision is what becomes of one recipient: skipped for a reason, or the
+// message to queue.
+type decision struct {
+	r       recipient
+	variant string
+	reason  string
+	msg     platform.OutboundMessage
+}
+
+// decide renders recipient r's message, or says why they are skipped.
+func (l linker) decide(p *Parsed, r recipient, variant string) decision {
+	d := decision{r: r, variant: variant, reason: r.skipReason()}
+	if d.reason != "" {
+		return d
+	}
+	rd, headers, err := l.render(p, r)
+	if err != nil {
+		d.reason = ReasonRender
+		return d
+	}
+	d.msg = platform.OutboundMessage{Kind: "campaign", To: r.Email, Subject: rd.Subject, Text: rd.Text, HTML: rd.HTML,
+		Headers: headers, RefType: "email_campaign", RefID: l.campaign}
+	return d
+}
+
+// sendMany writes a batch's decisions in a few multi-row statements: the
+// messages of recipients not yet in the send log are queued into mb, then
+// the send log rows go in (a recipient already there was handled by an
+// earlier run and is left alone; a message whose log row did not go in is
+// deleted again).
+func (s *Service) sendMany(ctx context.Context, tx *db.Tx, ws, campaign int64, ds []decision, now time.Time, mb *platform.MailBatch) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := make([]any, 0, len(ds)+2)
+	ids = append(ids, ws, campaign)
+	for _, d := range ds {
+		ids = append(ids, d.r.ContactID)
+	}
+	rows, err := tx.QueryContext(ctx, `-- email.sendMany.logged
+		SELECT contact_id FROM campaign_recipients WHERE workspace_id = ? AND campaign_id = ? AND contact_id IN (`+placeholders(len(ds))+`)`, ids...)
+	if err != nil {
+		return fmt.Errorf("email.sendMany: %w", err)
+	}
+	logged := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("email.sendMany: %w", err)
+		}
+		logged[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("email.sendMany: %w", err)
+	}
+	var todo []decision
+	for _, d := range ds {
+		if !logged[d.r.ContactID] {
+			todo = append(todo, d)
 		}
 	}
+	var msgs []platform.OutboundMessage
+	var at []int
+	for i, d := range todo {
+		if d.reason == "" {
+			msgs, at = append(msgs, d.msg), append(at, i)
+		}
+	}
+	mailID := make([]any, len(todo))
+	if len(msgs) > 0 {
+		mids, refused, err := mb.AddMany(ctx, tx, msgs)
+		if err != nil {
+			return err
+		}
+		for k, i := range at {
+			switch {
+			case refused[k] == nil:
+				mailID[i] = mids[k]
+			case errs.Is(refused[k], errs.Invalid): // e.g. an address the mailer refuses
+				todo[i].reason = ReasonNoEmail
+			default:
+				return refused[k]
+			}
+		}
+	}
+	ms := db.Millis(now)
+	inserted := map[int64]bool{}
+	const chunk = 200
+	for start := 0; start < len(todo); start += chunk {
+		end := min(start+chunk, len(todo))
+		var sb strings.Builder
+		args := make([]any, 0, (end-start)*8)
+		for i := start; i < end; i++ {
+			d := todo[i]
+			if i > start {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+			status := RecipientQueued
+			if d.reason != "" {
+				status = RecipientSkipped
+			}
+			args = append(args, ws, campaign, d.r.ContactID, status, d.reason, d.variant, ms, mailID[i])
+		}
+		rows, err := tx.QueryContext(ctx, `-- email.sendMany.log
+			INSERT INTO campaign_recipients (workspace_id, campaign_id, contact_id, status, reason, variant, created_at, mail_id)
+			VALUES `+sb.String()+` ON CONFLICT (workspace_id, campaign_id, contact_id) DO NOTHING RETURNING contact_id`, args...)
+		if err != nil {
+			return fmt.Errorf("email.sendMany: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("email.sendMany: %w", err)
+			}
+			inserted[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("email.sendMany: %w", err)
+		}
+	}
+	for i, d := range todo {
+		if mailID[i] != nil && !inserted[d.r.ContactID] {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM mail_messages WHERE workspace_id = ? AND id = ?`, ws, mailID[i]); err != nil {
+				return fmt.Errorf("email.sendMany: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// sendOne decides one recipient and, unless skipped, queues their message:
+// into mb when given, else with a job of its own (a journey's single mail).
+func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p *Parsed, r recipient, variant string, now time.Time, mb *platform.MailBatch) error {
+	d := lk.decide(p, r, variant)
+	reason, msg := d.reason, d.msg
 	status := RecipientQueued
 	if reason != "" {
 		status = RecipientSkipped

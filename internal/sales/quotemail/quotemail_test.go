@@ -222,6 +222,18 @@ func TestSend_MailsTrackedSignedLinkOnceAndViewsNotifyOwner(t *testing.T) {
 		if len(told) != 1 || !strings.Contains(told[0], "山本 健") || !strings.Contains(told[0], f.quote.Number+"-1") {
 			t.Fatalf("notifications = %q", told)
 		}
+		// The rep's today page lists the view as re-engagement, naming the
+		// quote, above the click on the mail's link that led to it.
+		day, err := f.qm.Sales.TodayFor(ctx, d.Reader(), 1, f.rep.UserID, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(day.Hot) != 1 || day.Hot[0].ContactID != f.contact.ID || len(day.Hot[0].Signals) != 2 || day.Hot[0].Signals[1].Kind != "email_click" {
+			t.Fatalf("hot leads = %+v", day.Hot)
+		}
+		if sg := day.Hot[0].Signals[0]; sg.Kind != quotemail.EventQuoteView || sg.Detail != f.quote.Number+"-1" || sg.DealID != f.deal.ID {
+			t.Errorf("today's signal = %+v", sg)
+		}
 		// A later visit counts again.
 		f.clock.Advance(2 * quotemail.ViewWindow)
 		if _, err := f.qm.View(ctx, 1, tok); err != nil {
