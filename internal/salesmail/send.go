@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html"
 	netmail "net/mail"
-	"regexp"
 	"strings"
 	"time"
 
@@ -338,8 +337,6 @@ type linker struct {
 	now  time.Time
 }
 
-var urlRe = regexp.MustCompile(`https?://[^\s<>"]+[^\s<>".,;:!?)\]」』）。、]`)
-
 func (l linker) render(text string) (string, string, error) {
 	if l.base == "" {
 		return text, "", nil // nowhere to point tracking links: plain text only
@@ -357,7 +354,9 @@ func (l linker) render(text string) (string, string, error) {
 	hb.WriteString(`<div style="font-family:sans-serif;white-space:pre-wrap">`)
 	last := 0
 	var tb strings.Builder
-	for _, m := range urlRe.FindAllStringIndex(text, -1) {
+	// URLs end where the marketing mail's do (Japanese punctuation, brackets
+	// the URL did not open): one finder for every mail Ryorin tracks.
+	for _, m := range email.TextURLs(text) {
 		u := text[m[0]:m[1]]
 		t := tracked(u)
 		tb.WriteString(text[last:m[0]])

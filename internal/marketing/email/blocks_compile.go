@@ -218,7 +218,7 @@ func mergeLinkedHTML(s string) string {
 	return merge(s, func(lit string) string {
 		var b strings.Builder
 		last := 0
-		for _, sp := range textURLs(lit) {
+		for _, sp := range TextURLs(lit) {
 			u := lit[sp[0]:sp[1]]
 			fmt.Fprintf(&b, `%s<a href="%s" target="_blank" style="color:#2563eb;">%s</a>`, esc(lit[last:sp[0]]), attrURL(u), esc(u))
 			last = sp[1]

@@ -33,7 +33,7 @@ func (l linker) untracked(target, unsub string) bool {
 func (l linker) trackText(text string, contact int64, unsub string) (string, error) {
 	var b strings.Builder
 	last := 0
-	for _, sp := range textURLs(text) {
+	for _, sp := range TextURLs(text) {
 		target := text[sp[0]:sp[1]]
 		if l.untracked(target, unsub) {
 			continue
@@ -53,13 +53,13 @@ func (l linker) trackText(text string, contact int64, unsub string) (string, err
 	return b.String(), nil
 }
 
-// textURLs finds the http(s) URLs of plain text as [start, end) byte
+// TextURLs finds the http(s) URLs of plain text as [start, end) byte
 // offsets. A URL ends at white space, at characters that cannot be in one
 // (<>"`{}|\^), at Japanese brackets and punctuation (「」『』【】（）。、，．
 // and the like: Japanese text puts no space before them) and at trailing
 // sentence punctuation; a closing parenthesis stays only when the URL opened
 // one (https://ja.wikipedia.org/wiki/Go_(言語)).
-func textURLs(s string) [][2]int {
+func TextURLs(s string) [][2]int {
 	var out [][2]int
 	lower := strings.ToLower(s)
 	for i := 0; i < len(s); {

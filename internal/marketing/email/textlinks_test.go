@@ -23,11 +23,11 @@ func TestTextURLs_EndAtJapanesePunctuationAndUnopenedBrackets(t *testing.T) {
 		{"xhttps://example.com/no mailto:a@example.com ftp://example.com http:/x", nil},
 	} {
 		var got []string
-		for _, sp := range textURLs(tc.in) {
+		for _, sp := range TextURLs(tc.in) {
 			got = append(got, tc.in[sp[0]:sp[1]])
 		}
 		if strings.Join(got, " | ") != strings.Join(tc.want, " | ") {
-			t.Errorf("textURLs(%q) = %q, want %q", tc.in, got, tc.want)
+			t.Errorf("TextURLs(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -58,7 +58,7 @@ func FuzzTextURLs(f *testing.F) {
 	lk := linker{key: []byte("0123456789abcdef0123456789abcdef"), base: "https://ryorin.example", now: time.Unix(1e9, 0)}
 	f.Fuzz(func(t *testing.T, s string) {
 		last := 0
-		for _, sp := range textURLs(s) {
+		for _, sp := range TextURLs(s) {
 			if sp[0] < last || sp[1] <= sp[0] || sp[1] > len(s) {
 				t.Fatalf("bad span %v in %q", sp, s)
 			}
