@@ -135,20 +135,11 @@ func checkMail(msg OutboundMessage) (OutboundMessage, any, error) {
 
 // insert validates msg and stores it as queued, with its Message-ID.
 func (m *Mailer) insert(ctx context.Context, tx *db.Tx, ws int64, msg OutboundMessage, domain string) (int64, error) {
-	msg, headers, err := checkMail(msg)
+	ids, refused, err := m.insertMany(ctx, tx, ws, domain, []OutboundMessage{msg})
 	if err != nil {
 		return 0, err
 	}
-	mid := fmt.Sprintf("<mail-%s@%s>", randomHex(12), domain)
-	var id int64
-	err = tx.QueryRowContext(ctx, `-- platform.QueueMail
-		INSERT INTO mail_messages (workspace_id, kind, to_addr, subject, text_body, html_body, headers, status, message_id, ref_type, ref_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING id`,
-		ws, msg.Kind, msg.To, msg.Subject, msg.Text, msg.HTML, headers, mid, msg.RefType, db.NullInt(msg.RefID), db.Millis(m.Clock.Now())).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("platform.QueueMail: %w", err)
-	}
-	return id, nil
+	return ids[0], refused[0]
 }
 
 type mailJob struct {
@@ -207,126 +198,12 @@ func GetMail(ctx context.Context, q db.Querier, ws, id int64) (MailMessage, erro
 	return mm, nil
 }
 
-// setMailStatus moves a message from status from to status to; it reports
-// whether the row still had status from (and so changed).
-func (m *Mailer) setMailStatus(ctx context.Context, ws, id int64, from, to, lastErr string, attempt bool) (bool, error) {
-	var sentAt any
-	if to == MailSent {
-		sentAt = db.Millis(m.Clock.Now())
-	}
-	inc := 0
-	if attempt {
-		inc = 1
-	}
-	if len(lastErr) > 2000 {
-		lastErr = lastErr[:2000]
-	}
-	var changed bool
-	// A background context: a result must be written even while shutting down.
-	ctx = context.WithoutCancel(ctx)
-	err := m.DB.Write(ctx, "platform.setMailStatus", func(tx *db.Tx) error {
-		res, err := tx.ExecContext(ctx, `-- platform.setMailStatus
-			UPDATE mail_messages SET status = ?, last_error = ?, attempts = attempts + ?, sent_at = COALESCE(?, sent_at)
-			WHERE workspace_id = ? AND id = ? AND status = ?`, to, lastErr, inc, sentAt, ws, id, from)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		changed = n == 1
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("platform.setMailStatus(%d → %s): %w", id, to, err)
-	}
-	return changed, nil
-}
-
 func (m *Mailer) handle(ctx context.Context, j Job) error {
 	var p mailJob
 	if err := j.Decode(&p); err != nil {
 		return Permanent(fmt.Errorf("mail.send payload: %w", err))
 	}
-	mm, err := GetMail(ctx, m.DB.Reader(), j.WorkspaceID, p.ID)
-	if errs.Is(err, errs.NotFound) {
-		return Permanent(err)
-	}
-	if err != nil {
-		return err
-	}
-	switch mm.Status {
-	case MailSent, MailFailed, MailUnknown:
-		return nil // settled by an earlier attempt
-	case MailSending:
-		// An earlier attempt (j.Reclaimed: its worker died) committed
-		// 'sending' and never recorded the server's answer: the message may
-		// have been delivered. Resending could deliver it twice.
-		msg := "an earlier attempt was interrupted after handing the message to the SMTP server; it may or may not have been delivered, so it is not resent"
-		if _, err := m.setMailStatus(ctx, j.WorkspaceID, mm.ID, MailSending, MailUnknown, msg, false); err != nil {
-			return err
-		}
-		return Unknown(errors.New(msg))
-	}
-	w, err := GetWorkspace(ctx, m.DB.Reader(), j.WorkspaceID)
-	if err != nil {
-		return err
-	}
-	s := w.SMTP()
-	if s.Host == "" || s.FromAddress == "" {
-		msg := "no SMTP server is configured: set one under Settings → SMTP"
-		if _, err := m.setMailStatus(ctx, j.WorkspaceID, mm.ID, MailQueued, MailFailed, msg, false); err != nil {
-			return err
-		}
-		return Permanent(errors.New(msg))
-	}
-	gm, err := m.build(s, mm)
-	if err != nil {
-		if _, serr := m.setMailStatus(ctx, j.WorkspaceID, mm.ID, MailQueued, MailFailed, err.Error(), false); serr != nil {
-			return serr
-		}
-		return Permanent(err)
-	}
-	// Commit 'sending' before talking to the server: if this process dies
-	// mid-conversation, the next attempt sees it and does not resend.
-	ok, err := m.setMailStatus(ctx, j.WorkspaceID, mm.ID, MailQueued, MailSending, "", true)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("mail %d changed status while being sent; will look again", mm.ID)
-	}
-	serr := m.send(ctx, s, gm)
-	if serr == nil {
-		if _, err := m.setMailStatus(ctx, j.WorkspaceID, mm.ID, MailSending, MailSent, "", false); err != nil {
-			return Unknown(fmt.Errorf("mail %d was accepted by the SMTP server but its status could not be recorded: %w", mm.ID, err))
-		}
-		return nil
-	}
-	switch classifySMTP(serr) {
-	case smtpPermanent:
-		if _, err := m.setMailStatus(ctx, j.WorkspaceID, mm.ID, MailSending, MailFailed, serr.Error(), false); err != nil {
-			return err
-		}
-		var se *gomail.SendError
-		if m.OnBounce != nil && errors.As(serr, &se) && se.Reason == gomail.ErrSMTPRcptTo {
-			if err := m.OnBounce(ctx, j.WorkspaceID, mm.To, serr.Error()); err != nil {
-				m.log().Warn("recording a bounce failed", "mail", mm.ID, "err", err)
-			}
-		}
-		return Permanent(serr)
-	case smtpUnknown:
-		if _, err := m.setMailStatus(ctx, j.WorkspaceID, mm.ID, MailSending, MailUnknown, serr.Error(), false); err != nil {
-			return err
-		}
-		return Unknown(serr)
-	}
-	next := MailQueued
-	if j.Attempts >= j.MaxAttempts {
-		next = MailFailed // the job runner gives up too
-	}
-	if _, err := m.setMailStatus(ctx, j.WorkspaceID, mm.ID, MailSending, next, serr.Error(), false); err != nil {
-		return err
-	}
-	return serr
+	return m.sendStored(ctx, j, []int64{p.ID})
 }
 
 // build turns a stored message into a go-mail message.

@@ -52,21 +52,39 @@ func (m *Mailer) NewBatch(ctx context.Context, tx *db.Tx, ws int64) *MailBatch {
 // Add validates msg and stores it as queued; its job is added by Flush (or
 // by Add itself each MailBatchMax messages).
 func (b *MailBatch) Add(ctx context.Context, tx *db.Tx, msg OutboundMessage) (int64, error) {
-	id, err := b.m.insert(ctx, tx, b.ws, msg, b.domain)
+	ids, refused, err := b.AddMany(ctx, tx, []OutboundMessage{msg})
 	if err != nil {
-		return id, err
+		return 0, err
 	}
-	b.ids = append(b.ids, id)
-	if len(b.ids) >= MailBatchMax {
-		err = b.Flush(ctx, tx)
-	}
-	return id, err
+	return ids[0], refused[0]
 }
 
 // AddMany validates msgs and stores the valid ones as queued in a few
 // multi-row statements (their jobs are added as Add adds them). ids[i] is
 // msgs[i]'s id, or 0 when refused[i] says why it was not stored.
 func (b *MailBatch) AddMany(ctx context.Context, tx *db.Tx, msgs []OutboundMessage) (ids []int64, refused []error, err error) {
+	ids, refused, err = b.m.insertMany(ctx, tx, b.ws, b.domain, msgs)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, id := range ids {
+		if refused[i] != nil {
+			continue
+		}
+		b.ids = append(b.ids, id)
+		if len(b.ids) >= MailBatchMax {
+			if err := b.Flush(ctx, tx); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return ids, refused, nil
+}
+
+// insertMany validates msgs and stores the valid ones as queued, each with
+// its Message-ID, in multi-row statements of up to 100. ids[i] is msgs[i]'s
+// id, or 0 when refused[i] says why it was not stored.
+func (m *Mailer) insertMany(ctx context.Context, tx *db.Tx, ws int64, domain string, msgs []OutboundMessage) (ids []int64, refused []error, err error) {
 	ids, refused = make([]int64, len(msgs)), make([]error, len(msgs))
 	type row struct {
 		i       int
@@ -81,9 +99,9 @@ func (b *MailBatch) AddMany(ctx context.Context, tx *db.Tx, msgs []OutboundMessa
 			refused[i] = err
 			continue
 		}
-		rows = append(rows, row{i, msg, headers, fmt.Sprintf("<mail-%s@%s>", randomHex(12), b.domain)})
+		rows = append(rows, row{i, msg, headers, fmt.Sprintf("<mail-%s@%s>", randomHex(12), domain)})
 	}
-	now := db.Millis(b.m.Clock.Now())
+	now := db.Millis(m.Clock.Now())
 	const chunk = 100
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
@@ -95,35 +113,27 @@ func (b *MailBatch) AddMany(ctx context.Context, tx *db.Tx, msgs []OutboundMessa
 				sb.WriteString(", ")
 			}
 			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)")
-			args = append(args, b.ws, r.msg.Kind, r.msg.To, r.msg.Subject, r.msg.Text, r.msg.HTML, r.headers, r.mid, r.msg.RefType, db.NullInt(r.msg.RefID), now)
+			args = append(args, ws, r.msg.Kind, r.msg.To, r.msg.Subject, r.msg.Text, r.msg.HTML, r.headers, r.mid, r.msg.RefType, db.NullInt(r.msg.RefID), now)
 			byMID[r.mid] = r.i
 		}
-		res, err := tx.QueryContext(ctx, `-- platform.QueueMailMany
+		res, err := tx.QueryContext(ctx, `-- platform.QueueMail
 			INSERT INTO mail_messages (workspace_id, kind, to_addr, subject, text_body, html_body, headers, status, message_id, ref_type, ref_id, created_at)
 			VALUES `+sb.String()+` RETURNING id, message_id`, args...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("platform.QueueMailMany: %w", err)
+			return nil, nil, fmt.Errorf("platform.QueueMail: %w", err)
 		}
 		for res.Next() {
 			var id int64
 			var mid string
 			if err := res.Scan(&id, &mid); err != nil {
 				res.Close()
-				return nil, nil, fmt.Errorf("platform.QueueMailMany: %w", err)
+				return nil, nil, fmt.Errorf("platform.QueueMail: %w", err)
 			}
 			ids[byMID[mid]] = id
 		}
 		res.Close()
 		if err := res.Err(); err != nil {
-			return nil, nil, fmt.Errorf("platform.QueueMailMany: %w", err)
-		}
-	}
-	for _, r := range rows {
-		b.ids = append(b.ids, ids[r.i])
-		if len(b.ids) >= MailBatchMax {
-			if err := b.Flush(ctx, tx); err != nil {
-				return nil, nil, err
-			}
+			return nil, nil, fmt.Errorf("platform.QueueMail: %w", err)
 		}
 	}
 	return ids, refused, nil
@@ -251,7 +261,16 @@ func (m *Mailer) handleBatch(ctx context.Context, j Job) error {
 	if err := j.Decode(&p); err != nil {
 		return Permanent(fmt.Errorf("%s payload: %w", MailBatchJob, err))
 	}
-	msgs, err := batchMessages(ctx, m.DB.Reader(), j.WorkspaceID, p.IDs)
+	return m.sendStored(ctx, j, p.IDs)
+}
+
+// sendStored sends the stored messages ids for job j (a mail.send job's one
+// message or a mail.batch job's batch) over one SMTP connection: 'sending'
+// is committed for all of them before the first is handed over, and each
+// message's own outcome after the last. Messages a cut-off earlier attempt
+// left 'sending' become unknown and are not resent.
+func (m *Mailer) sendStored(ctx context.Context, j Job, ids []int64) error {
+	msgs, err := batchMessages(ctx, m.DB.Reader(), j.WorkspaceID, ids)
 	if err != nil {
 		return err
 	}
@@ -343,7 +362,7 @@ func (m *Mailer) handleBatch(ctx context.Context, j Job) error {
 	}
 	serr := m.sendMany(ctx, s, gms)
 	outs := make([]mailOutcome, len(built))
-	temp := 0
+	temp, perm := 0, 0
 	for i, mm := range built {
 		o := mailOutcome{id: mm.ID, to: mm.To}
 		gm := gms[i]
@@ -363,6 +382,7 @@ func (m *Mailer) handleBatch(ctx context.Context, j Job) error {
 			switch classifySMTP(merr) {
 			case smtpPermanent:
 				o.status = MailFailed
+				perm++
 				var se *gomail.SendError
 				o.bounce = errors.As(merr, &se) && se.Reason == gomail.ErrSMTPRcptTo
 			case smtpUnknown:
@@ -395,6 +415,8 @@ func (m *Mailer) handleBatch(ctx context.Context, j Job) error {
 		return fmt.Errorf("%d of %d messages were not accepted for now; they are retried: %w", temp, len(built), firstErr(serr, outs))
 	case unknown > 0:
 		return Unknown(fmt.Errorf("%d messages of the batch may or may not have been delivered", unknown))
+	case perm == len(built):
+		return Permanent(firstErr(serr, outs)) // nothing to retry: every message was refused for good
 	}
 	return nil
 }

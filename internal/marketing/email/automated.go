@@ -119,7 +119,7 @@ func (s *Service) SendAutomatedTx(ctx context.Context, tx *db.Tx, ws, campaignID
 	if err := personalise(ctx, tx, ws, c.Blocks, rs, &lk, false); err != nil {
 		return "", err
 	}
-	if err := s.sendOne(ctx, tx, ws, lk, p, rs[0], "", now, nil); err != nil {
+	if err := s.sendOne(ctx, tx, ws, lk, p, rs[0], "", now); err != nil {
 		return "", err
 	}
 	var status, reason string

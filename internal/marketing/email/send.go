@@ -517,47 +517,14 @@ func (s *Service) sendMany(ctx context.Context, tx *db.Tx, ws, campaign int64, d
 	return nil
 }
 
-// sendOne decides one recipient and, unless skipped, queues their message:
-// into mb when given, else with a job of its own (a journey's single mail).
-func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p *Parsed, r recipient, variant string, now time.Time, mb *platform.MailBatch) error {
-	d := lk.decide(p, r, variant)
-	reason, msg := d.reason, d.msg
-	status := RecipientQueued
-	if reason != "" {
-		status = RecipientSkipped
-	}
-	// The send log's key makes this the one place a recipient is decided:
-	// a row already there means an earlier run handled them.
-	var got int64
-	err := tx.QueryRowContext(ctx, `-- email.sendOne.log
-		INSERT INTO campaign_recipients (workspace_id, campaign_id, contact_id, status, reason, variant, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, campaign_id, contact_id) DO NOTHING RETURNING contact_id`,
-		ws, lk.campaign, r.ContactID, status, reason, variant, db.Millis(now)).Scan(&got)
-	if db.NoRows(err) || (err == nil && reason != "") {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("email.sendOne: %w", err)
-	}
-	var mid int64
-	if mb != nil {
-		mid, err = mb.Add(ctx, tx, msg)
-	} else {
-		mid, err = s.Mailer.Queue(ctx, tx, ws, msg)
-	}
-	if errs.Is(err, errs.Invalid) { // e.g. an address the mailer refuses
-		_, err = tx.ExecContext(ctx, `-- email.sendOne.invalid
-			UPDATE campaign_recipients SET status = ?, reason = ? WHERE workspace_id = ? AND campaign_id = ? AND contact_id = ?`,
-			RecipientSkipped, ReasonNoEmail, ws, lk.campaign, r.ContactID)
+// sendOne decides one recipient and, unless skipped, queues their message
+// (a journey's single mail): sendMany with a batch of one.
+func (s *Service) sendOne(ctx context.Context, tx *db.Tx, ws int64, lk linker, p *Parsed, r recipient, variant string, now time.Time) error {
+	mb := s.Mailer.NewBatch(ctx, tx, ws)
+	if err := s.sendMany(ctx, tx, ws, lk.campaign, []decision{lk.decide(p, r, variant)}, now, mb); err != nil {
 		return err
 	}
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `-- email.sendOne.mail
-		UPDATE campaign_recipients SET mail_id = ? WHERE workspace_id = ? AND campaign_id = ? AND contact_id = ?`,
-		mid, ws, lk.campaign, r.ContactID)
-	return err
+	return mb.Flush(ctx, tx)
 }
 
 // linker renders a campaign for one recipient with its signed links.
