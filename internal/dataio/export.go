@@ -128,7 +128,7 @@ func (s *Service) ExportContacts(ctx context.Context, w io.Writer, a platform.Ac
 	if err != nil {
 		return 0, err
 	}
-	cw := newCSVWriter(w)
+	cw := NewCSVWriter(w)
 	if err := cw.Write(head); err != nil {
 		return 0, err
 	}
@@ -180,7 +180,7 @@ func (s *Service) ExportCompanies(ctx context.Context, w io.Writer, a platform.A
 	if err != nil {
 		return 0, err
 	}
-	cw := newCSVWriter(w)
+	cw := NewCSVWriter(w)
 	if err := cw.Write(head); err != nil {
 		return 0, err
 	}

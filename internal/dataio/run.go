@@ -383,7 +383,7 @@ func (s *Service) ErrorsCSV(ctx context.Context, w io.Writer, ws, id int64, lang
 	if err != nil {
 		return err
 	}
-	cw := newCSVWriter(w)
+	cw := NewCSVWriter(w)
 	head := []string{"line", "field", "error"}
 	if lang == "ja" {
 		head = []string{"行", "項目", "エラー"}

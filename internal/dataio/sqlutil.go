@@ -176,11 +176,11 @@ func inChunks[T any](vals []T, fn func(ph string, args []any) error) error {
 	return nil
 }
 
-// newCSVWriter starts a CSV for spreadsheets with a UTF-8 byte-order mark:
+// NewCSVWriter starts a CSV for spreadsheets with a UTF-8 byte-order mark:
 // Excel otherwise reads UTF-8 as Shift_JIS. Lines end in LF, which Excel
 // reads, and which keeps a newline inside a cell a plain LF (CRLF mode would
 // turn it into CRLF).
-func newCSVWriter(w io.Writer) *csv.Writer {
+func NewCSVWriter(w io.Writer) *csv.Writer {
 	_, _ = w.Write(bom)
 	return csv.NewWriter(w)
 }

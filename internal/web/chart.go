@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ryorin/ryorin/internal/dataio"
 	"github.com/ryorin/ryorin/internal/httpx"
 	"github.com/ryorin/ryorin/internal/i18n"
 	"github.com/ryorin/ryorin/internal/insight"
@@ -183,10 +183,7 @@ func (s *Server) trendCSV(w http.ResponseWriter, r *http.Request, c *rctx) error
 	}
 	p := s.base(c, c.Lang, "kpi.title", "reports")
 	return s.download(w, "trend-"+c.Now.In(c.Loc).Format("20060102")+".csv", func(d *httpx.Download) error {
-		if _, err := d.Write([]byte("\uFEFF")); err != nil {
-			return err
-		}
-		cw := csv.NewWriter(d)
+		cw := dataio.NewCSVWriter(d) // with the BOM Excel needs
 		head := []string{p.T("chart.period")}
 		for _, k := range keys {
 			head = append(head, p.T("kpi."+k))

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ryorin/ryorin/internal/dataio"
 	"github.com/ryorin/ryorin/internal/httpx"
 	"github.com/ryorin/ryorin/internal/insight"
 	"github.com/ryorin/ryorin/internal/platform"
@@ -78,10 +78,7 @@ func (s *Server) funnel(w http.ResponseWriter, r *http.Request, c *rctx) error {
 // writeFunnelCSV writes the table the screen shows: a row per cohort with
 // each step's count, rate from the step before and median days.
 func writeFunnelCSV(d *httpx.Download, p *FunnelPage) error {
-	if _, err := d.Write([]byte("\uFEFF")); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(d)
+	cw := dataio.NewCSVWriter(d) // with the BOM Excel needs
 	head := []string{p.T("funnel.cohort")}
 	for _, i := range p.Steps() {
 		head = append(head, p.StepLabel(i))
@@ -194,10 +191,7 @@ func (s *Server) channelsReport(w http.ResponseWriter, r *http.Request, c *rctx)
 }
 
 func writeChannelsCSV(d *httpx.Download, p *ChannelReportPage) error {
-	if _, err := d.Write([]byte("\uFEFF")); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(d)
+	cw := dataio.NewCSVWriter(d) // with the BOM Excel needs
 	head := []string{p.T("funnel.channel"), p.T("chq.visits"), p.T("chq.leads"), p.T("chq.mqls"), p.T("chq.mql_rate"), p.T("chq.accepted"), p.T("chq.rejected"),
 		p.T("chq.top_reasons"), p.T("chq.opportunities"), p.T("chq.customers"), p.T("chq.won"), p.T("chq.lost"), p.T("kpi.revenue"), p.T("camp.spend"), "CAC", "ROI"}
 	if err := cw.Write(head); err != nil {
@@ -398,10 +392,7 @@ func (s *Server) repsReport(w http.ResponseWriter, r *http.Request, c *rctx) err
 // writeRepsCSV writes the rep table the screen shows: a row per rep, then
 // per team and the total, with activities by kind in their own columns.
 func writeRepsCSV(d *httpx.Download, p *RepsPage) error {
-	if _, err := d.Write([]byte("\uFEFF")); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(d)
+	cw := dataio.NewCSVWriter(d) // with the BOM Excel needs
 	head := []string{p.T("reps.rep"), p.T("fc.team"), p.T("reps.leads"), p.T("reps.sla_met"), p.T("reps.first_touch_seconds"), p.T("kpi.calls"), p.T("reps.connected"), p.T("kpi.appointments")}
 	for _, k := range p.Kinds {
 		head = append(head, p.T("activity.kind."+k))

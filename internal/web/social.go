@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"errors"
 	"io"
 	"mime"
@@ -182,10 +181,7 @@ func (s *Server) socialFailed(w http.ResponseWriter, r *http.Request, c *rctx, m
 // writeSocialCSV writes the period's figures per network, as the table on
 // the screen shows them.
 func writeSocialCSV(d *httpx.Download, p *SocialPage) error {
-	if _, err := d.Write([]byte("\uFEFF")); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(d)
+	cw := dataio.NewCSVWriter(d) // with the BOM Excel needs
 	if err := cw.Write([]string{p.T("social.network"), p.T("social.impressions"), p.T("social.engagements"), p.T("social.rate"), p.T("social.followers_gained"), p.T("social.clicks")}); err != nil {
 		return err
 	}
