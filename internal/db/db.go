@@ -386,3 +386,22 @@ func NullString(s string) any {
 
 // Rebind rewrites placeholders in q for dialect d (see DB.Rebind).
 func Rebind(d Dialect, q string) string { return rebind(d, q) }
+
+// Int64s runs a query whose rows are one integer each (usually ids) and
+// returns them in order.
+func Int64s(ctx context.Context, q Querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -421,23 +421,14 @@ func (s *Service) sendMany(ctx context.Context, tx *db.Tx, ws, campaign int64, d
 	for _, d := range ds {
 		ids = append(ids, d.r.ContactID)
 	}
-	rows, err := tx.QueryContext(ctx, `-- email.sendMany.logged
+	already, err := db.Int64s(ctx, tx, `-- email.sendMany.logged
 		SELECT contact_id FROM campaign_recipients WHERE workspace_id = ? AND campaign_id = ? AND contact_id IN (`+placeholders(len(ds))+`)`, ids...)
 	if err != nil {
 		return fmt.Errorf("email.sendMany: %w", err)
 	}
-	logged := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return fmt.Errorf("email.sendMany: %w", err)
-		}
+	logged := make(map[int64]bool, len(already))
+	for _, id := range already {
 		logged[id] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("email.sendMany: %w", err)
 	}
 	var todo []decision
 	for _, d := range ds {
@@ -488,23 +479,14 @@ func (s *Service) sendMany(ctx context.Context, tx *db.Tx, ws, campaign int64, d
 			}
 			args = append(args, ws, campaign, d.r.ContactID, status, d.reason, d.variant, ms, mailID[i])
 		}
-		rows, err := tx.QueryContext(ctx, `-- email.sendMany.log
+		got, err := db.Int64s(ctx, tx, `-- email.sendMany.log
 			INSERT INTO campaign_recipients (workspace_id, campaign_id, contact_id, status, reason, variant, created_at, mail_id)
 			VALUES `+sb.String()+` ON CONFLICT (workspace_id, campaign_id, contact_id) DO NOTHING RETURNING contact_id`, args...)
 		if err != nil {
 			return fmt.Errorf("email.sendMany: %w", err)
 		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("email.sendMany: %w", err)
-			}
+		for _, id := range got {
 			inserted[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("email.sendMany: %w", err)
 		}
 	}
 	for i, d := range todo {

@@ -72,26 +72,13 @@ func (s *Service) Tick(ctx context.Context, ws int64) (enrolled, steps int, err 
 // took up (fewer than Batch: none is left due).
 func (s *Service) Advance(ctx context.Context, ws int64) (ran, handled int, err error) {
 	now := s.Clock.Now()
-	rows, err := s.DB.Reader().QueryContext(ctx, `-- journeys.Advance due
+	ids, err := db.Int64s(ctx, s.DB.Reader(), `-- journeys.Advance due
 		SELECT e.id FROM journey_enrolments e
 		JOIN journeys j ON j.workspace_id = e.workspace_id AND j.id = e.journey_id
 		WHERE e.workspace_id = ? AND e.status = 'active' AND e.next_run_at <= ? AND j.status = ?
 		ORDER BY e.next_run_at, e.id LIMIT ?`, ws, db.Millis(now), StatusActive, s.Batch)
 	if err != nil {
 		return 0, 0, fmt.Errorf("journeys.Advance: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, 0, err
 	}
 	for _, id := range ids {
 		for range MaxSteps + 1 {

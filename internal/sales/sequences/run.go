@@ -50,24 +50,11 @@ func (s *Service) Tick(ctx context.Context, ws int64) (int, error) {
 // write transaction. It returns how many steps ran and how many enrolments
 // it took up (fewer than Batch: none is left due).
 func (s *Service) Advance(ctx context.Context, ws int64) (ran, handled int, err error) {
-	rows, err := s.DB.Reader().QueryContext(ctx, `-- sequences.Advance due
+	ids, err := db.Int64s(ctx, s.DB.Reader(), `-- sequences.Advance due
 		SELECT id FROM sequence_enrolments WHERE workspace_id = ? AND status = 'active' AND next_run_at <= ?
 		ORDER BY next_run_at, id LIMIT ?`, ws, db.Millis(s.Clock.Now()), s.Batch)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sequences.Advance: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, 0, err
 	}
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
