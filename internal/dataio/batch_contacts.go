@@ -165,14 +165,7 @@ const existingContactCols = `id, email, family_name, given_name, family_name_kan
 	title, department, COALESCE(company_id, 0), COALESCE(owner_id, 0), lifecycle_stage, original_source, search_text, props`
 
 func (r *run) existingContacts(ctx context.Context, tx *db.Tx, recs []record) (map[string]*target, error) {
-	var emails []string
-	seen := map[string]bool{}
-	for _, rec := range recs {
-		if rec.Key != "" && !seen[rec.Key] {
-			seen[rec.Key] = true
-			emails = append(emails, rec.Key)
-		}
-	}
+	emails := distinct(recs, func(rec record) string { return rec.Key })
 	out := map[string]*target{}
 	err := inChunks(emails, func(ph string, args []any) error {
 		rows, err := tx.QueryContext(ctx, `-- dataio.existingContacts

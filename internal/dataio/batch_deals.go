@@ -171,14 +171,7 @@ func scanDealTarget(rows *sql.Rows) (string, *target, error) {
 
 // loadDeals loads the deals a batch's external ids name, for updates.
 func (r *run) loadDeals(ctx context.Context, tx *db.Tx, recs []record) (map[string]*target, error) {
-	var ids []string
-	seen := map[string]bool{}
-	for _, rec := range recs {
-		if rec.ExtID != "" && !seen[rec.ExtID] {
-			seen[rec.ExtID] = true
-			ids = append(ids, rec.ExtID)
-		}
-	}
+	ids := distinct(recs, func(rec record) string { return rec.ExtID })
 	out := map[string]*target{}
 	err := inChunks(ids, func(ph string, args []any) error {
 		rows, err := tx.QueryContext(ctx, `-- dataio.loadDeals
@@ -270,14 +263,7 @@ func addSum(m map[totalKey]totalSum, k totalKey, amount int64) {
 // existingDeals maps the external ids of a batch that are already in the
 // database to their deals' ids.
 func (r *run) existingDeals(ctx context.Context, tx *db.Tx, recs []record) (map[string]int64, error) {
-	var ids []string
-	seen := map[string]bool{}
-	for _, rec := range recs {
-		if rec.ExtID != "" && !seen[rec.ExtID] {
-			seen[rec.ExtID] = true
-			ids = append(ids, rec.ExtID)
-		}
-	}
+	ids := distinct(recs, func(rec record) string { return rec.ExtID })
 	out := map[string]int64{}
 	err := inChunks(ids, func(ph string, args []any) error {
 		rows, err := tx.QueryContext(ctx, `-- dataio.existingDeals

@@ -244,3 +244,16 @@ func marshal(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// distinct returns the non-empty keys of recs, each once, in order.
+func distinct(recs []record, key func(record) string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		if k := key(rec); k != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
