@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ryorin/ryorin/bench"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
 	"github.com/ryorin/ryorin/internal/platform"
@@ -64,29 +64,11 @@ func TestTracking_KillNineLosesNoAcknowledgedEvent(t *testing.T) {
 				t.Fatal(err)
 			}
 			pre.Close()
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			srv, base, err := bench.StartServer(bin, []string{"--database-url", url}, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
-			addr := ln.Addr().String()
-			ln.Close()
-			srv := exec.Command(bin, "serve", "--addr", addr, "--database-url", url, "--log-level", "error")
-			srv.Stdout, srv.Stderr = io.Discard, io.Discard
-			if err := srv.Start(); err != nil {
-				t.Fatal(err)
-			}
 			defer srv.Process.Kill()
-			base := "http://" + addr
-			for i := 0; ; i++ {
-				if res, err := http.Get(base + "/readyz"); err == nil && res.StatusCode == 200 {
-					res.Body.Close()
-					break
-				}
-				if i > 200 {
-					t.Fatal("server did not become ready")
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
 			var mu sync.Mutex
 			acked := map[string]bool{}
 			var sent int
