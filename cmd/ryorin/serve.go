@@ -14,6 +14,7 @@ import (
 
 	"github.com/ryorin/ryorin/internal/app"
 	demodata "github.com/ryorin/ryorin/internal/demo"
+	"github.com/ryorin/ryorin/internal/insight"
 )
 
 func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
@@ -74,6 +75,11 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 		srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 			WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 		workers := a.StartWorkers(ctx)
+		// Slow report results are kept and refreshed while people look at
+		// them (insight.Cache); stopped before the database closes.
+		cctx, stopCache := context.WithCancel(ctx)
+		defer stopCache()
+		insight.StartCache(cctx, a.Log)
 		fmt.Fprintf(cio.stdout, "Ryorin %s listening on http://%s (database: %s)\n", cfg.Version, ln.Addr(), a.DB.Dialect)
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()

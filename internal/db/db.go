@@ -164,6 +164,13 @@ func (r reader) QueryRowContext(ctx context.Context, q string, args ...any) *sql
 }
 func (r reader) Dialect() Dialect { return r.db.Dialect }
 
+// IsReader reports whether q reads from a reader pool (what Reader returns)
+// rather than inside a transaction, so what it sees is committed data only.
+func IsReader(q Querier) bool {
+	_, ok := q.(reader)
+	return ok
+}
+
 // Tx is a write transaction. Queries written with ? placeholders are rebound
 // for PostgreSQL.
 type Tx struct {

@@ -147,6 +147,12 @@ type Attribution struct {
 // AttributionOf shares the revenue of the deals won in a period among
 // channels by a model.
 func AttributionOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period, model string) (Attribution, error) {
+	return cached(ctx, q, cacheKey("attribution", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), model), p.To, func(ctx context.Context, _ time.Time) (Attribution, error) {
+		return attributionOf(ctx, q, w, p, model)
+	})
+}
+
+func attributionOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period, model string) (Attribution, error) {
 	out := Attribution{Period: p, Model: model, Rows: []AttributionRow{}, Deals: []DealPath{}}
 	if _, err := Credit(model, nil, -1, -1, time.Time{}); err != nil {
 		return out, err

@@ -92,6 +92,12 @@ func ChannelQualityOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 // ChannelQualityFiltered is ChannelQualityOf narrowed by a filter as
 // ChannelScope says; with a channel, only that channel's row is listed.
 func ChannelQualityFiltered(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) (ChannelQuality, error) {
+	return cached(ctx, q, cacheKey("channels", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f), p.To, func(ctx context.Context, _ time.Time) (ChannelQuality, error) {
+		return channelQuality(ctx, q, w, p, f)
+	})
+}
+
+func channelQuality(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) (ChannelQuality, error) {
 	out := ChannelQuality{Period: p, Filter: f}
 	from, to := db.Millis(p.From), db.Millis(p.To)
 	rows := map[string]*ChannelRow{}

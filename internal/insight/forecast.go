@@ -212,6 +212,13 @@ func loadFcDeals(ctx context.Context, q db.Querier, w platform.Workspace, stages
 // ForecastOf computes the forecast roll-up for period p. A rep is listed
 // when they have a quota or a deal in it.
 func ForecastOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f ForecastFilter, now time.Time) (Forecast, error) {
+	// The result depends on now only through its week (which snapshot the
+	// changes are measured from), which is in the key.
+	return cached(ctx, q, cacheKey("forecast", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f, WeekStart(w, now).Format(time.DateOnly)), now,
+		func(ctx context.Context, _ time.Time) (Forecast, error) { return forecastOf(ctx, q, w, p, f, now) })
+}
+
+func forecastOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f ForecastFilter, now time.Time) (Forecast, error) {
 	out := Forecast{Period: p, Currency: w.BaseCurrency, Formula: ForecastFormula, Reps: []ForecastRow{}, Teams: []ForecastRow{},
 		Deals: []ForecastDeal{}, Snapshots: []string{}, Changes: []ForecastChange{}, ChangeCounts: map[string]int{}, Trend: []ForecastPoint{}}
 	loc := w.Location()

@@ -64,6 +64,13 @@ func FunnelByCohort(ctx context.Context, q db.Querier, w platform.Workspace, mon
 // FunnelOf is FunnelByCohort for the contacts a filter keeps (see
 // FunnelScope: the pipeline does not narrow contacts).
 func FunnelOf(ctx context.Context, q db.Querier, w platform.Workspace, months int, flt KPIFilter, now time.Time) (Funnel, error) {
+	// The result depends on now only through its month, which is in the key.
+	return cached(ctx, q, cacheKey("funnel", w.ID, months, flt, now.In(w.Location()).Format("2006-01")), now, func(ctx context.Context, _ time.Time) (Funnel, error) {
+		return funnelOf(ctx, q, w, months, flt, now)
+	})
+}
+
+func funnelOf(ctx context.Context, q db.Querier, w platform.Workspace, months int, flt KPIFilter, now time.Time) (Funnel, error) {
 	if months < 1 || months > 36 {
 		return Funnel{}, errs.Field("months", "must be 1 to 36")
 	}

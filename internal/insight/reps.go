@@ -85,6 +85,12 @@ func RepPerformanceOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 // RepPerformanceFiltered is RepPerformanceOf narrowed by a filter as
 // RepScope says.
 func RepPerformanceFiltered(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) (RepPerformance, error) {
+	return cached(ctx, q, cacheKey("reps", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f), p.To, func(ctx context.Context, _ time.Time) (RepPerformance, error) {
+		return repPerformance(ctx, q, w, p, f)
+	})
+}
+
+func repPerformance(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) (RepPerformance, error) {
 	out := RepPerformance{Period: p, Filter: f}
 	// The SLA rows' owner is the rep; their contact carries channel and
 	// campaign (the contact's own owner is not the point here).

@@ -3,6 +3,7 @@ package insight
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/platform"
@@ -43,6 +44,12 @@ type Social struct {
 // SocialOf sums the social figures of the months that start in the
 // period, per network, narrowed by the filter's channel only.
 func SocialOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) (Social, error) {
+	return cached(ctx, q, cacheKey("social", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f), p.To, func(ctx context.Context, _ time.Time) (Social, error) {
+		return socialOf(ctx, q, w, p, f)
+	})
+}
+
+func socialOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) (Social, error) {
 	months, ws := monthsIn(w, p), w.ID
 	out := Social{Period: p, Months: months, Rows: []SocialRow{}, Unfiltered: f.CampaignID != 0 || f.TeamID != 0 || f.OwnerID != 0 || f.PipelineID != 0}
 	if len(months) == 0 {
