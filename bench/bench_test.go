@@ -68,6 +68,14 @@ func TestBench_ExtraSmallRunsEveryScenario(t *testing.T) {
 			t.Fatal(err)
 		}
 		rs = append(rs, tr)
+		served, err := bench.ReportsServed(ctx, &bench.Client{Base: srv.URL, Token: tok, Session: session, HTTP: http.DefaultClient}, sz, time.Second, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(served) != 9 || served[0].N == 0 {
+			t.Fatalf("served reports: %+v, want nine screens opened more than once", served)
+		}
+		rs = append(rs, served...)
 		t.Log("\n" + bench.Markdown(rs))
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/clock"
@@ -135,33 +134,8 @@ func SegmentLatency(ctx context.Context, c *Client, sz Size, n, rate int) (Resul
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	bgCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var bgErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r := rand.New(rand.NewPCG(uint64(run), 9))
-		tick := time.NewTicker(time.Second * 50 / time.Duration(rate))
-		defer tick.Stop()
-		for k := 0; ; k++ {
-			select {
-			case <-bgCtx.Done():
-				return
-			case <-tick.C:
-			}
-			evs := make([]map[string]any, 50)
-			for i := range evs {
-				evs[i] = map[string]any{"id": fmt.Sprintf("segbg-%d-%d-%d", run, k, i), "kind": "page_view",
-					"contact_id": 1 + r.IntN(sz.Contacts), "url": "https://ryorin.example" + paths[r.IntN(len(paths))]}
-			}
-			if _, err := post("/api/v1/events/batch", map[string]any{"events": evs}); err != nil && bgCtx.Err() == nil {
-				bgErr = err
-				return
-			}
-		}
-	}()
-	defer func() { stop(); wg.Wait() }()
+	stopArrival := arrive(ctx, c, sz, rate, "segbg")
+	defer stopArrival()
 	time.Sleep(time.Second)
 	r := rand.New(rand.NewPCG(uint64(run), 3))
 	lat := make([]time.Duration, 0, n)
@@ -197,9 +171,9 @@ func SegmentLatency(ctx context.Context, c *Client, sz Size, n, rate int) (Resul
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		if bgErr != nil {
-			return Result{}, fmt.Errorf("background events: %w", bgErr)
-		}
+	}
+	if err := stopArrival(); err != nil {
+		return Result{}, fmt.Errorf("background events: %w", err)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	return Result{Name: fmt.Sprintf("new event → segment membership (4 live segments, %d events/s arriving)", rate), Target: "< 5 s p95",

@@ -47,6 +47,7 @@ func run() error {
 	leadRuns := flag.Int("lead", 0, "instead of the HTTP scenarios, run the lead batch work (backtest, full rescore) in process this many times")
 	segRuns := flag.Int("segments", 0, "instead of the HTTP scenarios, time segment counts and a full recompute in process this many times")
 	reportRuns := flag.Int("reports", 0, "instead of the HTTP scenarios, time the shared reports (KPIs, funnel, channels, attribution, reps) in process this many times")
+	served := flag.Duration("reports-served", 0, "instead of the other HTTP scenarios, open the shared report screens in turn for this long, with 2,000 events/s arriving, and time what a viewer waits")
 	segLive := flag.Int("segment-live", 0, "instead of the other HTTP scenarios, time this many new events until they show in a segment's membership, with 1,000 events/s arriving")
 	flag.Parse()
 	sz, ok := bench.Sizes[*size]
@@ -123,6 +124,11 @@ func run() error {
 		fmt.Print(bench.Markdown(rs))
 		return nil
 	}
+	if *served > 0 {
+		if err := bench.EnrichForReports(ctx, d, func(s string) { fmt.Fprintln(os.Stderr, "  "+s) }); err != nil {
+			return err
+		}
+	}
 	// A browser session for the page scenarios, as if user 1 had signed in.
 	session, err := platform.CreateSession(ctx, d, 1, 1, false, "127.0.0.1", "ryorin-bench", time.Now())
 	if err != nil {
@@ -158,6 +164,19 @@ func run() error {
 	}
 	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
 	c := &bench.Client{Base: base, Token: strings.TrimSpace(string(tok)), Session: session, HTTP: &http.Client{Timeout: 60 * time.Second}}
+	if *served > 0 {
+		rs, err := bench.ReportsServed(ctx, c, sz, *served, 2000)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n### Shared report screens as served, %s, size %s\n\n", engineName(*dbURL), sz.Name)
+		fmt.Print(bench.Markdown(rs))
+		hwm, rss := bench.MemOf(srv.Process.Pid)
+		fmt.Printf("\n`ryorin serve` memory after the run: peak RSS (VmHWM) %s, current RSS %s\n", hwm, rss)
+		slowN, worst, names := slow.result()
+		fmt.Printf("Write transactions over 50 ms logged by the server during the run: %d (longest %d ms) %v\n", slowN, worst, names)
+		return nil
+	}
 	if *segLive > 0 {
 		r, err := bench.SegmentLatency(ctx, c, sz, *segLive, 1000)
 		if err != nil {
