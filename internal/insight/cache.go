@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,8 +29,11 @@ type Cache struct {
 	// MaxAge is the oldest result ever served; older ones are recomputed
 	// before answering.
 	MaxAge time.Duration
-	// Refresh is the age at which the background refresher recomputes a
-	// result someone has asked for within Idle.
+	// Refresh is the earliest age at which the background refresher
+	// recomputes a result someone has asked for within Idle. It waits
+	// longer when it can: until MaxAge less twice the last computation's
+	// time and a 5 s margin, so a report that takes 3 s to compute costs
+	// 3 s about every 50 s while someone looks at it.
 	Refresh time.Duration
 	// Idle drops results nobody has asked for in this long.
 	Idle time.Duration
@@ -125,10 +129,12 @@ func (c *Cache) refresh(ctx context.Context) {
 		switch {
 		case now.Sub(e.used) > c.Idle:
 			delete(c.entries, k)
-		case now.Sub(e.at) >= c.Refresh:
+		case now.Sub(e.at) >= max(c.Refresh, c.MaxAge-2*e.took-5*time.Second):
 			due = append(due, k)
 		}
 	}
+	// Oldest first: they are nearest to MaxAge.
+	slices.SortFunc(due, func(a, b string) int { return c.entries[a].at.Compare(c.entries[b].at) })
 	c.mu.Unlock()
 	for _, k := range due {
 		c.mu.Lock()
