@@ -112,6 +112,20 @@ func (c *Cache) activate() {
 	cacheMu.Unlock()
 }
 
+// ActiveCacheStats returns the counters of this process's report cache, and
+// false when it is off.
+func ActiveCacheStats() (CacheStats, int, bool) {
+	cacheMu.Lock()
+	c := activeCache
+	cacheMu.Unlock()
+	if c == nil {
+		return CacheStats{}, 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats, len(c.entries), true
+}
+
 // Stats returns the counters.
 func (c *Cache) Stats() CacheStats {
 	c.mu.Lock()

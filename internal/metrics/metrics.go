@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/insight"
 )
 
 // buckets are the request-latency histogram's upper bounds, in seconds.
@@ -168,6 +169,18 @@ func (m *Registry) Write(ctx context.Context, w io.Writer) error {
 	fmt.Fprintln(w, "# HELP ryorin_uptime_seconds Seconds since the process started.")
 	fmt.Fprintln(w, "# TYPE ryorin_uptime_seconds gauge")
 	fmt.Fprintf(w, "ryorin_uptime_seconds %s\n", trimFloat(math.Round(time.Since(m.Start).Seconds())))
+	if st, kept, ok := insight.ActiveCacheStats(); ok {
+		fmt.Fprintln(w, "# HELP ryorin_report_cache_requests_total Shared report computations asked for, by outcome (hit: a kept result at most 60 s old).")
+		fmt.Fprintln(w, "# TYPE ryorin_report_cache_requests_total counter")
+		fmt.Fprintf(w, "ryorin_report_cache_requests_total{outcome=\"hit\"} %d\n", st.Hits)
+		fmt.Fprintf(w, "ryorin_report_cache_requests_total{outcome=\"miss\"} %d\n", st.Misses)
+		fmt.Fprintln(w, "# HELP ryorin_report_cache_refresh_seconds_total Time spent recomputing kept report results in the background.")
+		fmt.Fprintln(w, "# TYPE ryorin_report_cache_refresh_seconds_total counter")
+		fmt.Fprintf(w, "ryorin_report_cache_refresh_seconds_total %s\n", trimFloat(st.RefreshTime.Seconds()))
+		fmt.Fprintln(w, "# HELP ryorin_report_cache_entries Report results kept (slow to compute, recently viewed).")
+		fmt.Fprintln(w, "# TYPE ryorin_report_cache_entries gauge")
+		fmt.Fprintf(w, "ryorin_report_cache_entries %d\n", kept)
+	}
 	if m.DB == nil {
 		return nil
 	}

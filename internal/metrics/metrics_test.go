@@ -12,6 +12,7 @@ import (
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
+	"github.com/ryorin/ryorin/internal/insight"
 	"github.com/ryorin/ryorin/internal/metrics"
 	"github.com/ryorin/ryorin/internal/platform"
 )
@@ -85,4 +86,27 @@ func TestMetrics_CountsRequestsAndReadsQueueMailAndEvents(t *testing.T) {
 			t.Errorf("with the token: %d", code)
 		}
 	})
+}
+
+func TestMetrics_ReportTheReportCacheWhenItIsOn(t *testing.T) {
+	m := metrics.New(nil)
+	var off strings.Builder
+	if err := m.Write(context.Background(), &off); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(off.String(), "ryorin_report_cache") {
+		t.Errorf("report cache figures without a cache:\n%s", off.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	insight.StartCache(ctx, nil)
+	var on strings.Builder
+	if err := m.Write(ctx, &on); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`ryorin_report_cache_requests_total{outcome="hit"} 0`, "ryorin_report_cache_entries 0", "ryorin_report_cache_refresh_seconds_total 0"} {
+		if !strings.Contains(on.String(), want) {
+			t.Errorf("metrics lack %q:\n%s", want, on.String())
+		}
+	}
 }
