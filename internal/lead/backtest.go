@@ -239,7 +239,7 @@ func (c *Compiled) firstMQL(x *rules.Env, memo map[string]bool, created, from, n
 				return Score{}, err
 			}
 		}
-		return c.scoreFrom(fp, x, dq)
+		return c.scoreWith(fp, x, dq, false)
 	}
 	start := from
 	if created.After(start) {

@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/ryorin/ryorin/internal/lead/rules"
 )
@@ -130,8 +129,18 @@ func (c *Compiled) fitMemo(x *rules.Env, memo map[string]bool) (fitPart, error) 
 // disqualification criteria are left unevaluated (a replay needs them only
 // for the final moment).
 func (c *Compiled) scoreFrom(fp fitPart, x *rules.Env, dq bool) (Score, error) {
+	return c.scoreWith(fp, x, dq, true)
+}
+
+// scoreWith is scoreFrom; without explain it leaves out the explanation
+// lines (a backtest evaluates millions of moments and reads only the
+// figures and the criteria).
+func (c *Compiled) scoreWith(fp fitPart, x *rules.Env, dq, explain bool) (Score, error) {
 	f := &x.F
-	s := Score{Fit: fp.fit, FitGrade: fp.grade, Lines: append([]Line(nil), fp.lines...)}
+	s := Score{Fit: fp.fit, FitGrade: fp.grade}
+	if explain {
+		s.Lines = append([]Line(nil), fp.lines...)
+	}
 	half := float64(c.Body.HalfLifeDays) * 24
 	events := f.Events
 	if !sort.SliceIsSorted(events, func(i, j int) bool { return events[i].At.Before(events[j].At) }) {
@@ -139,21 +148,26 @@ func (c *Compiled) scoreFrom(fp fitPart, x *rules.Env, dq bool) (Score, error) {
 		sort.SliceStable(events, func(i, j int) bool { return events[i].At.Before(events[j].At) })
 	}
 	for _, r := range c.Body.EngagementRules {
-		perDay := map[string]float64{}
-		var pts float64
+		// Events are in time order, so a calendar day's events are
+		// together: the daily cap needs only the current day's points.
+		var day, today int
+		var todayPts, pts float64
 		n := 0
 		for _, e := range events {
 			if e.Kind != r.Event || e.At.After(f.Now) || (r.Path != "" && !strings.HasPrefix(e.Path, r.Path)) {
 				continue
 			}
-			day := e.At.Format(time.DateOnly)
 			raw := float64(r.Points)
 			if r.DailyCap > 0 {
-				raw = math.Min(raw, float64(r.DailyCap)-perDay[day])
+				y, m, d := e.At.Date()
+				if day = y*10000 + int(m)*100 + d; day != today {
+					today, todayPts = day, 0
+				}
+				raw = math.Min(raw, float64(r.DailyCap)-todayPts)
 				if raw <= 0 {
 					continue
 				}
-				perDay[day] += raw
+				todayPts += raw
 			}
 			age := f.Now.Sub(e.At).Hours()
 			pts += raw * math.Pow(0.5, age/half)
@@ -162,7 +176,9 @@ func (c *Compiled) scoreFrom(fp fitPart, x *rules.Env, dq bool) (Score, error) {
 		if n > 0 {
 			pts = math.Round(pts*10) / 10
 			s.Engagement += pts
-			s.Lines = append(s.Lines, Line{Rule: r.Name, Points: pts, Detail: fmt.Sprintf("×%d", n)})
+			if explain {
+				s.Lines = append(s.Lines, Line{Rule: r.Name, Points: pts, Detail: fmt.Sprintf("×%d", n)})
+			}
 		}
 	}
 	s.Engagement = math.Round(s.Engagement*10) / 10

@@ -54,3 +54,32 @@ func TestScore_FitGradeEngagementDecayCapsAndMQL(t *testing.T) {
 		t.Errorf("free mail: fit %v (%s)", s3.Fit, s3.FitGrade)
 	}
 }
+
+// TestScore_DailyCapStartsAgainEachDay checks the cap per calendar day: three
+// pricing views on each of two days earn the cap twice, not once.
+func TestScore_DailyCapStartsAgainEachDay(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	b := lead.DefaultBody()
+	b.HalfLifeDays = 365 // little decay over two days
+	c, err := b.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []rules.Event
+	for _, day := range []int{2, 1} {
+		for h := range 3 {
+			evs = append(evs, rules.Event{Kind: "page_view", Path: "/pricing", At: now.Add(-time.Duration(day*24+h) * time.Hour)})
+		}
+	}
+	one, err := c.Score(rules.Facts{Now: now, Events: evs[3:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := c.Score(rules.Facts{Now: now, Events: evs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := two.Engagement - 2*one.Engagement; d < -0.5 || d > 0.5 {
+		t.Errorf("two capped days: %v, want twice one day's %v", two.Engagement, one.Engagement)
+	}
+}
