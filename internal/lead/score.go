@@ -170,7 +170,7 @@ func (c *Compiled) scoreWith(fp fitPart, x *rules.Env, dq, explain bool) (Score,
 				todayPts += raw
 			}
 			age := f.Now.Sub(e.At).Hours()
-			pts += raw * math.Pow(0.5, age/half)
+			pts += raw * math.Exp2(-age/half) // 0.5^(age/half), a third of Pow's cost
 			n++
 		}
 		if n > 0 {
