@@ -76,6 +76,11 @@ func importCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 			return err
 		}
 		sub := cio.args[0]
+		stop, err := startCPUProfile(e)
+		if err != nil {
+			return err
+		}
+		defer stop()
 		a, err := app.Open(ctx, c.config(cio.stderr))
 		if err != nil {
 			return err

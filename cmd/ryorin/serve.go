@@ -33,18 +33,11 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 		if e("GOMEMLIMIT") == "" {
 			debug.SetMemoryLimit(160 << 20)
 		}
-		// A CPU profile of the whole run, for benchmarks (not a flag: a
-		// developer's tool, not a setting).
-		if path := e("RYORIN_CPUPROFILE"); path != "" {
-			f, err := os.Create(path)
-			if err != nil {
-				return err
-			}
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return err
-			}
-			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		stop, err := startCPUProfile(e)
+		if err != nil {
+			return err
 		}
+		defer stop()
 		cfg := c.config(cio.stderr)
 		cfg.Addr, cfg.Demo, cfg.InsecureCookies, cfg.MetricsToken = addr, demo, insecure, metricsToken
 		a, err := app.Open(ctx, cfg)
@@ -115,4 +108,23 @@ func migrateCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 		fmt.Fprintf(cio.stdout, "database (%s) is up to date\n", a.DB.Dialect)
 		return nil
 	}
+}
+
+// startCPUProfile writes a CPU profile of the whole command to the file
+// RYORIN_CPUPROFILE names, for benchmarks (not a flag: a developer's tool,
+// not a setting). The returned function stops it.
+func startCPUProfile(e env) (func(), error) {
+	path := e("RYORIN_CPUPROFILE")
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
