@@ -104,8 +104,8 @@ func run() error {
 		}
 		took = time.Since(t)
 	}
-	fmt.Printf("\nimport: %d rows in %s = %.0f rows/s end to end (upload into the database, row count, mapping, import); peak RSS %s\n",
-		exp.Rows, took.Round(10*time.Millisecond), float64(exp.Rows)/took.Seconds(), maxRSS(imp))
+	fmt.Printf("\nimport: %d rows in %s = %.0f rows/s end to end (upload into the database, row count, mapping, import); peak RSS %s; CPU %s\n",
+		exp.Rows, took.Round(10*time.Millisecond), float64(exp.Rows)/took.Seconds(), maxRSS(imp), cpuTime(imp))
 
 	var created, updated, failed, companies, contacts int
 	err = d.Reader().QueryRowContext(ctx, `SELECT created_count, updated_count, failed_count, companies_created FROM imports ORDER BY id DESC LIMIT 1`).
@@ -147,6 +147,17 @@ func maxRSS(c *exec.Cmd) string {
 		return fmt.Sprintf("%.0f MB", float64(ru.Maxrss)/1024)
 	}
 	return "?"
+}
+
+// cpuTime is the user and system CPU time the command used: on a shared
+// machine it varies less than the wall time. (On PostgreSQL most of the work
+// is in the server, which this does not count.)
+func cpuTime(c *exec.Cmd) string {
+	if c.ProcessState == nil {
+		return "?"
+	}
+	return fmt.Sprintf("%s user + %s sys", c.ProcessState.UserTime().Round(10*time.Millisecond),
+		c.ProcessState.SystemTime().Round(10*time.Millisecond))
 }
 
 // killAndResume starts the import, kills it with SIGKILL once at least
