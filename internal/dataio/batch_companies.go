@@ -132,13 +132,21 @@ func scanCompanyEntry(rows *sql.Rows) (*coEntry, error) {
 }
 
 // linkCompanies finds or creates the company each contact names, and says
-// how many it created.
+// how many it created. A company name already resolved by an earlier batch
+// of this run is taken from the run's memory instead of the database: in a
+// real file the same few thousand companies repeat on every batch, and their
+// three lookups were a tenth of an import's time on SQLite.
 func (r *run) linkCompanies(ctx context.Context, tx *db.Tx, ts []*target) (int64, error) {
 	var refs []companyRef
 	for _, t := range ts {
-		if !t.company.empty() {
-			refs = append(refs, t.company)
+		if t.company.empty() {
+			continue
 		}
+		if id, ok := r.linked[t.company]; ok {
+			t.co = &coEntry{id: id}
+			continue
+		}
+		refs = append(refs, t.company)
 	}
 	if len(refs) == 0 {
 		return 0, nil
@@ -147,8 +155,9 @@ func (r *run) linkCompanies(ctx context.Context, tx *db.Tx, ts []*target) (int64
 	if err != nil {
 		return 0, err
 	}
+	var fresh []*target
 	for _, t := range ts {
-		if t.company.empty() {
+		if t.company.empty() || t.co != nil {
 			continue
 		}
 		e := ix.find(t.company)
@@ -160,8 +169,36 @@ func (r *run) linkCompanies(ctx context.Context, tx *db.Tx, ts []*target) (int64
 			ix.pending = append(ix.pending, e)
 		}
 		t.co = e
+		if e != nil {
+			fresh = append(fresh, t)
+		}
 	}
-	return int64(len(ix.pending)), r.insertCompanies(ctx, tx, ix.pending)
+	if err := r.insertCompanies(ctx, tx, ix.pending); err != nil {
+		return 0, err
+	}
+	for _, t := range fresh {
+		r.linking[t.company] = t.co.id
+	}
+	return int64(len(ix.pending)), nil
+}
+
+// maxLinked bounds the run's memory of resolved company names (about 100
+// bytes each), so a file of millions of distinct companies stays in bounded
+// memory; past it, names are looked up in the database as before.
+const maxLinked = 200_000
+
+// linkedCommitted keeps the company names the batch just committed resolved,
+// for the next batches. Only after the commit: a rolled-back batch's new
+// companies do not exist. A company deleted by a user while the import runs
+// makes the next batch that links to it fail its foreign key; the retried
+// run starts with an empty memory and creates it again.
+func (r *run) linkedCommitted() {
+	for ref, id := range r.linking {
+		if len(r.linked) < maxLinked {
+			r.linked[ref] = id
+		}
+	}
+	clear(r.linking)
 }
 
 // insertCompanies inserts new companies and sets their ids.

@@ -207,6 +207,50 @@ func TestImport_LinksContactsToCompaniesCreatingMissingOnes(t *testing.T) {
 	})
 }
 
+// A company name seen in an earlier batch is linked from the run's memory:
+// the same company, never a second one, also when written differently.
+func TestImport_LinksCompaniesAcrossBatches(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		abc, err := f.crm.CreateCompany(ctx, f.admin, crm.CompanyInput{Name: ptr("株式会社ＡＢＣ商事")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := "email,company\n" +
+			"a@abc.jp,ABC商事(株)\n" +
+			"b@new.jp,新会社株式会社\n" +
+			"c@abc.jp,ABC商事(株)\n" + // from memory
+			"d@new.jp,新会社株式会社\n" + // created two batches ago, from memory
+			"e@new.jp,㈱新会社\n" // another spelling: looked up, the same company
+		im := f.load(t, dataio.Contacts, data, dataio.ModeUpdate)
+		if err := f.io.Run(ctx, 1, im.ID, dataio.RunOptions{BatchRows: 1}); err != nil {
+			t.Fatal(err)
+		}
+		im, _ = f.io.Get(ctx, d.Reader(), 1, im.ID)
+		if counts(im) != "created 5 updated 0 skipped 0 failed 0" || im.CompaniesCreated != 1 {
+			t.Fatalf("%s, companies %d", counts(im), im.CompaniesCreated)
+		}
+		ids := map[string]int64{}
+		for _, email := range []string{"a@abc.jp", "b@new.jp", "c@abc.jp", "d@new.jp", "e@new.jp"} {
+			c, err := f.crm.ContactByEmail(ctx, d.Reader(), f.admin, email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[email] = c.CompanyID
+		}
+		if ids["a@abc.jp"] != abc.ID || ids["c@abc.jp"] != abc.ID {
+			t.Errorf("ABC links %d, %d; want %d", ids["a@abc.jp"], ids["c@abc.jp"], abc.ID)
+		}
+		if n := ids["b@new.jp"]; n == 0 || n == abc.ID || ids["d@new.jp"] != n || ids["e@new.jp"] != n {
+			t.Errorf("new company links %v", ids)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM companies WHERE workspace_id = 1`); n != 2 {
+			t.Errorf("%d companies, want 2", n)
+		}
+	})
+}
+
 func TestImport_ShiftJISFileWithHeadingsInJapanese(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := setup(t, d)

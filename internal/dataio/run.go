@@ -70,6 +70,9 @@ type run struct {
 	now time.Time
 	// owner of created companies: the user who started the import
 	owner int64
+	// linked are the company ids earlier batches resolved each company name
+	// of a row to; linking those of the batch being written.
+	linked, linking map[companyRef]int64
 }
 
 // Run imports the rows of a queued (or interrupted) import that are not yet
@@ -81,7 +84,7 @@ func (s *Service) Run(ctx context.Context, ws, id int64, o RunOptions) error {
 	if err != nil || im.Status != StatusRunning {
 		return err
 	}
-	r := &run{s: s, im: im, ws: ws, owner: im.CreatedBy}
+	r := &run{s: s, im: im, ws: ws, owner: im.CreatedBy, linked: map[companyRef]int64{}, linking: map[companyRef]int64{}}
 	if err := r.prepare(ctx); err != nil {
 		return err
 	}
@@ -282,8 +285,10 @@ func (r *run) commit(ctx context.Context, recs []record, bad []badRow, consumed 
 		return nil
 	})
 	if err != nil {
+		clear(r.linking)
 		return fmt.Errorf("dataio.Run(%d) rows %d–%d: %w", r.im.ID, r.im.RowsDone+1, r.im.RowsDone+consumed, err)
 	}
+	r.linkedCommitted()
 	r.im.RowsDone += consumed
 	r.im.Created += c.Created
 	r.im.Updated += c.Updated
