@@ -102,37 +102,84 @@ func (s *Service) Run(ctx context.Context, ws, id int64, o RunOptions) error {
 		size = 250
 	}
 	begin := time.Now()
+	next := r.readAhead(ctx, rd, size)
 	for batches := 1; ; batches++ {
-		if err := ctx.Err(); err != nil {
-			return err
+		b := <-next
+		if b.err != nil {
+			return b.err
 		}
-		recs, bad, consumed, eof, err := r.read(rd, size)
-		if err != nil {
-			return err
+		// Parse the next batch while this one is written: the CSV work runs
+		// on the second core instead of between transactions.
+		next = nil
+		if !b.eof {
+			next = r.readAhead(ctx, rd, size)
 		}
-		if consumed > 0 {
-			start := time.Now()
-			if err := r.commit(ctx, recs, bad, consumed); err != nil {
+		err := r.commitBatch(ctx, b, &size, o)
+		if err == nil && !b.eof {
+			if o.StopAfterBatches > 0 && batches >= o.StopAfterBatches {
+				err = ErrStopped
+			} else if o.For > 0 && time.Since(begin) > o.For {
+				err = errPause
+			}
+		}
+		if err != nil || b.eof {
+			if next != nil {
+				<-next // the reader is not ours to leave behind
+			}
+			if err == errPause {
+				return r.pause(ctx)
+			}
+			if err != nil {
 				return err
 			}
-			if o.BatchRows <= 0 {
-				size = adapt(size, time.Since(start), s.BatchTarget)
-			}
-			if o.Progress != nil {
-				o.Progress(r.im)
-			}
-		}
-		if eof {
 			break
-		}
-		if o.StopAfterBatches > 0 && batches >= o.StopAfterBatches {
-			return ErrStopped
-		}
-		if o.For > 0 && time.Since(begin) > o.For {
-			return r.pause(ctx)
 		}
 	}
 	return r.finish(ctx)
+}
+
+// errPause ends the batch loop to release the lease (RunOptions.For).
+var errPause = errors.New("pause")
+
+// batch is a run of parsed rows, not yet written.
+type batch struct {
+	recs     []record
+	bad      []badRow
+	consumed int64
+	eof      bool
+	err      error
+}
+
+// readAhead parses the next n rows in a goroutine; the channel gets the
+// batch. Only one read may be in flight: rd is not shared.
+func (r *run) readAhead(ctx context.Context, rd *Reader, n int) <-chan batch {
+	ch := make(chan batch, 1)
+	go func() {
+		var b batch
+		if b.err = ctx.Err(); b.err == nil {
+			b.recs, b.bad, b.consumed, b.eof, b.err = r.read(rd, n)
+		}
+		ch <- b
+	}()
+	return ch
+}
+
+// commitBatch writes a parsed batch and adapts the size of the ones after it.
+func (r *run) commitBatch(ctx context.Context, b batch, size *int, o RunOptions) error {
+	if b.consumed == 0 {
+		return nil
+	}
+	start := time.Now()
+	if err := r.commit(ctx, b.recs, b.bad, b.consumed); err != nil {
+		return err
+	}
+	if o.BatchRows <= 0 {
+		*size = adapt(*size, time.Since(start), r.s.BatchTarget)
+	}
+	if o.Progress != nil {
+		o.Progress(r.im)
+	}
+	return nil
 }
 
 // adapt sizes the next batch so its transaction takes about target.
