@@ -248,6 +248,10 @@ func TestImport_LinksCompaniesAcrossBatches(t *testing.T) {
 		if n := count(t, d, `SELECT COUNT(*) FROM companies WHERE workspace_id = 1`); n != 2 {
 			t.Errorf("%d companies, want 2", n)
 		}
+		// The writer's checkpoint threshold, raised for the import on SQLite, is back.
+		if prev, err := d.SetWALAutocheckpoint(ctx, 1000); err != nil || (d.Dialect == db.SQLite && prev != 1000) {
+			t.Errorf("threshold after the import %d, %v", prev, err)
+		}
 	})
 }
 

@@ -101,6 +101,8 @@ func (s *Service) Run(ctx context.Context, ws, id int64, o RunOptions) error {
 	if size <= 0 {
 		size = 250
 	}
+	ck, stopCheckpoints := startCheckpoints(ctx, s.DB)
+	defer stopCheckpoints()
 	begin := time.Now()
 	next := r.readAhead(ctx, rd, size)
 	for batches := 1; ; batches++ {
@@ -115,6 +117,7 @@ func (s *Service) Run(ctx context.Context, ws, id int64, o RunOptions) error {
 			next = r.readAhead(ctx, rd, size)
 		}
 		err := r.commitBatch(ctx, b, &size, o)
+		ck.kick(ctx)
 		if err == nil && !b.eof {
 			if o.StopAfterBatches > 0 && batches >= o.StopAfterBatches {
 				err = ErrStopped

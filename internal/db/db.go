@@ -133,6 +133,38 @@ func (db *DB) Close() error {
 	return err
 }
 
+// SetWALAutocheckpoint sets after how many WAL pages the writer copies the
+// WAL into the database file at the end of a commit (SQLite's default is
+// 1,000), and returns the value it had. PostgreSQL: it does nothing.
+func (db *DB) SetWALAutocheckpoint(ctx context.Context, pages int) (int, error) {
+	if db.Dialect != SQLite {
+		return 0, nil
+	}
+	var prev int
+	if err := db.w.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&prev); err != nil {
+		return 0, fmt.Errorf("db.SetWALAutocheckpoint: %w", err)
+	}
+	if _, err := db.w.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, pages)); err != nil {
+		return 0, fmt.Errorf("db.SetWALAutocheckpoint: %w", err)
+	}
+	return prev, nil
+}
+
+// Checkpoint copies what it can of the WAL into the database file on a
+// reader connection (a PASSIVE checkpoint): the writer goes on meanwhile,
+// instead of doing that copy itself at its next commit. PostgreSQL: it does
+// nothing.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	var busy, log, done int
+	if err := db.r.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
+		return fmt.Errorf("db.Checkpoint: %w", err)
+	}
+	return nil
+}
+
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
 

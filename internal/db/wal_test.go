@@ -49,3 +49,50 @@ func TestSQLite_WALStaysBoundedUnderSustainedWrites(t *testing.T) {
 		t.Fatalf("WAL is %d MB after sustained writes; it is not being checkpointed", st.Size()>>20)
 	}
 }
+
+// An import raises the writer's checkpoint threshold and copies the WAL from
+// a reader connection instead; the threshold must come back as it was.
+func TestSQLite_CheckpointThresholdAndReaderCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	d, err := db.OpenSQLite(context.Background(), filepath.Join(dir, "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	prev, err := d.SetWALAutocheckpoint(ctx, 8000)
+	if err != nil || prev != 1000 {
+		t.Fatalf("threshold was %d, %v; want SQLite's default 1000", prev, err)
+	}
+	if err := d.Write(ctx, "t", func(tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE blob (id INTEGER PRIMARY KEY, v TEXT)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	payload := fmt.Sprintf("%0800d", 7)
+	for i := 0; i < 200; i++ {
+		err := d.Write(ctx, "t", func(tx *db.Tx) error {
+			for j := 0; j < 50; j++ {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO blob (v) VALUES (?)`, payload); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Checkpoint(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Checkpointed from a reader after every commit, the WAL restarts from
+	// its beginning instead of growing to the raised threshold.
+	if st, err := os.Stat(filepath.Join(dir, "t.db-wal")); err != nil || st.Size() > 4<<20 {
+		t.Fatalf("WAL: %v, %v", st.Size(), err)
+	}
+	if prev, err := d.SetWALAutocheckpoint(ctx, prev); err != nil || prev != 8000 {
+		t.Fatalf("threshold was %d, %v; want 8000", prev, err)
+	}
+}

@@ -1,0 +1,60 @@
+package dataio
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ryorin/ryorin/internal/db"
+)
+
+// importWALPages is the writer's checkpoint threshold while an import runs
+// on SQLite: 8,000 pages (32 MB of WAL, under journal_size_limit's 64 MB).
+// An import batch writes about as many pages as SQLite's default threshold
+// of 1,000, so with the default nearly every batch copied the WAL into the
+// database file inside its own commit, holding the writer (a quarter of the
+// import's time, and most of the batches over 50 ms). With the higher
+// threshold the copying is done by the checkpointer below on a reader
+// connection while the next batch is written; the writer still checkpoints
+// itself when the WAL passes the threshold, so the WAL stays bounded even if
+// the background copy falls behind. See ADR 0022.
+const importWALPages = 8000
+
+// checkpointer runs at most one background checkpoint at a time.
+type checkpointer struct {
+	db      *db.DB
+	running atomic.Bool
+	wg      sync.WaitGroup
+}
+
+// startCheckpoints raises the writer's checkpoint threshold for an import
+// on SQLite. The returned function waits for the background checkpoint and
+// puts the threshold back. On PostgreSQL it returns nil and a no-op.
+func startCheckpoints(ctx context.Context, d *db.DB) (*checkpointer, func()) {
+	if d.Dialect != db.SQLite {
+		return nil, func() {}
+	}
+	prev, err := d.SetWALAutocheckpoint(ctx, importWALPages)
+	if err != nil {
+		return nil, func() {} // the default threshold is as safe, only slower
+	}
+	c := &checkpointer{db: d}
+	return c, func() {
+		c.wg.Wait()
+		// Not the import's context: it may be cancelled, the setting must go back.
+		_, _ = d.SetWALAutocheckpoint(context.WithoutCancel(ctx), prev)
+	}
+}
+
+// kick starts a background checkpoint unless one is running.
+func (c *checkpointer) kick(ctx context.Context) {
+	if c == nil || !c.running.CompareAndSwap(false, true) {
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer c.running.Store(false)
+		_ = c.db.Checkpoint(ctx) // best effort: the writer's threshold is the bound
+	}()
+}
