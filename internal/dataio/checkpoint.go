@@ -17,7 +17,8 @@ import (
 // threshold the copying is done by the checkpointer below on a reader
 // connection while the next batch is written; the writer still checkpoints
 // itself when the WAL passes the threshold, so the WAL stays bounded even if
-// the background copy falls behind. See ADR 0022.
+// the background copy falls behind, and that checkpoint then has only the
+// last batch or two left to copy. See ADR 0022.
 const importWALPages = 8000
 
 // checkpointer runs at most one background checkpoint at a time.
