@@ -217,6 +217,11 @@ func TestImport_LinksCompaniesAcrossBatches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A threshold the import must put back when it ends (SQLite).
+		prev, err := d.SetWALAutocheckpoint(ctx, 1234)
+		if err != nil {
+			t.Fatal(err)
+		}
 		data := "email,company\n" +
 			"a@abc.jp,ABC商事(株)\n" +
 			"b@new.jp,新会社株式会社\n" +
@@ -249,8 +254,8 @@ func TestImport_LinksCompaniesAcrossBatches(t *testing.T) {
 			t.Errorf("%d companies, want 2", n)
 		}
 		// The writer's checkpoint threshold, raised for the import on SQLite, is back.
-		if prev, err := d.SetWALAutocheckpoint(ctx, 1000); err != nil || (d.Dialect == db.SQLite && prev != 1000) {
-			t.Errorf("threshold after the import %d, %v", prev, err)
+		if after, err := d.SetWALAutocheckpoint(ctx, prev); err != nil || (d.Dialect == db.SQLite && after != 1234) {
+			t.Errorf("threshold after the import %d, %v; want 1234", after, err)
 		}
 	})
 }

@@ -61,8 +61,8 @@ func TestSQLite_CheckpointThresholdAndReaderCheckpoint(t *testing.T) {
 	defer d.Close()
 	ctx := context.Background()
 	prev, err := d.SetWALAutocheckpoint(ctx, 8000)
-	if err != nil || prev != 1000 {
-		t.Fatalf("threshold was %d, %v; want SQLite's default 1000", prev, err)
+	if err != nil || prev != 4000 {
+		t.Fatalf("threshold was %d, %v; want the 4000 OpenSQLite sets", prev, err)
 	}
 	if err := d.Write(ctx, "t", func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `CREATE TABLE blob (id INTEGER PRIMARY KEY, v TEXT)`)
