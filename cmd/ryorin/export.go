@@ -36,6 +36,11 @@ func exportCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 		if _, err := parseInterleaved(fs, cio.args[1:]); err != nil {
 			return err
 		}
+		stop, err := startCPUProfile(e)
+		if err != nil {
+			return err
+		}
+		defer stop()
 		a, err := app.Open(ctx, c.config(cio.stderr))
 		if err != nil {
 			return err

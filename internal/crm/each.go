@@ -40,38 +40,67 @@ func (s *Service) EachCompany(ctx context.Context, a platform.Actor, f CompanyFi
 		func(c Company) int64 { return c.ID }, fn)
 }
 
+// eachPageOf reads the pages on its own goroutine, one page ahead of fn:
+// the next query runs on a second reader connection (and the second CPU)
+// while fn handles the page before it. fn's pages are its own to keep.
 func eachPageOf[T any](ctx context.Context, q db.Querier, name, sel string, w where,
 	scan func(interface{ Scan(...any) error }) (T, error), id func(T) int64, fn func([]T) error) error {
-	var after int64
-	page := make([]T, 0, eachPage)
-	for {
-		page = page[:0]
-		args := append(append([]any(nil), w.args...), after, eachPage)
-		rows, err := q.QueryContext(ctx, fmt.Sprintf("-- %s\n%s WHERE %s AND id > ? ORDER BY id LIMIT ?", name, sel, w.sql), args...)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		for rows.Next() {
-			v, err := scan(rows)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("%s: %w", name, err)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		page []T
+		err  error
+	}
+	pages := make(chan result, 1)
+	go func() {
+		defer close(pages)
+		var after int64
+		for {
+			page, err := readPage(ctx, q, name, sel, w, scan, after)
+			if err == nil && len(page) == 0 {
+				return
 			}
-			page = append(page, v)
+			select {
+			case pages <- result{page, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || len(page) < eachPage {
+				return
+			}
+			after = id(page[len(page)-1])
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+	}()
+	for r := range pages {
+		if r.err != nil {
+			return r.err
 		}
-		if len(page) == 0 {
-			return nil
-		}
-		if err := fn(page); err != nil {
+		if err := fn(r.page); err != nil {
 			return err
 		}
-		if len(page) < eachPage {
-			return nil
-		}
-		after = id(page[len(page)-1])
 	}
+	return ctx.Err()
+}
+
+// readPage reads the page of rows after the id after.
+func readPage[T any](ctx context.Context, q db.Querier, name, sel string, w where,
+	scan func(interface{ Scan(...any) error }) (T, error), after int64) ([]T, error) {
+	args := append(append([]any(nil), w.args...), after, eachPage)
+	rows, err := q.QueryContext(ctx, fmt.Sprintf("-- %s\n%s WHERE %s AND id > ? ORDER BY id LIMIT ?", name, sel, w.sql), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer rows.Close()
+	page := make([]T, 0, eachPage)
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		page = append(page, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return page, nil
 }
