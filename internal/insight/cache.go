@@ -101,7 +101,7 @@ func newCache(log *slog.Logger, now func() time.Time) *Cache {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Cache{Slow: 150 * time.Millisecond, MaxAge: 60 * time.Second, Refresh: 20 * time.Second, Idle: 15 * time.Minute, Log: log,
+	return &Cache{Slow: 50 * time.Millisecond, MaxAge: 60 * time.Second, Refresh: 20 * time.Second, Idle: 15 * time.Minute, Log: log,
 		now: now, entries: map[string]*cacheEntry{}, inflight: map[string]*call{}}
 }
 

@@ -138,7 +138,10 @@ type Forecast struct {
 	Reps     []ForecastRow  `json:"reps"`
 	Teams    []ForecastRow  `json:"teams"`
 	Total    ForecastRow    `json:"total"`
-	Deals    []ForecastDeal `json:"deals" doc:"open and won deals of the period, largest first"`
+	Deals    []ForecastDeal `json:"deals" doc:"open and won deals of the period, largest first (at most 200; deal_count has them all)"`
+	// DealCount is how many deals the roll-up counts; Deals lists the
+	// largest ForecastDealsListed of them.
+	DealCount int `json:"deal_count"`
 	// Snapshots are the days weekly snapshots were taken, newest first;
 	// Since is the one compared with (empty when there is none), Then the
 	// total as it stood that day, and Changes the deals that moved.
@@ -186,7 +189,7 @@ func loadFcDeals(ctx context.Context, q db.Querier, w platform.Workspace, stages
 		var amount int64
 		var cur string
 		var closed *int64
-		if err := s.Scan(&d.ID, &d.Name, &d.OwnerID, &d.StageID, &amount, &cur, &d.CloseDate, &d.set, &d.Status, &closed); err != nil {
+		if err := s.Scan(&d.ID, &d.OwnerID, &d.StageID, &amount, &cur, &d.CloseDate, &d.set, &d.Status, &closed); err != nil {
 			return err
 		}
 		day := d.CloseDate
@@ -204,7 +207,7 @@ func loadFcDeals(ctx context.Context, q db.Querier, w platform.Workspace, stages
 		d.SetByRep = d.set != "" && d.Status == "open"
 		out = append(out, d)
 		return nil
-	}, `SELECT id, name, COALESCE(owner_id, 0), stage_id, amount, currency, COALESCE(close_date, ''), forecast_category, status, closed_at
+	}, `SELECT id, COALESCE(owner_id, 0), stage_id, amount, currency, COALESCE(close_date, ''), forecast_category, status, closed_at
 		FROM deals WHERE workspace_id = ? AND `+where, append([]any{w.ID}, args...)...)
 	return out, err
 }
@@ -337,10 +340,14 @@ func forecastOf(ctx context.Context, q db.Querier, w platform.Workspace, p Perio
 		}
 		return deals[i].ID < deals[j].ID
 	})
-	for _, d := range deals {
+	out.DealCount = len(deals)
+	for _, d := range deals[:min(len(deals), ForecastDealsListed)] {
 		out.Deals = append(out.Deals, d.ForecastDeal)
 	}
 	if err := forecastMovement(ctx, q, w, p, f, now, keep, stages, deals, &out); err != nil {
+		return out, err
+	}
+	if err := forecastNames(ctx, q, w.ID, &out); err != nil {
 		return out, err
 	}
 	return out, nil
@@ -659,4 +666,52 @@ func TakeForecastSnapshot(ctx context.Context, d *db.DB, w platform.Workspace, n
 		return written, fmt.Errorf("insight.TakeForecastSnapshot: %w", err)
 	}
 	return written, nil
+}
+
+// ForecastDealsListed is how many of the period's deals a forecast lists
+// (largest first); the roll-up counts them all.
+const ForecastDealsListed = 200
+
+// forecastNames fills in the names of the deals a forecast lists and of its
+// changes, read by id: the roll-up itself reads only an index
+// (deals_forecast), however many deals the period holds.
+func forecastNames(ctx context.Context, q db.Querier, ws int64, out *Forecast) error {
+	var ids []int64
+	for _, d := range out.Deals {
+		ids = append(ids, d.ID)
+	}
+	for _, c := range out.Changes {
+		ids = append(ids, c.DealID)
+	}
+	names := map[int64]string{}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		chunk := ids[:n]
+		ids = ids[n:]
+		args := make([]any, 0, n+1)
+		args = append(args, ws)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if err := scanRows(ctx, q, func(s scanner) error {
+			var id int64
+			var name string
+			if err := s.Scan(&id, &name); err != nil {
+				return err
+			}
+			names[id] = name
+			return nil
+		}, `SELECT id, name FROM deals WHERE workspace_id = ? AND id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, args...); err != nil {
+			return fmt.Errorf("forecast deal names: %w", err)
+		}
+	}
+	for i := range out.Deals {
+		out.Deals[i].Name = names[out.Deals[i].ID]
+	}
+	for i := range out.Changes {
+		if out.Changes[i].Kind != "removed" {
+			out.Changes[i].Name = names[out.Changes[i].DealID]
+		}
+	}
+	return nil
 }

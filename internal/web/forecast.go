@@ -105,9 +105,9 @@ func (s *Server) forecastPage(w http.ResponseWriter, r *http.Request, c *rctx) e
 	}
 	data.Deals = data.F.Deals
 	if len(data.Deals) > 100 {
-		data.MoreDeals = len(data.Deals) - 100
 		data.Deals = data.Deals[:100]
 	}
+	data.MoreDeals = data.F.DealCount - len(data.Deals)
 	return s.show(w, c, "forecast", data)
 }
 
