@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	gomail "github.com/wneessen/go-mail"
-
 	"github.com/ryorin/ryorin/internal/db"
 )
 
@@ -324,17 +322,18 @@ func (m *Mailer) sendStored(ctx context.Context, j Job, ids []int64) error {
 		}
 		return Permanent(errors.New(msg))
 	}
-	// Build every message; one that cannot be built fails alone.
+	// Encode every message; one that cannot be encoded fails alone.
+	now := m.Clock.Now()
 	var built []MailMessage
-	var gms []*gomail.Msg
+	var wms []wireMessage
 	var bad []mailOutcome
 	for _, mm := range todo {
-		gm, err := m.build(s, mm)
+		wm, err := encode(s, mm, now)
 		if err != nil {
 			bad = append(bad, mailOutcome{id: mm.ID, status: MailFailed, err: err.Error()})
 			continue
 		}
-		built, gms = append(built, mm), append(gms, gm)
+		built, wms = append(built, mm), append(wms, wm)
 	}
 	if _, err := m.setBatchStatus(ctx, j.WorkspaceID, MailQueued, bad, false); err != nil {
 		return err
@@ -360,31 +359,18 @@ func (m *Mailer) sendStored(ctx context.Context, j Job, ids []int64) error {
 		}
 		return fmt.Errorf("%d of %d messages of the batch changed status while being sent; will look again", len(built)-n, len(built))
 	}
-	serr := m.sendMany(ctx, s, gms)
+	results, serr := m.deliver(ctx, s, wms)
 	outs := make([]mailOutcome, len(built))
 	temp, perm := 0, 0
 	for i, mm := range built {
-		o := mailOutcome{id: mm.ID, to: mm.To}
-		gm := gms[i]
-		var merr error
-		switch {
-		case gm.IsDelivered():
-			o.status = MailSent
-		case gm.HasSendError():
-			merr = gm.SendError()
-		case serr != nil:
-			merr = serr // the connection failed before this message was tried
-		default:
-			merr = errors.New("the message was not handed over")
-		}
-		if merr != nil {
+		o := mailOutcome{id: mm.ID, to: mm.To, status: MailSent}
+		if merr := results[i]; merr != nil {
 			o.err = merr.Error()
-			switch classifySMTP(merr) {
+			class, bounce := classify(merr)
+			switch class {
 			case smtpPermanent:
-				o.status = MailFailed
+				o.status, o.bounce = MailFailed, bounce
 				perm++
-				var se *gomail.SendError
-				o.bounce = errors.As(merr, &se) && se.Reason == gomail.ErrSMTPRcptTo
 			case smtpUnknown:
 				o.status = MailUnknown
 				unknown++
