@@ -208,6 +208,15 @@ func (m *Mailer) setBatchStatus(ctx context.Context, ws int64, from string, outs
 	err := m.DB.Write(ctx, "platform.setBatchStatus", func(tx *db.Tx) error {
 		changed = 0
 		// Rows with the same status and no error move in one statement.
+		// The rows are found by id. Without statistics SQLite's planner
+		// takes the (workspace_id, status) index instead and walks every
+		// queued message of a big campaign for the 50 ids asked for; a unary
+		// "+" keeps it off that index (SQLite only: PostgreSQL's key is
+		// (workspace_id, id)).
+		plus := ""
+		if tx.Dialect() == db.SQLite {
+			plus = "+"
+		}
 		plain := map[string][]any{}
 		for _, o := range outs {
 			if o.err == "" {
@@ -238,7 +247,7 @@ func (m *Mailer) setBatchStatus(ctx context.Context, ws int64, from string, outs
 				args := append([]any{status, inc, sentAt, ws, from}, part...)
 				res, err := tx.ExecContext(ctx, `-- platform.setBatchStatus
 					UPDATE mail_messages SET status = ?, last_error = '', attempts = attempts + ?, sent_at = COALESCE(?, sent_at)
-					WHERE workspace_id = ? AND status = ? AND id IN (`+ph+`)`, args...)
+					WHERE `+plus+`workspace_id = ? AND `+plus+`status = ? AND id IN (`+ph+`)`, args...)
 				if err != nil {
 					return err
 				}
