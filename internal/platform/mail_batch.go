@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -155,13 +156,18 @@ func batchMessages(ctx context.Context, q db.Querier, ws int64, ids []int64) ([]
 		return nil, nil
 	}
 	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-	args := append([]any{ws}, make([]any, 0, len(ids))...)
+	lo, hi := slices.Min(ids), slices.Max(ids)
+	args := make([]any, 0, len(ids)+3)
+	args = append(args, ws, lo, hi)
 	for _, id := range ids {
 		args = append(args, id)
 	}
+	// The range beside the list is for PostgreSQL's planner: without
+	// statistics it takes a long IN list to match most of the table and
+	// scans it; the range makes the key lookup the obvious plan.
 	rows, err := q.QueryContext(ctx, `-- platform.batchMessages
 		SELECT id, kind, to_addr, subject, text_body, html_body, headers, status, message_id, attempts
-		FROM mail_messages WHERE workspace_id = ? AND id IN (`+ph+`) ORDER BY id`, args...)
+		FROM mail_messages WHERE workspace_id = ? AND id BETWEEN ? AND ? AND id IN (`+ph+`) ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("platform.batchMessages: %w", err)
 	}
@@ -207,16 +213,19 @@ func (m *Mailer) setBatchStatus(ctx context.Context, ws int64, from string, outs
 	ctx = context.WithoutCancel(ctx) // a result must be written even while shutting down
 	err := m.DB.Write(ctx, "platform.setBatchStatus", func(tx *db.Tx) error {
 		changed = 0
-		// Rows with the same status and no error move in one statement.
-		// The rows are found by id. Without statistics SQLite's planner
-		// takes the (workspace_id, status) index instead and walks every
-		// queued message of a big campaign for the 50 ids asked for; a unary
-		// "+" keeps it off that index (SQLite only: PostgreSQL's key is
-		// (workspace_id, id)).
-		plus := ""
+		// The rows are found by id. The planners would rather take the
+		// (workspace_id, status) index, and walk every queued message of a
+		// big campaign for the 50 asked for: SQLite without statistics,
+		// PostgreSQL with statistics from when the table was small. Terms
+		// written so that no index serves them keep both on the key (a
+		// unary "+" is SQLite's idiom; PostgreSQL has no unary "+" for
+		// text), and the id range beside the list is for PostgreSQL, as in
+		// batchMessages.
+		byID := "workspace_id = ? AND status || '' = ?"
 		if tx.Dialect() == db.SQLite {
-			plus = "+"
+			byID = "+workspace_id = ? AND +status = ?"
 		}
+		// Rows with the same status and no error move in one statement.
 		plain := map[string][]any{}
 		for _, o := range outs {
 			if o.err == "" {
@@ -228,8 +237,7 @@ func (m *Mailer) setBatchStatus(ctx context.Context, ws int64, from string, outs
 				e = e[:2000]
 			}
 			res, err := tx.ExecContext(ctx, `-- platform.setBatchStatus.one
-				UPDATE mail_messages SET status = ?, last_error = ?, attempts = attempts + ? WHERE workspace_id = ? AND id = ? AND status = ?`,
-				o.status, e, inc, ws, o.id, from)
+				UPDATE mail_messages SET status = ?, last_error = ?, attempts = attempts + ? WHERE id = ? AND `+byID, o.status, e, inc, o.id, ws, from)
 			if err != nil {
 				return err
 			}
@@ -244,10 +252,14 @@ func (m *Mailer) setBatchStatus(ctx context.Context, ws int64, from string, outs
 			for i := 0; i < len(ids); i += 500 {
 				part := ids[i:min(i+500, len(ids))]
 				ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
-				args := append([]any{status, inc, sentAt, ws, from}, part...)
+				lo, hi := part[0].(int64), part[0].(int64)
+				for _, id := range part {
+					lo, hi = min(lo, id.(int64)), max(hi, id.(int64))
+				}
+				args := append(append([]any{status, inc, sentAt, lo, hi}, part...), ws, from)
 				res, err := tx.ExecContext(ctx, `-- platform.setBatchStatus
 					UPDATE mail_messages SET status = ?, last_error = '', attempts = attempts + ?, sent_at = COALESCE(?, sent_at)
-					WHERE `+plus+`workspace_id = ? AND `+plus+`status = ? AND id IN (`+ph+`)`, args...)
+					WHERE id BETWEEN ? AND ? AND id IN (`+ph+`) AND `+byID, args...)
 				if err != nil {
 					return err
 				}
