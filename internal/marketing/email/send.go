@@ -289,6 +289,8 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 			return platform.Permanent(err)
 		}
 		lk := linker{key: w.SigningKey(), base: base, now: now, campaign: id, lang: i18n.Lang(w.DefaultLocale), smtp: w.SMTP()}
+		ft := lk.footerTexts()
+		lk.foot = &ft
 		if err := personalise(ctx, tx, ws, c.Blocks, rs, &lk, false); err != nil {
 			return err
 		}
@@ -526,6 +528,8 @@ type linker struct {
 	campaign int64
 	lang     i18n.Lang
 	smtp     platform.SMTPSettings
+	// foot, when set, is footerTexts made once for a batch.
+	foot *footerText
 	// pages maps the batch's content share links to their assets' public
 	// pages: a click on one is reported under the page, not the
 	// recipient's own token.
@@ -562,51 +566,76 @@ func (l linker) render(p *Parsed, r recipient) (Rendered, map[string]string, err
 		return rd, nil, err
 	}
 	if rd.HTML != "" {
-		var ferr error
-		rd.HTML = hrefRe.ReplaceAllStringFunc(rd.HTML, func(m string) string {
-			sub := hrefRe.FindStringSubmatch(m)
-			target := html.UnescapeString(sub[2])
-			if l.untracked(target, unsub) || ferr != nil {
-				return m
+		// Each http(s) link of an <a href> becomes its click link.
+		var b strings.Builder
+		b.Grow(len(rd.HTML) + 1024)
+		last := 0
+		for _, m := range hrefRe.FindAllStringSubmatchIndex(rd.HTML, -1) {
+			target := html.UnescapeString(rd.HTML[m[4]:m[5]])
+			if l.untracked(target, unsub) {
+				continue
 			}
 			link, err := l.clickLink(r.ContactID, target)
 			if err != nil {
-				ferr = err
-				return m
+				return rd, nil, err
 			}
-			return sub[1] + link + sub[3]
-		})
-		if ferr != nil {
-			return rd, nil, ferr
+			b.WriteString(rd.HTML[last:m[4]])
+			b.WriteString(link)
+			last = m[5]
 		}
 		openTok, err := platform.SignLink(l.key, purposeOpen, openClaim{C: l.campaign, K: r.ContactID}, l.now.Add(trackTTL))
 		if err != nil {
 			return rd, nil, err
 		}
-		footer := `<p style="font-size:12px;color:#666">` + html.EscapeString(l.footer()) + `<br><a href="` + html.EscapeString(unsub) + `">` +
-			html.EscapeString(i18n.T(l.lang, "email.unsubscribe.link")) + `</a></p><img src="` + l.base + "/e/o/" + openTok +
+		ft := l.footerTexts()
+		footer := `<p style="font-size:12px;color:#666">` + html.EscapeString(ft.sender) + `<br><a href="` + html.EscapeString(unsub) + `">` +
+			html.EscapeString(ft.unsubscribe) + `</a></p><img src="` + l.base + "/e/o/" + openTok +
 			`.gif" width="1" height="1" alt="">`
-		if i := strings.LastIndex(strings.ToLower(rd.HTML), "</body>"); i >= 0 {
-			rd.HTML = rd.HTML[:i] + footer + rd.HTML[i:]
+		b.WriteString(rd.HTML[last:])
+		h := b.String()
+		if i := lastIndexFold(h, "</body>"); i >= 0 {
+			rd.HTML = h[:i] + footer + h[i:]
 		} else {
-			rd.HTML += footer
+			rd.HTML = h + footer
 		}
 	}
 	if rd.Text != "" {
 		if rd.Text, err = l.trackText(rd.Text, r.ContactID, unsub); err != nil {
 			return rd, nil, err
 		}
-		rd.Text += "\n\n--\n" + l.footer() + "\n" + i18n.T(l.lang, "email.unsubscribe.link") + ": " + unsub + "\n"
+		ft := l.footerTexts()
+		rd.Text += "\n\n--\n" + ft.sender + "\n" + ft.unsubscribe + ": " + unsub + "\n"
 	}
 	headers := map[string]string{"List-Unsubscribe": "<" + unsub + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 	return rd, headers, nil
 }
 
-// footer names the sender, as Japan's 特定電子メール法 requires.
-func (l linker) footer() string {
+// footerText is the fixed part of every message's footer: the sender, as
+// Japan's 特定電子メール法 requires, and the unsubscribe link's label.
+type footerText struct {
+	sender, unsubscribe string
+}
+
+// footerTexts returns the footer's texts: those the linker was given for
+// a batch (the same for every message), or made now.
+func (l linker) footerTexts() footerText {
+	if l.foot != nil {
+		return *l.foot
+	}
 	name := l.smtp.FromName
 	if name == "" {
 		name = l.smtp.FromAddress
 	}
-	return i18n.T(l.lang, "email.footer.sender", "name", name, "address", l.smtp.FromAddress)
+	return footerText{sender: i18n.T(l.lang, "email.footer.sender", "name", name, "address", l.smtp.FromAddress),
+		unsubscribe: i18n.T(l.lang, "email.unsubscribe.link")}
+}
+
+// lastIndexFold is strings.LastIndex ignoring ASCII case, for an ASCII sub.
+func lastIndexFold(s, sub string) int {
+	for i := len(s) - len(sub); i >= 0; i-- {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }
