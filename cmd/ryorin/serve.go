@@ -32,6 +32,15 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 		if e("GOMEMLIMIT") == "" {
 			debug.SetMemoryLimit(160 << 20)
 		}
+		// The live heap is small (about 10 MB while a campaign goes out), so
+		// the default GOGC=100 collects every few MB and a bulk send spent a
+		// fifth of its CPU in the collector; 400 lets the heap reach about
+		// 5× live before collecting, bounded by the soft limit above
+		// (docs/benchmarks.md, "Campaign send"). GOGC in the environment
+		// overrides this.
+		if e("GOGC") == "" {
+			debug.SetGCPercent(400)
+		}
 		// A CPU profile of the whole run, for benchmarks (not a flag: a
 		// developer's tool, not a setting).
 		if path := e("RYORIN_CPUPROFILE"); path != "" {
