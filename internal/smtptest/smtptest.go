@@ -34,6 +34,7 @@ type Server struct {
 	failMsg  string
 	refuse   map[string]int // recipient → reply code
 	conns    int
+	open     []*smtp.Conn
 }
 
 // Start starts a server on 127.0.0.1:0; it stops when t ends.
@@ -43,6 +44,7 @@ func Start(t testing.TB) *Server {
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		s.mu.Lock()
 		s.conns++
+		s.open = append(s.open, c)
 		s.mu.Unlock()
 		return &session{s: s}, nil
 	}))
@@ -110,6 +112,18 @@ func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.conns
+}
+
+// DropConnections closes every connection the server has accepted, as a
+// server does with clients idle for too long.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	open := s.open
+	s.open = nil
+	s.mu.Unlock()
+	for _, c := range open {
+		_ = c.Close()
+	}
 }
 
 func (s *Server) setFail(code int, msg string) {
