@@ -51,15 +51,7 @@ func New(d *db.DB, c clock.Clock, cs *crm.Service, m *platform.Mailer, jobs *pla
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	// On PostgreSQL the send job's fixed round trips per batch (campaign,
-	// cursor, workspace, jobs, commit) make it the slower side of a big send;
-	// bigger batches halve them. SQLite stays at 200, which keeps each batch's
-	// write transaction well under 50 ms.
-	batch := 200
-	if d.Dialect == db.Postgres {
-		batch = 500
-	}
-	return &Service{DB: d, Clock: clock.Millis(c), CRM: cs, Mailer: m, Jobs: jobs, Log: log, Batch: batch}
+	return &Service{DB: d, Clock: clock.Millis(c), CRM: cs, Mailer: m, Jobs: jobs, Log: log, Batch: 200}
 }
 
 // Register registers the campaign send job handler, and has the mailer
