@@ -28,7 +28,7 @@ const smtpIdle = 10 * time.Second
 type smtpConn struct {
 	sc         *smtp.Client
 	pipelining bool
-	reused     bool // it has carried a batch before
+	carried    int // messages handed over on it
 	idleSince  time.Time
 }
 
@@ -49,7 +49,6 @@ func (p *smtpPool) take(s SMTPSettings) *smtpConn {
 		cs = cs[:len(cs)-1]
 		p.idle[s] = cs
 		if time.Since(c.idleSince) < smtpIdle {
-			c.reused = true
 			return c
 		}
 		go quit(c)
@@ -213,45 +212,64 @@ func (e *deliveryError) Unwrap() error { return e.err }
 // kept open afterwards for the next batch. outs[i] is nil when the server
 // accepted msgs[i] and why not otherwise; err is the connection's error,
 // if it failed (the messages it kept from being tried say so too).
+//
+// A connection that fails before a message's content was written (a kept
+// connection the server closed meanwhile, a server that closes after so
+// many messages) is replaced once, and the messages not tried yet go over
+// the new one: nothing of them reached the server.
 func (m *Mailer) deliver(ctx context.Context, s SMTPSettings, msgs []wireMessage) (outs []error, err error) {
+	outs = make([]error, len(msgs))
+	from := 0 // the first message without an outcome
 	c := m.pool.take(s)
-	if c != nil {
-		outs, err = c.converse(msgs, m.timeout())
-		// A kept connection the server has closed meanwhile fails at the
-		// first command, before any content: open a new one and start over.
-		if err == nil || !untried(outs) {
-			m.after(s, c, err)
-			return outs, err
+	for redials := 0; ; redials++ {
+		if c == nil {
+			if c, err = m.dial(ctx, s); err != nil {
+				for i := from; i < len(msgs); i++ {
+					outs[i] = &deliveryError{step: "connect", err: err}
+				}
+				return outs, err
+			}
 		}
-		_ = c.sc.Close()
-	}
-	if c, err = m.dial(ctx, s); err != nil {
-		outs = make([]error, len(msgs))
-		for i := range outs {
-			outs[i] = &deliveryError{step: "connect", err: err}
+		part, cerr := c.converse(msgs[from:], m.timeout())
+		copy(outs[from:], part)
+		m.after(s, c, cerr)
+		if cerr == nil {
+			return outs, nil
 		}
-		return outs, err
+		k := untriedFrom(part)
+		if k == len(part) || redials >= 1 {
+			return outs, cerr
+		}
+		from, c, err = from+k, nil, cerr
 	}
-	outs, err = c.converse(msgs, m.timeout())
-	m.after(s, c, err)
-	return outs, err
 }
 
-// untried reports whether no message got past its first command.
-func untried(outs []error) bool {
-	for _, o := range outs {
+// untriedFrom returns the index from which no message got past its first
+// command because the connection failed (len(outs): none such).
+func untriedFrom(outs []error) int {
+	k := len(outs)
+	for k > 0 {
 		var de *deliveryError
-		if !errors.As(o, &de) || de.code != 0 || de.handed {
-			return false
+		if !errors.As(outs[k-1], &de) || de.code != 0 || de.handed {
+			break
 		}
+		k--
 	}
-	return true
+	return k
 }
+
+// maxPerConn is how many messages one connection carries before it is
+// closed: servers limit messages per connection (Exim: 1,000 by default).
+const maxPerConn = 500
 
 // after keeps a healthy connection for the next batch and closes a failed one.
 func (m *Mailer) after(s SMTPSettings, c *smtpConn, err error) {
 	if err != nil {
 		_ = c.sc.Close()
+		return
+	}
+	if c.carried >= maxPerConn {
+		go quit(c)
 		return
 	}
 	m.pool.put(s, c)
@@ -292,6 +310,7 @@ func (c *smtpConn) converse(msgs []wireMessage, timeout time.Duration) ([]error,
 		if ready >= 0 {
 			_, _ = w.Write(msgs[ready].data)
 			ready = -1
+			c.carried++
 		}
 		next := -1 // its commands are in this write
 		var cmds []string

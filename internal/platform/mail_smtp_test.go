@@ -54,6 +54,29 @@ func TestMailBatch_AKeptConnectionTheServerDroppedIsOpenedAgain(t *testing.T) {
 	})
 }
 
+func TestMailBatch_AServerThatHangsUpMidBatchGetsTheRestOnANewConnection(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		srv := smtptest.Start(t)
+		srv.MaxPerConnection(3)
+		m, q := newMailer(t, d, srv)
+		defer m.Close()
+		ids := queueBatch(t, m, 5)
+		if n, err := q.RunOnce(context.Background()); n != 1 || err != nil {
+			t.Fatalf("ran %d jobs, %v", n, err)
+		}
+		if got := statuses(t, d, ids); got != "sent,sent,sent,sent,sent" {
+			t.Fatalf("statuses %s", got)
+		}
+		per := map[string]int{}
+		for _, msg := range srv.Messages() {
+			per[msg.To[0]]++
+		}
+		if len(per) != 5 || len(srv.Messages()) != 5 || srv.Connections() != 2 {
+			t.Fatalf("%d messages to %d addresses over %d connections", len(srv.Messages()), len(per), srv.Connections())
+		}
+	})
+}
+
 func TestMail_LinesStartingWithADotArriveAsWritten(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		srv := smtptest.Start(t)
