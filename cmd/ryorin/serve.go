@@ -29,7 +29,7 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 		// The live heap is small (about 10 MB while a campaign goes out), so
 		// the default GOGC=100 collects every few MB and a bulk send spent a
 		// fifth of its CPU in the collector; 400 lets the heap reach about
-		// 5× live before collecting, bounded by the soft limit above
+		// 5× live before collecting, bounded by the soft limit below
 		// (docs/benchmarks.md, "Campaign send"). GOGC in the environment
 		// overrides this.
 		if e("GOGC") == "" {
