@@ -335,7 +335,7 @@ func RunSend(ctx context.Context, d *db.DB, id int64, sink *SendSink, bin string
 			}
 			continue
 		}
-		if time.Since(lastCheck) < 500*time.Millisecond {
+		if time.Since(lastCheck) < 100*time.Millisecond {
 			continue
 		}
 		lastCheck = time.Now()

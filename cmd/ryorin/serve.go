@@ -27,6 +27,15 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 	stringFlag(fs, e, &metricsToken, "metrics-token", "RYORIN_METRICS_TOKEN", "", "bearer token a Prometheus scraper sends to /metrics (unset: loopback clients only)")
 	boolFlag(fs, e, &insecure, "insecure-cookies", "RYORIN_INSECURE_COOKIES", "send session cookies without Secure (plain-HTTP development only)")
 	return func(ctx context.Context, cio cmdIO) error {
+		// The live heap is small (about 10 MB while a campaign goes out), so
+		// the default GOGC=100 collects every few MB and a bulk send spent a
+		// fifth of its CPU in the collector; 400 lets the heap reach about
+		// 5× live before collecting, bounded by the soft limit below
+		// (docs/benchmarks.md, "Campaign send"). GOGC in the environment
+		// overrides this.
+		if e("GOGC") == "" {
+			debug.SetGCPercent(400)
+		}
 		// A small server: keep the Go heap's soft limit low so garbage from
 		// big request bodies is collected before it shows up as memory.
 		// GOMEMLIMIT in the environment overrides this.

@@ -265,9 +265,11 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	return a, nil
 }
 
-// Close writes the tracking posts still queued, then closes the database.
+// Close writes the tracking posts still queued, says goodbye on the SMTP
+// connections kept open, then closes the database.
 func (a *App) Close() error {
 	a.Tracker.Close()
+	a.Mailer.Close()
 	return a.DB.Close()
 }
 

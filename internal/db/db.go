@@ -249,6 +249,9 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 
 // QueryContext runs a query in the transaction.
 func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, rebind(t.dialect, q), args...)
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	netmail "net/mail"
@@ -13,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	gomail "github.com/wneessen/go-mail"
 
 	"github.com/ryorin/ryorin/internal/clock"
 	"github.com/ryorin/ryorin/internal/db"
@@ -66,6 +63,8 @@ type Mailer struct {
 	// for good (a 5xx reply to RCPT), so the address can be suppressed.
 	// Its error is logged; the message's outcome stays recorded either way.
 	OnBounce func(ctx context.Context, ws int64, to, reason string) error
+
+	pool smtpPool // connections kept open between batches
 }
 
 // reservedHeaders are set by the mailer and may not come from a row.
@@ -206,83 +205,6 @@ func (m *Mailer) handle(ctx context.Context, j Job) error {
 	return m.sendStored(ctx, j, []int64{p.ID})
 }
 
-// build turns a stored message into a go-mail message.
-func (m *Mailer) build(s SMTPSettings, mm MailMessage) (*gomail.Msg, error) {
-	g := gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8))
-	var err error
-	if s.FromName != "" {
-		err = g.FromFormat(s.FromName, s.FromAddress)
-	} else {
-		err = g.From(s.FromAddress)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("from address %q: %w", s.FromAddress, err)
-	}
-	if err := g.To(mm.To); err != nil {
-		return nil, fmt.Errorf("recipient %q: %w", mm.To, err)
-	}
-	g.Subject(mm.Subject)
-	if mm.MessageID != "" {
-		g.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(mm.MessageID, "<"), ">"))
-	}
-	g.SetDateWithValue(m.Clock.Now())
-	g.SetUserAgent("Ryorin")
-	for k, v := range mm.Headers {
-		g.SetGenHeader(gomail.Header(k), v)
-	}
-	switch {
-	case mm.Text != "" && mm.HTML != "":
-		g.SetBodyString(gomail.TypeTextPlain, mm.Text)
-		g.AddAlternativeString(gomail.TypeTextHTML, mm.HTML)
-	case mm.HTML != "":
-		g.SetBodyString(gomail.TypeTextHTML, mm.HTML)
-	default:
-		g.SetBodyString(gomail.TypeTextPlain, mm.Text)
-	}
-	return g, nil
-}
-
-// send delivers one message. It returns nil once the server has accepted
-// the message; a failure to say goodbye afterwards does not count.
-func (m *Mailer) send(ctx context.Context, s SMTPSettings, g *gomail.Msg) error {
-	return m.sendMany(ctx, s, []*gomail.Msg{g})
-}
-
-// sendMany delivers messages in order over one connection. Each message
-// records its own outcome (IsDelivered, SendError); the error returned is
-// the connection's, or the messages' errors joined.
-func (m *Mailer) sendMany(ctx context.Context, s SMTPSettings, gs []*gomail.Msg) error {
-	timeout := m.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	opts := []gomail.Option{gomail.WithPort(s.Port), gomail.WithTimeout(timeout)}
-	switch s.TLS {
-	case "tls":
-		opts = append(opts, gomail.WithSSL())
-	case "none":
-		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
-	default:
-		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
-	}
-	if s.Username != "" {
-		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(s.Username), gomail.WithPassword(s.Password))
-	}
-	c, err := gomail.NewClient(s.Host, opts...)
-	if err != nil {
-		return fmt.Errorf("smtp client: %w", err)
-	}
-	sc, err := c.DialToSMTPClientWithContext(ctx)
-	if err != nil {
-		return fmt.Errorf("connect to %s:%d: %w", s.Host, s.Port, err)
-	}
-	err = c.SendWithSMTPClient(sc, gs...)
-	if cerr := c.CloseWithSMTPClient(sc); cerr != nil && err == nil {
-		m.log().Debug("smtp: closing the connection after a successful send failed", "err", cerr)
-	}
-	return err
-}
-
 func (m *Mailer) log() *slog.Logger {
 	if m.Log == nil {
 		return slog.New(slog.DiscardHandler)
@@ -297,35 +219,6 @@ const (
 	smtpPermanent
 	smtpUnknown
 )
-
-var smtpCodeRe = regexp.MustCompile(`\b([45])\d\d\b`)
-
-// classifySMTP sorts a sending error: 5xx replies and unusable addresses are
-// permanent; a connection lost while the server was taking the message is
-// unknown (it may have been delivered); everything else (4xx, connection
-// refused, timeouts) is temporary.
-func classifySMTP(err error) smtpClass {
-	var se *gomail.SendError
-	if errors.As(err, &se) {
-		switch {
-		case se.Reason == gomail.ErrGetSender || se.Reason == gomail.ErrGetRcpts:
-			return smtpPermanent
-		case se.ErrorCode() >= 500:
-			return smtpPermanent
-		case se.ErrorCode() >= 400 || se.IsTemp():
-			return smtpTemporary
-		case se.Reason == gomail.ErrSMTPDataClose || se.Reason == gomail.ErrWriteContent || se.Reason == gomail.ErrAmbiguous:
-			return smtpUnknown
-		}
-		return smtpTemporary
-	}
-	// Before any message was handed over (connect, TLS, authentication):
-	// never delivered, so only a 5xx reply makes it permanent.
-	if mm := smtpCodeRe.FindStringSubmatch(err.Error()); mm != nil && mm[1] == "5" {
-		return smtpPermanent
-	}
-	return smtpTemporary
-}
 
 // MailCounts returns how many messages are in each status, for metrics and
 // the admin screen.
@@ -358,12 +251,13 @@ func (m *Mailer) SendTest(ctx context.Context, ws int64, to string) error {
 	if _, d, ok := strings.Cut(s.FromAddress, "@"); ok {
 		mm.MessageID = fmt.Sprintf("<test-%d.%s@%s>", now.UnixMilli(), randomHex(8), d)
 	}
-	g, err := m.build(s, mm)
+	wm, err := encode(s, mm, now)
 	if err != nil {
 		return errs.Rule("smtp", "%v", err)
 	}
-	if err := m.send(ctx, s, g); err != nil {
-		return errs.Rule("smtp", "the SMTP server did not accept the message: %v", err)
+	outs, _ := m.deliver(ctx, s, []wireMessage{wm})
+	if outs[0] != nil {
+		return errs.Rule("smtp", "the SMTP server did not accept the message: %v", outs[0])
 	}
 	return nil
 }

@@ -5,10 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
-
-	gomail "github.com/wneessen/go-mail"
 
 	"github.com/ryorin/ryorin/internal/db"
 )
@@ -157,13 +156,18 @@ func batchMessages(ctx context.Context, q db.Querier, ws int64, ids []int64) ([]
 		return nil, nil
 	}
 	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-	args := append([]any{ws}, make([]any, 0, len(ids))...)
+	lo, hi := slices.Min(ids), slices.Max(ids)
+	args := make([]any, 0, len(ids)+3)
+	args = append(args, ws, lo, hi)
 	for _, id := range ids {
 		args = append(args, id)
 	}
+	// The range beside the list is for PostgreSQL's planner: without
+	// statistics it takes a long IN list to match most of the table and
+	// scans it; the range makes the key lookup the obvious plan.
 	rows, err := q.QueryContext(ctx, `-- platform.batchMessages
 		SELECT id, kind, to_addr, subject, text_body, html_body, headers, status, message_id, attempts
-		FROM mail_messages WHERE workspace_id = ? AND id IN (`+ph+`) ORDER BY id`, args...)
+		FROM mail_messages WHERE workspace_id = ? AND id BETWEEN ? AND ? AND id IN (`+ph+`) ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("platform.batchMessages: %w", err)
 	}
@@ -209,6 +213,18 @@ func (m *Mailer) setBatchStatus(ctx context.Context, ws int64, from string, outs
 	ctx = context.WithoutCancel(ctx) // a result must be written even while shutting down
 	err := m.DB.Write(ctx, "platform.setBatchStatus", func(tx *db.Tx) error {
 		changed = 0
+		// The rows are found by id. The planners would rather take the
+		// (workspace_id, status) index, and walk every queued message of a
+		// big campaign for the 50 asked for: SQLite without statistics,
+		// PostgreSQL with statistics from when the table was small. Terms
+		// written so that no index serves them keep both on the key (a
+		// unary "+" is SQLite's idiom; PostgreSQL has no unary "+" for
+		// text), and the id range beside the list is for PostgreSQL, as in
+		// batchMessages.
+		byID := "workspace_id = ? AND status || '' = ?"
+		if tx.Dialect() == db.SQLite {
+			byID = "+workspace_id = ? AND +status = ?"
+		}
 		// Rows with the same status and no error move in one statement.
 		plain := map[string][]any{}
 		for _, o := range outs {
@@ -221,8 +237,7 @@ func (m *Mailer) setBatchStatus(ctx context.Context, ws int64, from string, outs
 				e = e[:2000]
 			}
 			res, err := tx.ExecContext(ctx, `-- platform.setBatchStatus.one
-				UPDATE mail_messages SET status = ?, last_error = ?, attempts = attempts + ? WHERE workspace_id = ? AND id = ? AND status = ?`,
-				o.status, e, inc, ws, o.id, from)
+				UPDATE mail_messages SET status = ?, last_error = ?, attempts = attempts + ? WHERE id = ? AND `+byID, o.status, e, inc, o.id, ws, from)
 			if err != nil {
 				return err
 			}
@@ -237,10 +252,14 @@ func (m *Mailer) setBatchStatus(ctx context.Context, ws int64, from string, outs
 			for i := 0; i < len(ids); i += 500 {
 				part := ids[i:min(i+500, len(ids))]
 				ph := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
-				args := append([]any{status, inc, sentAt, ws, from}, part...)
+				lo, hi := part[0].(int64), part[0].(int64)
+				for _, id := range part {
+					lo, hi = min(lo, id.(int64)), max(hi, id.(int64))
+				}
+				args := append(append([]any{status, inc, sentAt, lo, hi}, part...), ws, from)
 				res, err := tx.ExecContext(ctx, `-- platform.setBatchStatus
 					UPDATE mail_messages SET status = ?, last_error = '', attempts = attempts + ?, sent_at = COALESCE(?, sent_at)
-					WHERE workspace_id = ? AND status = ? AND id IN (`+ph+`)`, args...)
+					WHERE id BETWEEN ? AND ? AND id IN (`+ph+`) AND `+byID, args...)
 				if err != nil {
 					return err
 				}
@@ -324,17 +343,18 @@ func (m *Mailer) sendStored(ctx context.Context, j Job, ids []int64) error {
 		}
 		return Permanent(errors.New(msg))
 	}
-	// Build every message; one that cannot be built fails alone.
+	// Encode every message; one that cannot be encoded fails alone.
+	now := m.Clock.Now()
 	var built []MailMessage
-	var gms []*gomail.Msg
+	var wms []wireMessage
 	var bad []mailOutcome
 	for _, mm := range todo {
-		gm, err := m.build(s, mm)
+		wm, err := encode(s, mm, now)
 		if err != nil {
 			bad = append(bad, mailOutcome{id: mm.ID, status: MailFailed, err: err.Error()})
 			continue
 		}
-		built, gms = append(built, mm), append(gms, gm)
+		built, wms = append(built, mm), append(wms, wm)
 	}
 	if _, err := m.setBatchStatus(ctx, j.WorkspaceID, MailQueued, bad, false); err != nil {
 		return err
@@ -360,31 +380,18 @@ func (m *Mailer) sendStored(ctx context.Context, j Job, ids []int64) error {
 		}
 		return fmt.Errorf("%d of %d messages of the batch changed status while being sent; will look again", len(built)-n, len(built))
 	}
-	serr := m.sendMany(ctx, s, gms)
+	results, serr := m.deliver(ctx, s, wms)
 	outs := make([]mailOutcome, len(built))
 	temp, perm := 0, 0
 	for i, mm := range built {
-		o := mailOutcome{id: mm.ID, to: mm.To}
-		gm := gms[i]
-		var merr error
-		switch {
-		case gm.IsDelivered():
-			o.status = MailSent
-		case gm.HasSendError():
-			merr = gm.SendError()
-		case serr != nil:
-			merr = serr // the connection failed before this message was tried
-		default:
-			merr = errors.New("the message was not handed over")
-		}
-		if merr != nil {
+		o := mailOutcome{id: mm.ID, to: mm.To, status: MailSent}
+		if merr := results[i]; merr != nil {
 			o.err = merr.Error()
-			switch classifySMTP(merr) {
+			class, bounce := classify(merr)
+			switch class {
 			case smtpPermanent:
-				o.status = MailFailed
+				o.status, o.bounce = MailFailed, bounce
 				perm++
-				var se *gomail.SendError
-				o.bounce = errors.As(merr, &se) && se.Reason == gomail.ErrSMTPRcptTo
 			case smtpUnknown:
 				o.status = MailUnknown
 				unknown++

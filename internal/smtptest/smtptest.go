@@ -34,6 +34,8 @@ type Server struct {
 	failMsg  string
 	refuse   map[string]int // recipient → reply code
 	conns    int
+	open     []*smtp.Conn
+	perConn  int // 0: no limit
 }
 
 // Start starts a server on 127.0.0.1:0; it stops when t ends.
@@ -43,8 +45,9 @@ func Start(t testing.TB) *Server {
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		s.mu.Lock()
 		s.conns++
+		s.open = append(s.open, c)
 		s.mu.Unlock()
-		return &session{s: s}, nil
+		return &session{s: s, conn: c}, nil
 	}))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
@@ -112,6 +115,26 @@ func (s *Server) Connections() int {
 	return s.conns
 }
 
+// MaxPerConnection makes the server hang up on a connection that has
+// carried n messages when the next one starts (0: no limit).
+func (s *Server) MaxPerConnection(n int) {
+	s.mu.Lock()
+	s.perConn = n
+	s.mu.Unlock()
+}
+
+// DropConnections closes every connection the server has accepted, as a
+// server does with clients idle for too long.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	open := s.open
+	s.open = nil
+	s.mu.Unlock()
+	for _, c := range open {
+		_ = c.Close()
+	}
+}
+
 func (s *Server) setFail(code int, msg string) {
 	s.mu.Lock()
 	s.failCode, s.failMsg = code, msg
@@ -119,15 +142,24 @@ func (s *Server) setFail(code int, msg string) {
 }
 
 type session struct {
-	s    *Server
-	from string
-	to   []string
+	s        *Server
+	conn     *smtp.Conn
+	from     string
+	to       []string
+	accepted int // messages taken on this connection
 }
 
 func (x *session) Reset()        { x.from, x.to = "", nil }
 func (x *session) Logout() error { return nil }
 
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	x.s.mu.Lock()
+	limit := x.s.perConn
+	x.s.mu.Unlock()
+	if limit > 0 && x.accepted >= limit {
+		_ = x.conn.Close() // as a server that hangs up after so many messages
+		return errors.New("too many messages on this connection")
+	}
 	x.from = from
 	return nil
 }
@@ -158,5 +190,6 @@ func (x *session) Data(r io.Reader) error {
 	x.s.mu.Lock()
 	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: append([]string(nil), x.to...), Data: b})
 	x.s.mu.Unlock()
+	x.accepted++
 	return nil
 }

@@ -16,9 +16,9 @@ import (
 
 // renderString renders a page template to a string (emails).
 func (s *Server) renderString(name string, data any) (string, error) {
-	t, ok := s.pages[name]
-	if !ok {
-		return "", fmt.Errorf("web: no template %q", name)
+	t, err := s.page(name)
+	if err != nil {
+		return "", err
 	}
 	if s.OnRender != nil {
 		s.OnRender(name)

@@ -11,7 +11,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -78,7 +77,7 @@ type Deps struct {
 type Server struct {
 	Deps
 	mux        *http.ServeMux
-	pages      map[string]*template.Template
+	pages      map[string]*pageTemplate
 	static     map[string][]byte // name → content
 	staticHash string
 	loginIP    *httpx.Limiter
@@ -293,9 +292,9 @@ type ErrorPage struct {
 }
 
 func (s *Server) render(w http.ResponseWriter, name string, data any) error {
-	t, ok := s.pages[name]
-	if !ok {
-		return fmt.Errorf("web: no template %q", name)
+	t, err := s.page(name)
+	if err != nil {
+		return err
 	}
 	if s.OnRender != nil {
 		s.OnRender(name)
@@ -306,7 +305,7 @@ func (s *Server) render(w http.ResponseWriter, name string, data any) error {
 	if err := t.ExecuteTemplate(&buf, "root", data); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
-	_, err := w.Write([]byte(buf.String()))
+	_, err = w.Write([]byte(buf.String()))
 	return err
 }
 
