@@ -121,7 +121,7 @@ func (s *Service) DraftDay(ctx context.Context, q db.Querier, ws, user int64, da
 	}
 	if sum.Meetings, err = queryItems(ctx, q, "sales.DraftDay meetings", itemSelect("a.occurred_at")+`
 		WHERE a.workspace_id = ? AND a.owner_id = ? AND a.kind IN ('meeting', 'demo') AND a.occurred_at >= ? AND a.occurred_at < ?
-		ORDER BY a.occurred_at, a.id LIMIT 100`, ws, user, from, to); err != nil {
+		ORDER BY a.occurred_at + 0, a.id LIMIT 100`, ws, user, from, to); err != nil {
 		return sum, err
 	}
 	if sum.TasksDone, err = queryItems(ctx, q, "sales.DraftDay tasks done", itemSelect("a.done_at")+`

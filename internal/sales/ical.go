@@ -127,7 +127,7 @@ func (s *Service) Calendar(ctx context.Context, q db.Querier, ws int64, u platfo
 	}
 	meetings, err := queryItems(ctx, q, "sales.Calendar meetings", itemSelect("a.occurred_at")+`
 		WHERE a.workspace_id = ? AND a.owner_id = ? AND a.kind IN ('meeting', 'demo') AND a.occurred_at >= ? AND a.occurred_at < ?
-		ORDER BY a.occurred_at, a.id LIMIT 2000`, ws, u.ID, db.Millis(now.Add(-feedPast)), db.Millis(now.Add(feedFuture)))
+		ORDER BY a.occurred_at + 0, a.id LIMIT 2000`, ws, u.ID, db.Millis(now.Add(-feedPast)), db.Millis(now.Add(feedFuture)))
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,13 @@ type Item struct {
 
 // itemSelect reads activities with the names of their records; the caller
 // adds WHERE, ORDER BY and LIMIT. at is the column that dates the item.
+// A rep's meetings of a day are read by owner, kind and time
+// (activities_owner_time) and the few found are sorted: the queries order by
+// "occurred_at + 0", because with a plain "occurred_at" SQLite walked the
+// whole workspace's activities of the day in time order (activities_recent)
+// to skip the sort: 49–121 ms instead of 0.2 ms at size L (5,000,000
+// activities).
+
 func itemSelect(at string) string {
 	return `SELECT a.id, a.kind, a.subject, ` + at + `, a.done_at, a.call_outcome, a.duration_seconds,
 			COALESCE(a.contact_id, 0), COALESCE(c.family_name, ''), COALESCE(c.given_name, ''), COALESCE(c.email, ''),
@@ -174,7 +181,7 @@ func (s *Service) TodayFor(ctx context.Context, q db.Querier, ws, user int64, lo
 	}
 	if t.Meetings, err = queryItems(ctx, q, "sales.TodayFor meetings", itemSelect("a.occurred_at")+`
 		WHERE a.workspace_id = ? AND a.owner_id = ? AND a.kind IN ('meeting', 'demo') AND a.occurred_at >= ? AND a.occurred_at < ?
-		ORDER BY a.occurred_at, a.id LIMIT 50`, ws, user, db.Millis(start), db.Millis(end)); err != nil {
+		ORDER BY a.occurred_at + 0, a.id LIMIT 50`, ws, user, db.Millis(start), db.Millis(end)); err != nil {
 		return t, err
 	}
 	if t.Hot, err = s.hotLeads(ctx, q, ws, user, now.Add(-HotWindow)); err != nil {
