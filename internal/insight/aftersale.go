@@ -40,11 +40,14 @@ func AfterSaleOf(ctx context.Context, q db.Querier, w platform.Workspace, p Peri
 		w.ID, from, to).Scan(&a.RenewalsDecided, &a.RenewalsWon); err != nil {
 		return a, fmt.Errorf("insight.AfterSaleOf renewals: %w", err)
 	}
+	// Grouped by "company_id + 0" so that SQLite reads the won deals from
+	// the covering closed-deals index and sorts them, instead of walking
+	// every deal in company order to skip the sort (250 ms → 9 ms at L).
 	if err := q.QueryRowContext(ctx, `-- insight.AfterSaleOf repeat
 		SELECT COUNT(*), COALESCE(SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END), 0) FROM (
-			SELECT company_id, COUNT(*) AS n, MAX(closed_at) AS last FROM deals
+			SELECT COUNT(*) AS n, MAX(closed_at) AS last FROM deals
 			WHERE workspace_id = ? AND status = 'won' AND company_id IS NOT NULL AND closed_at < ?
-			GROUP BY company_id) x
+			GROUP BY company_id + 0) x
 		WHERE last >= ?`, w.ID, to, from).Scan(&a.Customers, &a.RepeatCustomers); err != nil {
 		return a, fmt.Errorf("insight.AfterSaleOf repeat: %w", err)
 	}

@@ -148,19 +148,35 @@ func computeOnly(ctx context.Context, q db.Querier, w platform.Workspace, p Peri
 	}
 	from, to := db.Millis(p.From), db.Millis(p.To)
 	out := make([]KPI, 0, len(defs)+2)
+	// Several figures share a count (MQLs are new_mqls and mql_to_sql's
+	// denominator, won deals are deals_won and win_rate's numerator…): each
+	// distinct query runs once.
+	counted := map[string]float64{}
+	count := func(query string, args []any) (float64, error) {
+		if v, ok := counted[query]; ok {
+			return v, nil
+		}
+		var v float64
+		if err := q.QueryRowContext(ctx, query, args...).Scan(&v); err != nil {
+			return 0, err
+		}
+		counted[query] = v
+		return v, nil
+	}
 	for _, d := range defs {
 		if !need(d.key) {
 			continue
 		}
-		var num, den float64
 		cond, cargs, applies := f.cond(d.on, w.ID)
 		args := append([]any{w.ID, from, to}, cargs...)
-		if err := q.QueryRowContext(ctx, d.num+cond, args...).Scan(&num); err != nil {
+		num, err := count(d.num+cond, args)
+		if err != nil {
 			return nil, fmt.Errorf("insight %s: %w", d.key, err)
 		}
 		k := KPI{Key: d.key, Unit: d.unit, Formula: d.formula, Value: num, Unfiltered: !applies}
 		if d.den != "" {
-			if err := q.QueryRowContext(ctx, d.den+cond, args...).Scan(&den); err != nil {
+			den, err := count(d.den+cond, args)
+			if err != nil {
 				return nil, fmt.Errorf("insight %s: %w", d.key, err)
 			}
 			k.Of, k.Value = den, 0
