@@ -161,7 +161,9 @@ func channelQuality(ctx context.Context, q db.Querier, w platform.Workspace, p P
 			r.Customers++
 		}
 	}
-	// Sales' latest verdict on each lead.
+	// Sales' latest verdict on each lead: every verdict since the period
+	// began (a verdict on a lead comes after the lead was created), read
+	// from lead_feedback_at, keeping the period's leads.
 	verdict := map[int64][2]string{}
 	if err := scanRows(ctx, q, func(r scanner) error {
 		var id int64
@@ -169,10 +171,11 @@ func channelQuality(ctx context.Context, q db.Querier, w platform.Workspace, p P
 		if err := r.Scan(&id, &decision, &reason); err != nil {
 			return err
 		}
-		verdict[id] = [2]string{decision, reason} // rows come oldest first: the last wins
+		if _, ok := lead[id]; ok {
+			verdict[id] = [2]string{decision, reason} // rows come oldest first: the last wins
+		}
 		return nil
-	}, `SELECT f.contact_id, f.decision, f.reason FROM lead_feedback f JOIN contacts c ON c.workspace_id = f.workspace_id AND c.id = f.contact_id
-		WHERE f.workspace_id = ? AND c.created_at >= ? AND c.created_at < ? ORDER BY f.at, f.id`, w.ID, from, to); err != nil {
+	}, `SELECT contact_id, decision, reason FROM lead_feedback WHERE workspace_id = ? AND at >= ? ORDER BY at, id`, w.ID, from); err != nil {
 		return out, fmt.Errorf("channels feedback: %w", err)
 	}
 	reasons := map[string]map[string]int{}
