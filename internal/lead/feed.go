@@ -3,6 +3,7 @@ package lead
 import (
 	"context"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +44,9 @@ type FeedQuery struct {
 	From, To time.Time
 	Before   time.Time // the page after this moment (newest first)
 	Limit    int
+	// ItemsOnly skips the summaries: only the page is read (the query
+	// stops after Limit items instead of reading everything that matches).
+	ItemsOnly bool
 }
 
 // FeedCount is the feed counted for one channel or campaign.
@@ -59,7 +63,7 @@ type FeedCount struct {
 	ratingSum int
 }
 
-const feedSQL = `
+const feedVoiceSQL = `
 	SELECT 'voice' AS kind, a.occurred_at AS at, COALESCE(a.created_by, 0) AS user_id, COALESCE(a.contact_id, 0) AS contact_id,
 		COALESCE(a.deal_id, 0) AS deal_id, a.id AS activity_id, a.kind AS activity_kind, a.voice_topic AS topic, a.voice_campaign AS campaign,
 		'' AS reason, 0 AS rating, a.subject || CASE WHEN a.subject <> '' AND a.body <> '' THEN ' — ' ELSE '' END || a.body AS text,
@@ -68,15 +72,19 @@ const feedSQL = `
 	FROM activities a
 	LEFT JOIN contacts c ON c.workspace_id = a.workspace_id AND c.id = a.contact_id
 	LEFT JOIN companies co ON co.workspace_id = a.workspace_id AND co.id = a.company_id
-	WHERE a.workspace_id = ? AND a.voice_topic <> ''
-	UNION ALL
-	SELECT CASE WHEN f.decision = 'accept' THEN 'accepted' ELSE 'rejected' END, f.at, COALESCE(f.user_id, 0), f.contact_id, 0, 0, '',
-		'', '', f.reason, f.rating, f.note,
-		COALESCE(c.original_channel, ''), COALESCE(c.family_name, ''), COALESCE(c.given_name, ''), COALESCE(c.email, ''), COALESCE(co.name, '')
+	WHERE a.workspace_id = ? AND a.voice_topic <> ''`
+
+const feedFeedbackSQL = `
+	SELECT CASE WHEN f.decision = 'accept' THEN 'accepted' ELSE 'rejected' END AS kind, f.at AS at, COALESCE(f.user_id, 0) AS user_id,
+		f.contact_id AS contact_id, 0 AS deal_id, 0 AS activity_id, '' AS activity_kind, '' AS topic, '' AS campaign, f.reason AS reason,
+		f.rating AS rating, f.note AS text, COALESCE(c.original_channel, '') AS channel, COALESCE(c.family_name, '') AS family_name,
+		COALESCE(c.given_name, '') AS given_name, COALESCE(c.email, '') AS email, COALESCE(co.name, '') AS company_name
 	FROM lead_feedback f
 	LEFT JOIN contacts c ON c.workspace_id = f.workspace_id AND c.id = f.contact_id
 	LEFT JOIN companies co ON co.workspace_id = c.workspace_id AND co.id = c.company_id
 	WHERE f.workspace_id = ?`
+
+const feedSQL = feedVoiceSQL + "\n\tUNION ALL" + feedFeedbackSQL
 
 // Feed lists sales' feedback, newest first, with a summary per channel and
 // per campaign of everything that matches the filters (not just the page).
@@ -113,10 +121,47 @@ func (s *Service) Feed(ctx context.Context, q db.Querier, ws int64, fq FeedQuery
 	if !fq.To.IsZero() {
 		add("at < ?", db.Millis(fq.To))
 	}
+	limit := ""
+	if fq.ItemsOnly {
+		if !fq.Before.IsZero() {
+			add("at < ?", db.Millis(fq.Before))
+		}
+		limit = " LIMIT " + strconv.Itoa(fq.Limit)
+	}
+	// The kind and the period also narrow each half of the union before it
+	// is joined (the outer conditions stay, so the answer is the same): a
+	// month's rejected leads are then read from lead_feedback_at alone.
+	union := feedSQL
+	inner := []any{ws, ws}
+	if fq.Kind != "" || !fq.From.IsZero() || !fq.To.IsZero() {
+		voice, fb := feedVoiceSQL, feedFeedbackSQL
+		var va, fa []any
+		if !fq.From.IsZero() {
+			voice, fb = voice+" AND a.occurred_at >= ?", fb+" AND f.at >= ?"
+			va, fa = append(va, db.Millis(fq.From)), append(fa, db.Millis(fq.From))
+		}
+		if !fq.To.IsZero() {
+			voice, fb = voice+" AND a.occurred_at < ?", fb+" AND f.at < ?"
+			va, fa = append(va, db.Millis(fq.To)), append(fa, db.Millis(fq.To))
+		}
+		switch fq.Kind {
+		case "voice":
+			union, inner = voice, append([]any{ws}, va...)
+		case "accepted", "rejected":
+			d := "accept"
+			if fq.Kind == "rejected" {
+				d = "reject"
+			}
+			union, inner = fb+" AND f.decision = ?", append(append([]any{ws}, fa...), d)
+		default:
+			union, inner = voice+"\n\tUNION ALL"+fb, append(append(append([]any{ws}, va...), ws), fa...)
+		}
+	}
+	args = append(inner, args[2:]...)
 	rows, err := q.QueryContext(ctx, `-- lead.Feed
 		SELECT kind, at, user_id, contact_id, deal_id, activity_id, activity_kind, topic, campaign, reason, rating, text, channel,
-			family_name, given_name, email, company_name FROM (`+feedSQL+`) u
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY at DESC, activity_id DESC`, args...)
+			family_name, given_name, email, company_name FROM (`+union+`) u
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY at DESC, activity_id DESC`+limit, args...)
 	if err != nil {
 		return nil, nil, nil, err
 	}

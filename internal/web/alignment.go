@@ -324,10 +324,10 @@ func (s *Server) alignmentData(ctx context.Context, c *rctx, ws platform.Workspa
 		for _, x := range rs {
 			data.Reasons[x.Key] = x.Label(string(c.Lang))
 		}
-		if data.Voices, _, _, err = s.Lead.Feed(ctx, s.DB.Reader(), c.Actor.WorkspaceID, lead.FeedQuery{Kind: "voice", From: p.From, To: p.To, Limit: 6}); err != nil {
+		if data.Voices, _, _, err = s.Lead.Feed(ctx, s.DB.Reader(), c.Actor.WorkspaceID, lead.FeedQuery{Kind: "voice", From: p.From, To: p.To, Limit: 6, ItemsOnly: true}); err != nil {
 			return nil, err
 		}
-		if data.Rejected, _, _, err = s.Lead.Feed(ctx, s.DB.Reader(), c.Actor.WorkspaceID, lead.FeedQuery{Kind: "rejected", From: p.From, To: p.To, Limit: 6}); err != nil {
+		if data.Rejected, _, _, err = s.Lead.Feed(ctx, s.DB.Reader(), c.Actor.WorkspaceID, lead.FeedQuery{Kind: "rejected", From: p.From, To: p.To, Limit: 6, ItemsOnly: true}); err != nil {
 			return nil, err
 		}
 		defs, err := s.Lead.List(ctx, c.Actor.WorkspaceID)
