@@ -216,6 +216,12 @@ type ClosedDeal struct {
 
 // DealsClosed lists the deals won or lost in a period, largest first.
 func DealsClosed(ctx context.Context, q db.Querier, ws int64, p Period) ([]ClosedDeal, error) {
+	return cached(ctx, q, cacheKey("closed", ws, p.From.UnixMilli(), p.To.UnixMilli()), p.To, func(ctx context.Context, _ time.Time) ([]ClosedDeal, error) {
+		return dealsClosed(ctx, q, ws, p)
+	})
+}
+
+func dealsClosed(ctx context.Context, q db.Querier, ws int64, p Period) ([]ClosedDeal, error) {
 	out := []ClosedDeal{}
 	err := scanRows(ctx, q, func(s scanner) error {
 		var d ClosedDeal
