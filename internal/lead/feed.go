@@ -44,8 +44,8 @@ type FeedQuery struct {
 	From, To time.Time
 	Before   time.Time // the page after this moment (newest first)
 	Limit    int
-	// ItemsOnly skips the summaries: only the page is read (the query
-	// stops after Limit items instead of reading everything that matches).
+	// ItemsOnly skips the summaries (nil): only the page is read, the query
+	// stopping after Limit items instead of reading everything that matches.
 	ItemsOnly bool
 }
 
@@ -84,8 +84,6 @@ const feedFeedbackSQL = `
 	LEFT JOIN companies co ON co.workspace_id = c.workspace_id AND co.id = c.company_id
 	WHERE f.workspace_id = ?`
 
-const feedSQL = feedVoiceSQL + "\n\tUNION ALL" + feedFeedbackSQL
-
 // Feed lists sales' feedback, newest first, with a summary per channel and
 // per campaign of everything that matches the filters (not just the page).
 func (s *Service) Feed(ctx context.Context, q db.Querier, ws int64, fq FeedQuery) (items []FeedItem, byChannel, byCampaign []FeedCount, err error) {
@@ -95,7 +93,7 @@ func (s *Service) Feed(ctx context.Context, q db.Querier, ws int64, fq FeedQuery
 	if fq.Limit <= 0 || fq.Limit > 200 {
 		fq.Limit = 50
 	}
-	where, args := []string{"1 = 1"}, []any{ws, ws}
+	where, args := []string{"1 = 1"}, []any{}
 	add := func(cond string, v any) {
 		where = append(where, cond)
 		args = append(args, v)
@@ -115,12 +113,6 @@ func (s *Service) Feed(ctx context.Context, q db.Querier, ws int64, fq FeedQuery
 	if fq.Campaign != "" {
 		add("campaign = ?", fq.Campaign)
 	}
-	if !fq.From.IsZero() {
-		add("at >= ?", db.Millis(fq.From))
-	}
-	if !fq.To.IsZero() {
-		add("at < ?", db.Millis(fq.To))
-	}
 	limit := ""
 	if fq.ItemsOnly {
 		if !fq.Before.IsZero() {
@@ -128,36 +120,28 @@ func (s *Service) Feed(ctx context.Context, q db.Querier, ws int64, fq FeedQuery
 		}
 		limit = " LIMIT " + strconv.Itoa(fq.Limit)
 	}
-	// The kind and the period also narrow each half of the union before it
-	// is joined (the outer conditions stay, so the answer is the same): a
-	// month's rejected leads are then read from lead_feedback_at alone.
-	union := feedSQL
-	inner := []any{ws, ws}
-	if fq.Kind != "" || !fq.From.IsZero() || !fq.To.IsZero() {
-		voice, fb := feedVoiceSQL, feedFeedbackSQL
-		var va, fa []any
-		if !fq.From.IsZero() {
-			voice, fb = voice+" AND a.occurred_at >= ?", fb+" AND f.at >= ?"
-			va, fa = append(va, db.Millis(fq.From)), append(fa, db.Millis(fq.From))
-		}
-		if !fq.To.IsZero() {
-			voice, fb = voice+" AND a.occurred_at < ?", fb+" AND f.at < ?"
-			va, fa = append(va, db.Millis(fq.To)), append(fa, db.Millis(fq.To))
-		}
-		switch fq.Kind {
-		case "voice":
-			union, inner = voice, append([]any{ws}, va...)
-		case "accepted", "rejected":
-			d := "accept"
-			if fq.Kind == "rejected" {
-				d = "reject"
-			}
-			union, inner = fb+" AND f.decision = ?", append(append([]any{ws}, fa...), d)
-		default:
-			union, inner = voice+"\n\tUNION ALL"+fb, append(append(append([]any{ws}, va...), ws), fa...)
-		}
+	// The kind and the period narrow each half of the union before it is
+	// joined: a month's rejected leads are read from lead_feedback_at alone.
+	voice, fb := feedVoiceSQL, feedFeedbackSQL
+	va, fa := []any{ws}, []any{ws}
+	if !fq.From.IsZero() {
+		voice, fb = voice+" AND a.occurred_at >= ?", fb+" AND f.at >= ?"
+		va, fa = append(va, db.Millis(fq.From)), append(fa, db.Millis(fq.From))
 	}
-	args = append(inner, args[2:]...)
+	if !fq.To.IsZero() {
+		voice, fb = voice+" AND a.occurred_at < ?", fb+" AND f.at < ?"
+		va, fa = append(va, db.Millis(fq.To)), append(fa, db.Millis(fq.To))
+	}
+	union, inner := voice+"\n\tUNION ALL"+fb, append(va, fa...)
+	switch fq.Kind {
+	case "voice":
+		union, inner = voice, va
+	case "accepted":
+		union, inner = fb+" AND f.decision = 'accept'", fa
+	case "rejected":
+		union, inner = fb+" AND f.decision <> 'accept'", fa
+	}
+	args = append(inner, args...)
 	rows, err := q.QueryContext(ctx, `-- lead.Feed
 		SELECT kind, at, user_id, contact_id, deal_id, activity_id, activity_kind, topic, campaign, reason, rating, text, channel,
 			family_name, given_name, email, company_name FROM (`+union+`) u
@@ -196,9 +180,11 @@ func (s *Service) Feed(ctx context.Context, q db.Querier, ws int64, fq FeedQuery
 			return nil, nil, nil, err
 		}
 		it.At = db.Time(at)
-		count(chans, it.Channel, it)
-		if it.Campaign != "" {
-			count(camps, it.Campaign, it)
+		if !fq.ItemsOnly {
+			count(chans, it.Channel, it)
+			if it.Campaign != "" {
+				count(camps, it.Campaign, it)
+			}
 		}
 		if len(items) < fq.Limit && (fq.Before.IsZero() || it.At.Before(fq.Before)) {
 			items = append(items, it)
@@ -206,6 +192,9 @@ func (s *Service) Feed(ctx context.Context, q db.Querier, ws int64, fq FeedQuery
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, nil, err
+	}
+	if fq.ItemsOnly {
+		return items, nil, nil, nil
 	}
 	return items, sortCounts(chans), sortCounts(camps), nil
 }

@@ -2,6 +2,8 @@ package lead_test
 
 import (
 	"context"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,9 +73,36 @@ func TestFeed_CustomerVoiceAndVerdictsFilteredAndCountedByChannelAndCampaign(t *
 		if len(byCamp) != 1 || byCamp[0].Key != "spring-webinar" || byCamp[0].Voices != 1 {
 			t.Fatalf("by campaign: %+v", byCamp)
 		}
-		only, _, _, _ := ls.Feed(ctx, d.Reader(), 1, lead.FeedQuery{Kind: "rejected", Channel: "organic_search"})
-		if len(only) != 1 || only[0].Reason != "no_budget" || only[0].Text != "来期検討" {
-			t.Fatalf("filtered: %+v", only)
+		only, _, _, err := ls.Feed(ctx, d.Reader(), 1, lead.FeedQuery{Kind: "rejected", Channel: "organic_search"})
+		if err != nil || len(only) != 1 || only[0].Reason != "no_budget" || only[0].Text != "来期検討" {
+			t.Fatalf("filtered: %+v, %v", only, err)
+		}
+		// Kind and period narrow each half of the union; ItemsOnly reads the
+		// page alone, without summaries.
+		half := t0.Add(30 * time.Minute)
+		for _, c := range []struct {
+			name  string
+			q     lead.FeedQuery
+			kinds string
+		}{
+			{"voice before the feedback", lead.FeedQuery{Kind: "voice", To: half, ItemsOnly: true, Limit: 6}, "voice"},
+			{"accepted after half an hour", lead.FeedQuery{Kind: "accepted", From: half, ItemsOnly: true, Limit: 6}, "accepted"},
+			{"rejected before half an hour", lead.FeedQuery{Kind: "rejected", To: half}, ""},
+			{"everything after half an hour", lead.FeedQuery{From: half}, "accepted rejected"},
+			{"the newest item only", lead.FeedQuery{Kind: "rejected", ItemsOnly: true, Limit: 1}, "rejected"},
+		} {
+			got, byChan, _, err := ls.Feed(ctx, d.Reader(), 1, c.q)
+			var kinds []string
+			for _, it := range got {
+				kinds = append(kinds, it.Kind)
+			}
+			sort.Strings(kinds) // the two verdicts were given at the same moment
+			if err != nil || strings.Join(kinds, " ") != c.kinds {
+				t.Errorf("%s: %v, %v; want %q", c.name, kinds, err, c.kinds)
+			}
+			if c.q.ItemsOnly && byChan != nil {
+				t.Errorf("%s: summaries %+v with ItemsOnly", c.name, byChan)
+			}
 		}
 		if _, _, _, err := ls.Feed(ctx, d.Reader(), 1, lead.FeedQuery{Kind: "gossip"}); !errs.Is(err, errs.Invalid) {
 			t.Fatalf("bad kind: %v", err)
