@@ -20,16 +20,28 @@ func inList(ids []int64) (string, []any) {
 // CompanyNames returns the names of the given companies, for lists that show
 // a contact's or deal's company without a query per row.
 func (s *Service) CompanyNames(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64]string, error) {
+	return namesOf(ctx, q, "companies", ws, ids)
+}
+
+// DealNames returns the names of the given deals, for reports that list a
+// few deals out of many they count.
+func DealNames(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64]string, error) {
+	return namesOf(ctx, q, "deals", ws, ids)
+}
+
+// namesOf reads the name column of table for ids (table is one of ours,
+// never input).
+func namesOf(ctx context.Context, q db.Querier, table string, ws int64, ids []int64) (map[int64]string, error) {
 	out := map[int64]string{}
 	ids = uniqueIDs(ids)
 	if len(ids) == 0 {
 		return out, nil
 	}
 	ph, args := inList(ids)
-	rows, err := q.QueryContext(ctx, `-- crm.CompanyNames
-		SELECT id, name FROM companies WHERE workspace_id = ? AND id IN (`+ph+`)`, append([]any{ws}, args...)...)
+	rows, err := q.QueryContext(ctx, `-- crm.namesOf `+table+`
+		SELECT id, name FROM `+table+` WHERE workspace_id = ? AND id IN (`+ph+`)`, append([]any{ws}, args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("crm.CompanyNames: %w", err)
+		return nil, fmt.Errorf("crm: names of %s: %w", table, err)
 	}
 	defer rows.Close()
 	for rows.Next() {

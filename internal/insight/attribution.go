@@ -147,7 +147,7 @@ type Attribution struct {
 // AttributionOf shares the revenue of the deals won in a period among
 // channels by a model.
 func AttributionOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period, model string) (Attribution, error) {
-	return cached(ctx, q, cacheKey("attribution", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), model), p.To, func(ctx context.Context, _ time.Time) (Attribution, error) {
+	return cached(ctx, q, cacheKey("attribution", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), model), func(ctx context.Context) (Attribution, error) {
 		return attributionOf(ctx, q, w, p, model)
 	})
 }

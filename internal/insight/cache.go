@@ -58,7 +58,7 @@ type cacheEntry struct {
 	at        time.Time // when the computation started
 	took      time.Duration
 	used      time.Time
-	recompute func(ctx context.Context, now time.Time) (any, error)
+	recompute func(ctx context.Context) (any, error)
 }
 
 type call struct {
@@ -158,7 +158,7 @@ func (c *Cache) refresh(ctx context.Context) {
 			continue
 		}
 		start := c.now()
-		v, err := e.recompute(ctx, start)
+		v, err := e.recompute(ctx)
 		took := c.now().Sub(start)
 		c.mu.Lock()
 		c.stats.RefreshTime += took
@@ -176,16 +176,14 @@ func (c *Cache) refresh(ctx context.Context) {
 // cached returns fn's result for key: a kept one younger than MaxAge, or a
 // fresh computation (kept when it was slow). Without an active cache, or
 // when q is a transaction rather than the reader pool, it just calls fn.
-// fn is called with the time the figures are as of: at, for the request's
-// own computation; the refresh time for a background one (the cache only
-// runs in `ryorin serve`, on the real clock). key must hold everything else
-// the result depends on.
-func cached[T any](ctx context.Context, q db.Querier, key string, at time.Time, fn func(ctx context.Context, now time.Time) (T, error)) (T, error) {
+// key must hold everything the result depends on (fn is called again for
+// the background refresh).
+func cached[T any](ctx context.Context, q db.Querier, key string, fn func(ctx context.Context) (T, error)) (T, error) {
 	cacheMu.Lock()
 	c := activeCache
 	cacheMu.Unlock()
 	if c == nil || !db.IsReader(q) {
-		return fn(ctx, at)
+		return fn(ctx)
 	}
 	now := c.now()
 	c.mu.Lock()
@@ -215,7 +213,7 @@ func cached[T any](ctx context.Context, q db.Querier, key string, at time.Time, 
 	c.inflight[key] = cl
 	c.mu.Unlock()
 	start := c.now()
-	v, err := fn(ctx, at)
+	v, err := fn(ctx)
 	took := c.now().Sub(start)
 	cl.val, cl.err = v, err
 	c.mu.Lock()
@@ -223,7 +221,7 @@ func cached[T any](ctx context.Context, q db.Querier, key string, at time.Time, 
 	if err == nil && took >= c.Slow {
 		// The background recomputation runs detached from this request.
 		c.entries[key] = &cacheEntry{val: v, at: start, took: took, used: start,
-			recompute: func(ctx context.Context, now time.Time) (any, error) { return fn(ctx, now) }}
+			recompute: func(ctx context.Context) (any, error) { return fn(ctx) }}
 		c.stats.Kept++
 	}
 	c.mu.Unlock()
@@ -231,7 +229,8 @@ func cached[T any](ctx context.Context, q db.Querier, key string, at time.Time, 
 	return v, err
 }
 
-// cacheKey joins the parts that decide a report's result.
+// cacheKey joins the parts that decide a report's result, strings quoted
+// (a channel key holding a space cannot run into the next part).
 func cacheKey(name string, parts ...any) string {
-	return name + fmt.Sprint(parts...)
+	return fmt.Sprintf("%s%#v", name, parts)
 }

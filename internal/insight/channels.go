@@ -92,7 +92,7 @@ func ChannelQualityOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 // ChannelQualityFiltered is ChannelQualityOf narrowed by a filter as
 // ChannelScope says; with a channel, only that channel's row is listed.
 func ChannelQualityFiltered(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) (ChannelQuality, error) {
-	return cached(ctx, q, cacheKey("channels", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f), p.To, func(ctx context.Context, _ time.Time) (ChannelQuality, error) {
+	return cached(ctx, q, cacheKey("channels", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f), func(ctx context.Context) (ChannelQuality, error) {
 		return channelQuality(ctx, q, w, p, f)
 	})
 }

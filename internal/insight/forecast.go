@@ -217,8 +217,8 @@ func loadFcDeals(ctx context.Context, q db.Querier, w platform.Workspace, stages
 func ForecastOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f ForecastFilter, now time.Time) (Forecast, error) {
 	// The result depends on now only through its week (which snapshot the
 	// changes are measured from), which is in the key.
-	return cached(ctx, q, cacheKey("forecast", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f, WeekStart(w, now).Format(time.DateOnly)), now,
-		func(ctx context.Context, _ time.Time) (Forecast, error) { return forecastOf(ctx, q, w, p, f, now) })
+	return cached(ctx, q, cacheKey("forecast", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f, WeekStart(w, now).Format(time.DateOnly)),
+		func(ctx context.Context) (Forecast, error) { return forecastOf(ctx, q, w, p, f, now) })
 }
 
 func forecastOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f ForecastFilter, now time.Time) (Forecast, error) {
@@ -683,27 +683,9 @@ func forecastNames(ctx context.Context, q db.Querier, ws int64, out *Forecast) e
 	for _, c := range out.Changes {
 		ids = append(ids, c.DealID)
 	}
-	names := map[int64]string{}
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		chunk := ids[:n]
-		ids = ids[n:]
-		args := make([]any, 0, n+1)
-		args = append(args, ws)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		if err := scanRows(ctx, q, func(s scanner) error {
-			var id int64
-			var name string
-			if err := s.Scan(&id, &name); err != nil {
-				return err
-			}
-			names[id] = name
-			return nil
-		}, `SELECT id, name FROM deals WHERE workspace_id = ? AND id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, args...); err != nil {
-			return fmt.Errorf("forecast deal names: %w", err)
-		}
+	names, err := crm.DealNames(ctx, q, ws, ids)
+	if err != nil {
+		return fmt.Errorf("forecast deal names: %w", err)
 	}
 	for i := range out.Deals {
 		out.Deals[i].Name = names[out.Deals[i].ID]

@@ -149,7 +149,7 @@ func TestForecast_RollsUpByCategoryAndShowsWhatMovedSinceTheSnapshot(t *testing.
 		if got.Total.Target != 3000000 || got.Total.Closed != 250000 || got.Total.Commit != 600000 || got.Total.Forecast != 850000 {
 			t.Errorf("total %+v", got.Total)
 		}
-		if len(got.Deals) != 7 || got.Deals[0].Name != "E" || got.Deals[0].Category != "pipeline" {
+		if len(got.Deals) != 7 || got.DealCount != 7 || got.Deals[0].Name != "E" || got.Deals[0].Category != "pipeline" {
 			t.Errorf("deals %+v, want the 7 of the quarter, largest (E) first", got.Deals)
 		}
 

@@ -65,7 +65,7 @@ func FunnelByCohort(ctx context.Context, q db.Querier, w platform.Workspace, mon
 // FunnelScope: the pipeline does not narrow contacts).
 func FunnelOf(ctx context.Context, q db.Querier, w platform.Workspace, months int, flt KPIFilter, now time.Time) (Funnel, error) {
 	// The result depends on now only through its month, which is in the key.
-	return cached(ctx, q, cacheKey("funnel", w.ID, months, flt, now.In(w.Location()).Format("2006-01")), now, func(ctx context.Context, _ time.Time) (Funnel, error) {
+	return cached(ctx, q, cacheKey("funnel", w.ID, months, flt, now.In(w.Location()).Format("2006-01")), func(ctx context.Context) (Funnel, error) {
 		return funnelOf(ctx, q, w, months, flt, now)
 	})
 }
@@ -216,7 +216,7 @@ type ClosedDeal struct {
 
 // DealsClosed lists the deals won or lost in a period, largest first.
 func DealsClosed(ctx context.Context, q db.Querier, ws int64, p Period) ([]ClosedDeal, error) {
-	return cached(ctx, q, cacheKey("closed", ws, p.From.UnixMilli(), p.To.UnixMilli()), p.To, func(ctx context.Context, _ time.Time) ([]ClosedDeal, error) {
+	return cached(ctx, q, cacheKey("closed", ws, p.From.UnixMilli(), p.To.UnixMilli()), func(ctx context.Context) ([]ClosedDeal, error) {
 		return dealsClosed(ctx, q, ws, p)
 	})
 }

@@ -129,7 +129,7 @@ func ComputeFiltered(ctx context.Context, q db.Querier, w platform.Workspace, p 
 // ComputeOnly is ComputeFiltered for the KPIs named in keys only (nil: all),
 // so a screen that shows a few cards runs only their queries.
 func ComputeOnly(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter, keys []string) ([]KPI, error) {
-	return cached(ctx, q, cacheKey("kpis", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f, keys), p.To, func(ctx context.Context, _ time.Time) ([]KPI, error) {
+	return cached(ctx, q, cacheKey("kpis", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f, keys), func(ctx context.Context) ([]KPI, error) {
 		return computeOnly(ctx, q, w, p, f, keys)
 	})
 }

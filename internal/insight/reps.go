@@ -85,7 +85,7 @@ func RepPerformanceOf(ctx context.Context, q db.Querier, w platform.Workspace, p
 // RepPerformanceFiltered is RepPerformanceOf narrowed by a filter as
 // RepScope says.
 func RepPerformanceFiltered(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) (RepPerformance, error) {
-	return cached(ctx, q, cacheKey("reps", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f), p.To, func(ctx context.Context, _ time.Time) (RepPerformance, error) {
+	return cached(ctx, q, cacheKey("reps", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f), func(ctx context.Context) (RepPerformance, error) {
 		return repPerformance(ctx, q, w, p, f)
 	})
 }

@@ -3,7 +3,6 @@ package insight
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/platform"
@@ -44,7 +43,7 @@ type Social struct {
 // SocialOf sums the social figures of the months that start in the
 // period, per network, narrowed by the filter's channel only.
 func SocialOf(ctx context.Context, q db.Querier, w platform.Workspace, p Period, f KPIFilter) (Social, error) {
-	return cached(ctx, q, cacheKey("social", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f), p.To, func(ctx context.Context, _ time.Time) (Social, error) {
+	return cached(ctx, q, cacheKey("social", w.ID, p.From.UnixMilli(), p.To.UnixMilli(), f), func(ctx context.Context) (Social, error) {
 		return socialOf(ctx, q, w, p, f)
 	})
 }

@@ -41,7 +41,7 @@ func (t Trend) Series(key string) []float64 {
 // the cost does not grow with n.
 func TrendOf(ctx context.Context, q db.Querier, w platform.Workspace, unit string, n int, keys []string, f KPIFilter, now time.Time) (Trend, error) {
 	// The result depends on now only through the day it falls on, which is in the key.
-	return cached(ctx, q, cacheKey("trend", w.ID, unit, n, keys, f, now.In(w.Location()).Format(time.DateOnly)), now, func(ctx context.Context, _ time.Time) (Trend, error) {
+	return cached(ctx, q, cacheKey("trend", w.ID, unit, n, keys, f, now.In(w.Location()).Format(time.DateOnly)), func(ctx context.Context) (Trend, error) {
 		return trendOf(ctx, q, w, unit, n, keys, f, now)
 	})
 }
