@@ -30,20 +30,20 @@ type checkpointer struct {
 
 // startCheckpoints raises the writer's checkpoint threshold for an import
 // on SQLite. The returned function waits for the background checkpoint and
-// puts the threshold back. On PostgreSQL it returns nil and a no-op.
+// puts the threshold back (db.RaiseWALAutocheckpoint: imports running at
+// the same time share the raise). On PostgreSQL it returns nil and a no-op.
 func startCheckpoints(ctx context.Context, d *db.DB) (*checkpointer, func()) {
 	if d.Dialect != db.SQLite {
 		return nil, func() {}
 	}
-	prev, err := d.SetWALAutocheckpoint(ctx, importWALPages)
+	restore, err := d.RaiseWALAutocheckpoint(ctx, importWALPages)
 	if err != nil {
 		return nil, func() {} // the default threshold is as safe, only slower
 	}
 	c := &checkpointer{db: d}
 	return c, func() {
 		c.wg.Wait()
-		// Not the import's context: it may be cancelled, the setting must go back.
-		_, _ = d.SetWALAutocheckpoint(context.WithoutCancel(ctx), prev)
+		restore()
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -39,6 +40,10 @@ type DB struct {
 	// SlowTx is the write-transaction duration above which a warning is logged
 	// via OnSlowTx; tests use it to prove bulk work commits in small batches.
 	OnSlowTx func(name string, d time.Duration)
+
+	walMu     sync.Mutex
+	walRaised int // RaiseWALAutocheckpoint calls not yet restored
+	walPrev   int // the threshold before the first of them
 }
 
 // Open opens the database named by url. An empty url or one starting with
@@ -148,6 +153,38 @@ func (db *DB) SetWALAutocheckpoint(ctx context.Context, pages int) (int, error) 
 		return 0, fmt.Errorf("db.SetWALAutocheckpoint: %w", err)
 	}
 	return prev, nil
+}
+
+// RaiseWALAutocheckpoint sets the writer's checkpoint threshold to pages
+// until the returned restore is called, for bulk work (an import) whose WAL
+// is copied by Checkpoint meanwhile. Overlapping callers share it: the
+// threshold goes back to what it was when the last of them restores, so two
+// imports ending in either order never leave it raised. PostgreSQL: nothing.
+func (db *DB) RaiseWALAutocheckpoint(ctx context.Context, pages int) (restore func(), err error) {
+	if db.Dialect != SQLite {
+		return func() {}, nil
+	}
+	db.walMu.Lock()
+	defer db.walMu.Unlock()
+	if db.walRaised == 0 {
+		prev, err := db.SetWALAutocheckpoint(ctx, pages)
+		if err != nil {
+			return func() {}, err
+		}
+		db.walPrev = prev
+	}
+	db.walRaised++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			db.walMu.Lock()
+			defer db.walMu.Unlock()
+			if db.walRaised--; db.walRaised == 0 {
+				// Not the caller's context: it may be cancelled, the setting must go back.
+				_, _ = db.SetWALAutocheckpoint(context.WithoutCancel(ctx), db.walPrev)
+			}
+		})
+	}, nil
 }
 
 // Checkpoint copies what it can of the WAL into the database file on a

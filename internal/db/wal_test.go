@@ -96,3 +96,43 @@ func TestSQLite_CheckpointThresholdAndReaderCheckpoint(t *testing.T) {
 		t.Fatalf("threshold was %d, %v; want 8000", prev, err)
 	}
 }
+
+// TestSQLite_OverlappingRaisesRestoreTheThresholdOnce: two bulk jobs raise
+// the checkpoint threshold and end in the order they did not start; only the
+// last one to end puts the threshold back, to what it was before both.
+func TestSQLite_OverlappingRaisesRestoreTheThresholdOnce(t *testing.T) {
+	d, err := db.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	threshold := func() int {
+		t.Helper()
+		v, err := d.SetWALAutocheckpoint(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.SetWALAutocheckpoint(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	first, err := d.RaiseWALAutocheckpoint(ctx, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := d.RaiseWALAutocheckpoint(ctx, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first()
+	first() // a second call does nothing
+	if got := threshold(); got != 8000 {
+		t.Errorf("one of two raises restored: threshold %d, want still 8000", got)
+	}
+	second()
+	if got := threshold(); got != 4000 {
+		t.Errorf("both restored: threshold %d, want the 4000 OpenSQLite sets", got)
+	}
+}
