@@ -236,6 +236,20 @@ func Generate(ctx context.Context, d *db.DB, sz Size, progress func(string)) err
 		return err
 	}
 	progress(fmt.Sprintf("events: %d", sz.Events))
+	// Each contact's newest re-engagement signal, as the ingest keeps it.
+	for from := int64(1); from <= int64(sz.Contacts); from += 20_000 {
+		if err := d.Write(ctx, "bench.signals", func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO contact_signals (workspace_id, contact_id, owner_id, last_at)
+				SELECT 1, c.id, c.owner_id, s.at FROM (
+					SELECT contact_id, MAX(occurred_at) AS at FROM events e
+					WHERE workspace_id = 1 AND contact_id IS NOT NULL AND contact_id >= ? AND contact_id < ? AND `+platform.SignalCond("e")+`
+					GROUP BY contact_id
+				) s JOIN contacts c ON c.workspace_id = 1 AND c.id = s.contact_id`, from, from+20_000)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
 	if err := svc.RebuildStageTotals(ctx, 1); err != nil {
 		return err
 	}

@@ -326,6 +326,11 @@ func (s *Service) MergeRecords(ctx context.Context, a platform.Actor, object str
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+tbl+` WHERE workspace_id = ? AND id = ?`, ws, removedID); err != nil {
 			return err
 		}
+		if object == "contact" { // the kept contact's newest signal may be one of removed's
+			if err := platform.RefreshSignals(ctx, tx, ws, keptID); err != nil {
+				return err
+			}
+		}
 		e := platform.TimelineEntry{At: now, Kind: object + ".merged"}
 		if object == "contact" {
 			e.ContactID = keptID
@@ -438,6 +443,11 @@ func (s *Service) Undo(ctx context.Context, a platform.Actor, mergeID int64) err
 	return s.DB.Write(ctx, "dedupe.undo done", func(tx *db.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE merges SET status = 'undone', undone_at = ? WHERE workspace_id = ? AND id = ?`, db.Millis(now), ws, mergeID); err != nil {
 			return err
+		}
+		if m.Object == "contact" {
+			if err := platform.RefreshSignals(ctx, tx, ws, m.KeptID, m.RemovedID); err != nil {
+				return err
+			}
 		}
 		e := platform.TimelineEntry{At: now, Kind: m.Object + ".unmerged"}
 		if m.Object == "contact" {

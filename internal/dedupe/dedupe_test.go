@@ -61,6 +61,7 @@ func TestDedupe_FindMergeAndUndoTwoContacts(t *testing.T) {
 		for i := range 1500 { // more than one move batch
 			evs = append(evs, platform.EventInput{ID: fmt.Sprintf("e%d", i), Kind: "page_view", ContactID: removed.ID})
 		}
+		evs[7].Kind = "email_click" // a re-engagement signal: the kept contact's once merged
 		if _, err := platform.IngestEvents(ctx, d, sys, evs[:1000], t0); err != nil {
 			t.Fatal(err)
 		}
@@ -118,6 +119,9 @@ func TestDedupe_FindMergeAndUndoTwoContacts(t *testing.T) {
 		if n := count(`SELECT COUNT(*) FROM list_members WHERE contact_id = ?`, kept.ID); n != 1 {
 			t.Fatalf("the list membership did not follow: %d", n)
 		}
+		if n := count(`SELECT COUNT(*) FROM contact_signals WHERE contact_id = ?`, kept.ID); n != 1 {
+			t.Fatalf("the removed contact's signal did not follow: %d", n)
+		}
 		if n := count(`SELECT COUNT(*) FROM timeline WHERE contact_id = ? AND kind = 'contact.merged'`, kept.ID); n != 1 {
 			t.Fatalf("merge on the timeline: %d", n)
 		}
@@ -132,6 +136,10 @@ func TestDedupe_FindMergeAndUndoTwoContacts(t *testing.T) {
 		}
 		if n := count(`SELECT COUNT(*) FROM events WHERE contact_id = ?`, removed.ID); n != 1500 {
 			t.Fatalf("events back: %d", n)
+		}
+		if n := count(`SELECT COUNT(*) FROM contact_signals WHERE contact_id IN (?, ?)`, kept.ID, removed.ID); n != 1 ||
+			count(`SELECT COUNT(*) FROM contact_signals WHERE contact_id = ?`, removed.ID) != 1 {
+			t.Fatalf("the signal did not go back to the restored contact: %d rows", n)
 		}
 		if n := count(`SELECT COUNT(*) FROM customer_issues WHERE contact_id = ?`, removed.ID); n != 1 {
 			t.Fatalf("customer issue back: %d", n)

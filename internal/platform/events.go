@@ -332,14 +332,19 @@ func insertEvents(ctx context.Context, tx *db.Tx, ws int64, chunk []preparedEven
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	// Identified events go to the contact's timeline, in one statement.
+	// Identified events go to the contact's timeline, in one statement; the
+	// re-engagement signals among them to contact_signals.
 	var tl strings.Builder
 	var targs []any
+	signals := map[int64]int64{}
 	for i := range chunk {
 		id, ok := inserted[chunk[i].in.ID]
 		chunk[i].inserted = ok
 		if !ok || chunk[i].contact <= 0 {
 			continue
+		}
+		if IsSignal(chunk[i].in.Kind, chunk[i].path) && chunk[i].at > signals[chunk[i].contact] {
+			signals[chunk[i].contact] = chunk[i].at
 		}
 		if len(targs) > 0 {
 			tl.WriteString(", ")
@@ -357,6 +362,9 @@ func insertEvents(ctx context.Context, tx *db.Tx, ws int64, chunk []preparedEven
 			INSERT INTO timeline (workspace_id, at, kind, contact_id, ref_type, ref_id, data) VALUES `+tl.String(), targs...); err != nil {
 			return err
 		}
+	}
+	if err := NoteSignals(ctx, tx, ws, signals); err != nil {
+		return err
 	}
 	return nil
 }

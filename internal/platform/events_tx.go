@@ -38,5 +38,10 @@ func RecordEventTx(ctx context.Context, tx *db.Tx, ws int64, in EventInput, path
 	if err != nil {
 		return 0, false, fmt.Errorf("platform.RecordEventTx(%s): %w", in.Kind, err)
 	}
+	if p.contact > 0 && IsSignal(p.in.Kind, p.path) {
+		if err := NoteSignals(ctx, tx, ws, map[int64]int64{p.contact: p.at}); err != nil {
+			return 0, false, err
+		}
+	}
 	return id, true, nil
 }

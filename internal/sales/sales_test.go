@@ -582,3 +582,47 @@ func TestToday_QuoteAndContentViewsAreSignals(t *testing.T) {
 		}
 	})
 }
+
+// TestToday_HotLeadsFollowTheContactsOwner checks that the hot leads come from
+// ingested events (the bulk path) and move with the contact when its owner
+// changes: the rep's list is read from rows that carry the owner.
+func TestToday_HotLeadsFollowTheContactsOwner(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		w := newWorld(t, d)
+		w.fc.Set(t0)
+		res, err := platform.IngestEvents(ctx, d, platform.System(1), []platform.EventInput{
+			{ID: "p1", Kind: "page_view", ContactID: w.contact.ID, URL: "https://example.jp/ja/pricing", OccurredAt: at(t0.Add(-3 * time.Hour))},
+			{ID: "p2", Kind: "page_view", ContactID: w.contact.ID, URL: "https://example.jp/ja/pricing", OccurredAt: at(t0.Add(-2 * time.Hour))},
+			{ID: "b1", Kind: "page_view", ContactID: w.contact.ID, URL: "https://example.jp/blog", OccurredAt: at(t0.Add(-1 * time.Hour))},
+		}, t0)
+		if err != nil || res.Accepted != 3 {
+			t.Fatalf("ingest %+v %v", res, err)
+		}
+		hot := func(user int64) []sales.HotLead {
+			t.Helper()
+			got, err := w.ss.TodayFor(ctx, d.Reader(), 1, user, jst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Hot
+		}
+		if h := hot(w.rep.UserID); len(h) != 1 || h[0].Count != 2 || !h[0].Signals[0].At.Equal(t0.Add(-2*time.Hour)) {
+			t.Fatalf("rep's hot leads %+v", h)
+		}
+		if _, err := w.cs.UpdateContact(ctx, w.mgr, w.contact.ID, crm.ContactInput{OwnerID: &w.rep2.UserID}, platform.Cause{}); err != nil {
+			t.Fatal(err)
+		}
+		if h := hot(w.rep.UserID); len(h) != 0 {
+			t.Errorf("the former owner still sees %+v", h)
+		}
+		if h := hot(w.rep2.UserID); len(h) != 1 || h[0].ContactID != w.contact.ID || h[0].Count != 2 {
+			t.Errorf("the new owner sees %+v", h)
+		}
+		// A day later the signals have left the window.
+		w.fc.Set(t0.Add(23 * time.Hour))
+		if h := hot(w.rep2.UserID); len(h) != 0 {
+			t.Errorf("a day later %+v", h)
+		}
+	})
+}

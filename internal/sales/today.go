@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,16 +91,6 @@ type Signal struct {
 	eventID int64
 }
 
-// SignalKinds are the event kinds (besides views of PricingPaths) that count
-// as re-engagement. The partial index events_signal_time (migration 0047)
-// lists the same kinds; a kind added here must be added there, or the
-// hot-leads query leaves the index.
-var SignalKinds = []string{"email_click", "form_submit", "content_view", "quote_view"}
-
-// signalKindList is SignalKinds as SQL literals: a partial index is used only
-// when the query names the same constants (bound parameters do not match).
-var signalKindList = "'" + strings.Join(SignalKinds, "', '") + "'"
-
 // HotLead is a contact of the rep's who re-engaged recently, with what they did
 // (newest first).
 type HotLead struct {
@@ -152,10 +142,6 @@ func DayBounds(t time.Time, loc *time.Location) (time.Time, time.Time) {
 	return start, start.AddDate(0, 0, 1)
 }
 
-// PricingPaths are the pages whose view by a known contact counts as
-// re-engagement (exact paths, so the lookup is an index range per path).
-var PricingPaths = []string{"/pricing", "/pricing/", "/price", "/plans", "/ja/pricing", "/en/pricing"}
-
 // TodayFor gathers user's today page in the user's time zone loc. Each block
 // is one indexed query.
 func (s *Service) TodayFor(ctx context.Context, q db.Querier, ws, user int64, loc *time.Location) (Today, error) {
@@ -196,78 +182,77 @@ func (s *Service) TodayFor(ctx context.Context, q db.Querier, ws, user int64, lo
 	return t, nil
 }
 
-// hotLeadsSQL is the hot-leads query; marks are the placeholders of
-// PricingPaths.
-func hotLeadsSQL(marks string) string {
-	return `-- sales.hotLeads
-		SELECT e.id, e.contact_id, e.kind, e.path, e.occurred_at, c.family_name, c.given_name, c.email, COALESCE(c.company_id, 0), COALESCE(co.name, '')
-		FROM (
-			SELECT id, contact_id, kind, path, occurred_at FROM events
-			WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND kind IN (` + signalKindList + `)
-			UNION ALL
-			SELECT 0, contact_id, kind, path, occurred_at FROM events
-			WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND kind = 'page_view' AND path IN (` + marks + `)
-		) e
-		JOIN contacts c ON c.workspace_id = ? AND c.id = e.contact_id
+// hotLeadsSQL lists the rep's contacts with a signal since a time, newest
+// first: a range of the rep's own rows in contact_signals.
+const hotLeadsSQL = `-- sales.hotLeads
+		SELECT s.contact_id, c.family_name, c.given_name, c.email, COALESCE(c.company_id, 0), COALESCE(co.name, '')
+		FROM contact_signals s
+		JOIN contacts c ON c.workspace_id = s.workspace_id AND c.id = s.contact_id
 		LEFT JOIN companies co ON co.workspace_id = c.workspace_id AND co.id = c.company_id
-		WHERE c.owner_id = ?
-		LIMIT 5000`
+		WHERE s.workspace_id = ? AND s.owner_id = ? AND s.last_at >= ?
+		ORDER BY s.last_at DESC LIMIT 20`
+
+// hotSignalsSQL reads n contacts' signals since a time from each contact's
+// own events (the events_contact index).
+func hotSignalsSQL(n int) string {
+	return `-- sales.hotLeads signals
+		SELECT id, contact_id, kind, path, occurred_at FROM events
+		WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND contact_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)
+		  AND ` + platform.SignalCond("") + `
+		ORDER BY occurred_at DESC, id DESC`
 }
 
+// hotLeads lists the rep's contacts who re-engaged since a time, each with
+// its signals of the window (newest first): the contacts come from the rep's
+// rows in contact_signals, their signals from each contact's own events.
 func (s *Service) hotLeads(ctx context.Context, q db.Querier, ws, user int64, since time.Time) ([]HotLead, error) {
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(PricingPaths)), ", ")
-	args := []any{ws, db.Millis(since), ws, db.Millis(since)}
-	for _, p := range PricingPaths {
-		args = append(args, p)
+	rows, err := q.QueryContext(ctx, hotLeadsSQL, ws, user, db.Millis(since))
+	if err != nil {
+		return nil, fmt.Errorf("sales.hotLeads: %w", err)
 	}
-	args = append(args, ws, user)
-	// Two index-driven scans of the last day's signals (the WHERE terms
-	// repeat the partial indexes' conditions so both engines use them; page
-	// views need no details, so their id is not read and events_known_page
-	// stays covering on PostgreSQL), then
-	// only the rep's contacts. No ORDER BY: SQLite would then walk the page
-	// views in time order instead of using the path index; the few rows are
-	// sorted here.
-	rows, err := q.QueryContext(ctx, hotLeadsSQL(marks), args...)
+	var out []HotLead
+	at := map[int64]int{}
+	args := []any{ws, db.Millis(since)}
+	for rows.Next() {
+		var h HotLead
+		if err := rows.Scan(&h.ContactID, &h.FamilyName, &h.GivenName, &h.Email, &h.CompanyID, &h.CompanyName); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sales.hotLeads: %w", err)
+		}
+		at[h.ContactID] = len(out)
+		out = append(out, h)
+		args = append(args, h.ContactID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sales.hotLeads: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	rows, err = q.QueryContext(ctx, hotSignalsSQL(len(out)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sales.hotLeads: %w", err)
 	}
 	defer rows.Close()
-	type row struct {
-		h  HotLead
-		sg Signal
-	}
-	var all []row
 	for rows.Next() {
-		var r row
-		var ms int64
-		if err := rows.Scan(&r.sg.eventID, &r.h.ContactID, &r.sg.Kind, &r.sg.Path, &ms, &r.h.FamilyName, &r.h.GivenName, &r.h.Email, &r.h.CompanyID, &r.h.CompanyName); err != nil {
+		var sg Signal
+		var contact, ms int64
+		if err := rows.Scan(&sg.eventID, &contact, &sg.Kind, &sg.Path, &ms); err != nil {
 			return nil, fmt.Errorf("sales.hotLeads: %w", err)
 		}
-		r.sg.At = db.Time(ms)
-		all = append(all, r)
+		sg.At = db.Time(ms)
+		h := &out[at[contact]]
+		h.Count++
+		if len(h.Signals) < 5 {
+			h.Signals = append(h.Signals, sg)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sales.hotLeads: %w", err)
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].sg.At.After(all[j].sg.At) })
-	var out []HotLead
-	at := map[int64]int{}
-	for _, r := range all {
-		i, ok := at[r.h.ContactID]
-		if !ok {
-			if len(out) >= 20 {
-				continue
-			}
-			i = len(out)
-			at[r.h.ContactID] = i
-			out = append(out, r.h)
-		}
-		out[i].Count++
-		if len(out[i].Signals) < 5 {
-			out[i].Signals = append(out[i].Signals, r.sg)
-		}
-	}
+	// A contact whose signals were moved away (a merge undone) has none left.
+	out = slices.DeleteFunc(out, func(h HotLead) bool { return h.Count == 0 })
 	if err := signalDetails(ctx, q, ws, out); err != nil {
 		return nil, err
 	}

@@ -70,11 +70,11 @@ func IdentifyVisitor(ctx context.Context, tx *db.Tx, ws int64, visitorID string,
 // them on the contact's timeline, in bounded statements.
 func attachEvents(ctx context.Context, tx *db.Tx, ws int64, visitorID string, contactID int64) (int, error) {
 	type row struct {
-		id, at                   int64
-		kind, url, channel, camp string
+		id, at                         int64
+		kind, url, path, channel, camp string
 	}
 	rows, err := tx.QueryContext(ctx, `-- track.attachEvents
-		SELECT id, occurred_at, kind, url, channel, utm_campaign FROM events
+		SELECT id, occurred_at, kind, url, path, channel, utm_campaign FROM events
 		WHERE workspace_id = ? AND visitor_id = ? AND contact_id IS NULL ORDER BY id`, ws, visitorID)
 	if err != nil {
 		return 0, fmt.Errorf("track.attachEvents: %w", err)
@@ -82,7 +82,7 @@ func attachEvents(ctx context.Context, tx *db.Tx, ws int64, visitorID string, co
 	var list []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.at, &r.kind, &r.url, &r.channel, &r.camp); err != nil {
+		if err := rows.Scan(&r.id, &r.at, &r.kind, &r.url, &r.path, &r.channel, &r.camp); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -98,6 +98,16 @@ func attachEvents(ctx context.Context, tx *db.Tx, ws int64, visitorID string, co
 	if _, err := tx.ExecContext(ctx, `-- track.attachEvents update
 		UPDATE events SET contact_id = ? WHERE workspace_id = ? AND visitor_id = ? AND contact_id IS NULL`, contactID, ws, visitorID); err != nil {
 		return 0, fmt.Errorf("track.attachEvents: %w", err)
+	}
+	// A pricing page the visitor saw before they were known is a signal too.
+	signals := map[int64]int64{}
+	for _, r := range list {
+		if platform.IsSignal(r.kind, r.path) && r.at > signals[contactID] {
+			signals[contactID] = r.at
+		}
+	}
+	if err := platform.NoteSignals(ctx, tx, ws, signals); err != nil {
+		return 0, err
 	}
 	for start := 0; start < len(list); start += 500 {
 		part := list[start:min(start+500, len(list))]

@@ -245,6 +245,11 @@ func TestIdentifyVisitor_EarlierPageViewsJoinTheContactAndItsScore(t *testing.T)
 		if n := count(t, d, `SELECT COUNT(*) FROM timeline WHERE contact_id = ? AND kind = 'event.page_view'`, c.ID); n != 2 {
 			t.Errorf("%d page views on the timeline", n)
 		}
+		// The pricing page seen before the visitor was known makes the
+		// contact a hot lead for its owner.
+		if n := count(t, d, `SELECT COUNT(*) FROM contact_signals WHERE contact_id = ?`, c.ID); n != 1 {
+			t.Errorf("%d signal rows for the identified contact", n)
+		}
 		if s, _ := track.ListContactSessions(ctx, d.Reader(), 1, c.ID, 10); len(s) != 1 || s[0].Channel != platform.ChannelOrganicSearch {
 			t.Errorf("contact sessions: %+v", s)
 		}
