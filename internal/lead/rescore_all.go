@@ -113,12 +113,7 @@ func (sc *Scorer) RescoreAll(ctx context.Context, ws int64, version int) error {
 		}
 	}
 	now := sc.Lead.Clock.Now()
-	type upd struct {
-		id    int64
-		s     Score
-		lines string
-	}
-	var batch []upd
+	var batch []scored
 	var moves []int64
 	flush := func() error {
 		if len(batch) == 0 {
@@ -135,42 +130,8 @@ func (sc *Scorer) RescoreAll(ctx context.Context, ws int64, version int) error {
 		done += int64(len(batch))
 		last := batch[len(batch)-1].id
 		err := sc.Lead.DB.Write(ctx, "lead.RescoreAll", func(tx *db.Tx) error {
-			if tx.Dialect() == db.SQLite {
-				// In process, a prepared statement per row is the cheapest.
-				st, err := tx.PrepareContext(ctx, `-- lead.RescoreAll
-					`+upsertScores+` VALUES (?, ?, ?, ?, ?, ?, ?, ?)`+onScoreConflict)
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				for _, u := range batch {
-					if _, err := st.ExecContext(ctx, ws, u.id, u.s.Fit, u.s.FitGrade, u.s.Engagement, u.lines, db.Millis(now), version); err != nil {
-						return err
-					}
-				}
-				return setMarksTx(ctx, tx, ws, map[string]int64{rescoreMark(version, "last"): last, rescoreMark(version, "done"): done})
-			}
-			// Over the network, one statement per chunk: UPDATE … FROM a
-			// VALUES list.
-			const chunk = 250
-			for i := 0; i < len(batch); i += chunk {
-				part := batch[i:min(i+chunk, len(batch))]
-				var sb strings.Builder
-				args := make([]any, 0, len(part)*5+3)
-				for j, u := range part {
-					if j > 0 {
-						sb.WriteString(", ")
-					}
-					sb.WriteString("(CAST(? AS BIGINT), CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS JSONB))")
-					args = append(args, u.id, u.s.Fit, u.s.FitGrade, u.s.Engagement, u.lines)
-				}
-				args = append(args, ws, db.Millis(now), version)
-				if _, err := tx.ExecContext(ctx, `-- lead.RescoreAll
-					WITH v(id, fit, grade, eng, lines) AS (VALUES `+sb.String()+`)
-					`+upsertScores+` SELECT CAST(? AS BIGINT), v.id, v.fit, v.grade, v.eng, v.lines, CAST(? AS BIGINT), CAST(? AS INTEGER) FROM v`+
-					onScoreConflict, args...); err != nil {
-					return err
-				}
+			if err := writeScoresTx(ctx, tx, ws, batch, now, version); err != nil {
+				return err
 			}
 			return setMarksTx(ctx, tx, ws, map[string]int64{rescoreMark(version, "last"): last, rescoreMark(version, "done"): done})
 		})
@@ -206,7 +167,7 @@ func (sc *Scorer) RescoreAll(ctx context.Context, ws int64, version int) error {
 				return fmt.Errorf("contact %d: %w", it.id, it.err)
 			}
 			lines, _ := json.Marshal(it.s.Lines)
-			batch = append(batch, upd{it.id, it.s, string(lines)})
+			batch = append(batch, scored{it.id, it.s, string(lines)})
 			stage := platform.Stage(it.f.Stage)
 			early := stage == platform.StageSubscriber || stage == platform.StageLead || stage == platform.StageRecycled
 			if (it.s.Disqualified && (early || stage == platform.StageMQL)) || (it.s.MQL && early) {
@@ -242,6 +203,54 @@ func setMarksTx(ctx context.Context, tx *db.Tx, ws int64, marks map[string]int64
 	for name, v := range marks {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO work_marks (workspace_id, name, value) VALUES (?, ?, ?)
 			ON CONFLICT (workspace_id, name) DO UPDATE SET value = excluded.value`, ws, name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scored is one contact's new scores, ready to store.
+type scored struct {
+	id    int64
+	s     Score
+	lines string // the explanation, as JSON
+}
+
+// writeScoresTx stores a batch of contacts' scores in tx: on SQLite (in
+// process) a prepared statement per row, the cheapest there; over the
+// network one statement per chunk (an upsert from a VALUES list).
+func writeScoresTx(ctx context.Context, tx *db.Tx, ws int64, batch []scored, now time.Time, version int) error {
+	if tx.Dialect() == db.SQLite {
+		st, err := tx.PrepareContext(ctx, `-- lead.writeScores
+			`+upsertScores+` VALUES (?, ?, ?, ?, ?, ?, ?, ?)`+onScoreConflict)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, u := range batch {
+			if _, err := st.ExecContext(ctx, ws, u.id, u.s.Fit, u.s.FitGrade, u.s.Engagement, u.lines, db.Millis(now), version); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	const chunk = 250
+	for i := 0; i < len(batch); i += chunk {
+		part := batch[i:min(i+chunk, len(batch))]
+		var sb strings.Builder
+		args := make([]any, 0, len(part)*5+3)
+		for j, u := range part {
+			if j > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(CAST(? AS BIGINT), CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS JSONB))")
+			args = append(args, u.id, u.s.Fit, u.s.FitGrade, u.s.Engagement, u.lines)
+		}
+		args = append(args, ws, db.Millis(now), version)
+		if _, err := tx.ExecContext(ctx, `-- lead.writeScores
+			WITH v(id, fit, grade, eng, lines) AS (VALUES `+sb.String()+`)
+			`+upsertScores+` SELECT CAST(? AS BIGINT), v.id, v.fit, v.grade, v.eng, v.lines, CAST(? AS BIGINT), CAST(? AS INTEGER) FROM v`+
+			onScoreConflict, args...); err != nil {
 			return err
 		}
 	}

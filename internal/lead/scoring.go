@@ -9,6 +9,8 @@ import (
 
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/errs"
+	"github.com/ryorin/ryorin/internal/lead/rules"
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
@@ -90,26 +92,17 @@ func (sc *Scorer) changedSince(ctx context.Context, ws int64, table, mark string
 	if err := d.Reader().QueryRowContext(ctx, `SELECT COALESCE(MAX(value), 0) FROM work_marks WHERE workspace_id = ? AND name = ?`, ws, mark+"_id").Scan(&id); err != nil {
 		return nil, nil, err
 	}
-	rows, err := d.Reader().QueryContext(ctx, `-- lead.changedSince
-		SELECT id, updated_at FROM `+table+` WHERE workspace_id = ? AND (updated_at > ? OR (updated_at = ? AND id > ?))
-		ORDER BY updated_at, id LIMIT ?`, ws, at, at, id, limit)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
 	lastAt, lastID := at, id
-	for rows.Next() {
-		var rid, u int64
-		if err := rows.Scan(&rid, &u); err != nil {
-			return nil, nil, err
-		}
+	if _, err := platform.ChangedSince(ctx, d.Reader(), table, ws, at, id, limit, func(rid, u int64) {
 		ids = append(ids, rid)
 		lastAt, lastID = u, rid
+	}); err != nil {
+		return nil, nil, err
 	}
 	commit = func() error {
 		return sc.setMarks(ctx, ws, map[string]int64{mark + "_at": lastAt, mark + "_id": lastID})
 	}
-	return ids, commit, rows.Err()
+	return ids, commit, nil
 }
 
 // scoreCompanies rescores the contacts of companies updated since its mark
@@ -136,12 +129,10 @@ func (sc *Scorer) scoreCompanies(ctx context.Context, ws int64) (int, error) {
 			ids = append(ids, cid)
 		}
 		crow.Close()
-		for _, cid := range ids {
-			if _, err := sc.Rescore(ctx, ws, cid); err != nil {
-				return n, err
-			}
-			n++
+		if _, err := sc.rescoreMany(ctx, ws, ids, true); err != nil {
+			return n, err
 		}
+		n += len(ids)
 	}
 	return n, commit()
 }
@@ -152,10 +143,8 @@ func (sc *Scorer) scoreUpdated(ctx context.Context, ws int64) (int, error) {
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	for _, cid := range ids {
-		if _, err := sc.Rescore(ctx, ws, cid); err != nil {
-			return 0, err
-		}
+	if _, err := sc.rescoreMany(ctx, ws, ids, true); err != nil {
+		return 0, err
 	}
 	return len(ids), commit()
 }
@@ -197,10 +186,8 @@ func (sc *Scorer) scoreEvents(ctx context.Context, ws int64) (int, error) {
 		}
 	}
 	rows.Close()
-	for _, cid := range contacts {
-		if _, err := sc.Rescore(ctx, ws, cid); err != nil {
-			return 0, err
-		}
+	if _, err := sc.rescoreMany(ctx, ws, contacts, true); err != nil {
+		return 0, err
 	}
 	if last == mark {
 		return 0, nil
@@ -239,50 +226,104 @@ func (sc *Scorer) Drain(ctx context.Context, ws int64) error {
 // meets the disqualification criteria before reaching sales is disqualified.
 // Scores never move a contact backwards in the funnel.
 func (sc *Scorer) Rescore(ctx context.Context, ws, contactID int64) (Score, error) {
+	out, err := sc.rescoreMany(ctx, ws, []int64{contactID}, false)
+	if err != nil {
+		return Score{}, err
+	}
+	return out[0], nil
+}
+
+// liveBatch is how many contacts' new scores the live scorer stores per
+// write transaction.
+const liveBatch = 100
+
+// rescoreMany does what Rescore does for each of ids, storing the scores
+// of up to liveBatch contacts in one write transaction (a contact whose
+// stage changes moves, is routed and notified in that same transaction).
+// With skipMissing a contact deleted since its events were read is passed
+// over; without, it is an error. It returns the scores of the contacts
+// rescored, in order.
+func (sc *Scorer) rescoreMany(ctx context.Context, ws int64, ids []int64, skipMissing bool) ([]Score, error) {
 	c, version, err := sc.active(ctx, ws)
 	if err != nil {
-		return Score{}, err
+		return nil, err
 	}
-	sys := platform.System(ws)
-	now := sc.Lead.Clock.Now()
-	f, ct, company, err := ContactFacts(ctx, sc.Lead.DB.Reader(), sc.CRM, ws, contactID, now)
-	if err != nil {
-		return Score{}, err
+	type one struct {
+		f       rules.Facts
+		ct      crm.Contact
+		company *crm.Company
+		s       Score
 	}
-	f.Fit, f.FitGrade, f.Engagement = 0, "", 0 // being computed
-	s, err := c.Score(f)
-	if err != nil {
-		return s, err
-	}
-	lines, _ := json.Marshal(s.Lines)
-	err = sc.Lead.DB.Write(ctx, "lead.Rescore", func(tx *db.Tx) error {
-		if _, err := tx.ExecContext(ctx, `-- lead.Rescore
-			`+upsertScores+` VALUES (?, ?, ?, ?, ?, ?, ?, ?)`+onScoreConflict,
-			ws, contactID, s.Fit, s.FitGrade, s.Engagement, string(lines), db.Millis(now), version); err != nil {
-			return err
+	var out []Score
+	for start := 0; start < len(ids); start += liveBatch {
+		now := sc.Lead.Clock.Now()
+		var items []one
+		var batch []scored
+		for _, id := range ids[start:min(start+liveBatch, len(ids))] {
+			f, ct, company, err := ContactFacts(ctx, sc.Lead.DB.Reader(), sc.CRM, ws, id, now)
+			if skipMissing && errs.Is(err, errs.NotFound) {
+				continue
+			}
+			if err != nil {
+				return out, err
+			}
+			f.Fit, f.FitGrade, f.Engagement = 0, "", 0 // being computed
+			s, err := c.Score(f)
+			if err != nil {
+				return out, err
+			}
+			lines, _ := json.Marshal(s.Lines)
+			items = append(items, one{f, ct, company, s})
+			batch = append(batch, scored{id, s, string(lines)})
 		}
-		early := ct.LifecycleStage == platform.StageSubscriber || ct.LifecycleStage == platform.StageLead || ct.LifecycleStage == platform.StageRecycled
-		var to platform.Stage
-		switch {
-		case s.Disqualified && (early || ct.LifecycleStage == platform.StageMQL):
-			to = platform.StageDisqualified
-		case s.MQL && early:
-			to = platform.StageMQL
-		default:
+		if len(batch) == 0 {
+			continue
+		}
+		err := sc.Lead.DB.Write(ctx, "lead.Rescore", func(tx *db.Tx) error {
+			if err := writeScoresTx(ctx, tx, ws, batch, now, version); err != nil {
+				return err
+			}
+			for _, it := range items {
+				if err := sc.applyStage(ctx, tx, ws, version, now, it.ct, it.company, it.f, it.s); err != nil {
+					return err
+				}
+			}
 			return nil
+		})
+		if err != nil {
+			return out, err
 		}
-		cause := platform.Cause{Kind: "rule", Ref: fmt.Sprintf("definition v%d: %s", version, map[platform.Stage]string{platform.StageMQL: "mql", platform.StageDisqualified: "disqualify"}[to])}
-		if _, err := sc.CRM.UpdateContactTx(ctx, tx, sys, contactID, crm.ContactInput{LifecycleStage: &to}, cause); err != nil {
-			return err
+		for _, it := range items {
+			out = append(out, it.s)
 		}
-		if to != platform.StageMQL {
-			return nil
-		}
-		f.Fit, f.FitGrade, f.Engagement = s.Fit, s.FitGrade, s.Engagement
-		_, err := sc.assignMQL(ctx, tx, ws, ct, company, f, now)
+	}
+	return out, nil
+}
+
+// applyStage moves a contact whose new scores meet the active definition's
+// MQL or disqualification criteria, inside tx; an MQL is then routed and its
+// owner notified.
+func (sc *Scorer) applyStage(ctx context.Context, tx *db.Tx, ws int64, version int, now time.Time, ct crm.Contact, company *crm.Company, f rules.Facts, s Score) error {
+	early := ct.LifecycleStage == platform.StageSubscriber || ct.LifecycleStage == platform.StageLead || ct.LifecycleStage == platform.StageRecycled
+	var to platform.Stage
+	switch {
+	case s.Disqualified && (early || ct.LifecycleStage == platform.StageMQL):
+		to = platform.StageDisqualified
+	case s.MQL && early:
+		to = platform.StageMQL
+	default:
+		return nil
+	}
+	cause := platform.Cause{Kind: "rule", Ref: fmt.Sprintf("definition v%d: %s", version, map[platform.Stage]string{platform.StageMQL: "mql", platform.StageDisqualified: "disqualify"}[to])}
+	if _, err := sc.CRM.UpdateContactTx(ctx, tx, platform.System(ws), ct.ID, crm.ContactInput{LifecycleStage: &to}, cause); err != nil {
 		return err
-	})
-	return s, err
+	}
+	if to != platform.StageMQL {
+		return nil
+	}
+	f.Fit, f.FitGrade, f.Engagement = s.Fit, s.FitGrade, s.Engagement
+	_, err := sc.assignMQL(ctx, tx, ws, ct, company, f, now)
+	return err
 }
 
 // Run rescores contacts with new events every interval until ctx ends.

@@ -303,44 +303,12 @@ func (r *Refresher) Follow(ctx context.Context, ws int64) (int, error) {
 		next["segments.events"] = id
 	}
 	rows.Close()
-	// Contacts changed since the mark: the ones tied with it on updated_at
-	// first, then the later ones. Two queries, because each is a straight
-	// seek on contacts_updated; with "updated_at > ? OR (updated_at = ? AND
-	// id > ?)" SQLite walked the index from its start (6.8 s of CPU during a
-	// 200,000-event ingest at size L).
-	at, aid := marks["segments.updated_at"], marks["segments.updated_id"]
-	const followContacts = 1000
-	changed := 0
-	for _, part := range []struct {
-		where string
-		args  []any
-	}{
-		{"updated_at = ? AND id > ? ORDER BY id", []any{at, aid}},
-		{"updated_at > ? ORDER BY updated_at, id", []any{at}},
-	} {
-		if changed >= followContacts {
-			break
-		}
-		rows, err = d.Reader().QueryContext(ctx, `-- segments.Follow contacts
-			SELECT id, updated_at FROM contacts WHERE workspace_id = ? AND `+part.where+` LIMIT ?`,
-			append(append([]any{ws}, part.args...), followContacts-changed)...)
-		if err != nil {
-			return 0, err
-		}
-		for rows.Next() {
-			var id, u int64
-			if err := rows.Scan(&id, &u); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			add(id)
-			changed++
-			next["segments.updated_at"], next["segments.updated_id"] = u, id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return 0, err
-		}
+	// Contacts changed since the mark.
+	if _, err := platform.ChangedSince(ctx, d.Reader(), "contacts", ws, marks["segments.updated_at"], marks["segments.updated_id"], 1000, func(id, u int64) {
+		add(id)
+		next["segments.updated_at"], next["segments.updated_id"] = u, id
+	}); err != nil {
+		return 0, err
 	}
 	if len(next) == 0 {
 		return 0, nil
