@@ -253,7 +253,11 @@ func Generate(ctx context.Context, d *db.DB, sz Size, progress func(string)) err
 	if err := svc.RebuildStageTotals(ctx, 1); err != nil {
 		return err
 	}
-	// Fresh statistics, as a long-running install would have.
+	// Fresh statistics, as a long-running install would have; on PostgreSQL
+	// also the visibility map autovacuum would have set by then.
+	if d.Dialect == db.Postgres {
+		return d.Vacuum(ctx)
+	}
 	return d.Write(ctx, "bench.analyze", func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, "ANALYZE")
 		return err
