@@ -94,6 +94,31 @@ func (s *Service) ContactsByIDs(ctx context.Context, q db.Querier, ws int64, ids
 	return out, nil
 }
 
+// CompaniesByIDs loads companies by id (those the caller may not see
+// included), for work over many contacts at once.
+func (s *Service) CompaniesByIDs(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64]Company, error) {
+	out := map[int64]Company{}
+	ids = uniqueIDs(ids)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ph, args := inList(ids)
+	rows, err := q.QueryContext(ctx, `-- crm.CompaniesByIDs
+		SELECT `+companyCols+` FROM companies WHERE workspace_id = ? AND id IN (`+ph+`)`, append([]any{ws}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("crm.CompaniesByIDs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCompany(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[c.ID] = c
+	}
+	return out, rows.Err()
+}
+
 // ActivitiesByIDs loads activities by id, for showing their notes on a timeline.
 func (s *Service) ActivitiesByIDs(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64]Activity, error) {
 	out := map[int64]Activity{}

@@ -3,10 +3,12 @@ package lead
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
+	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/i18n"
 	"github.com/ryorin/ryorin/internal/lead/rules"
 	"github.com/ryorin/ryorin/internal/platform"
@@ -17,46 +19,89 @@ import (
 // scoring history. Scoring and journeys (conditions, goals) share it, so a
 // rule means the same wherever it is written.
 func ContactFacts(ctx context.Context, q db.Querier, cs *crm.Service, ws, contactID int64, now time.Time) (rules.Facts, crm.Contact, *crm.Company, error) {
-	sys := platform.System(ws)
-	ct, err := cs.GetContact(ctx, q, sys, contactID)
+	m, err := contactFactsMany(ctx, q, cs, ws, []int64{contactID}, now)
 	if err != nil {
-		return rules.Facts{}, ct, nil, err
+		return rules.Facts{}, crm.Contact{}, nil, err
 	}
-	f := rules.Facts{Title: ct.Title, Department: ct.Department, Email: ct.Email, Stage: string(ct.LifecycleStage),
-		Channel: ct.OriginalChannel, Props: ct.Props, Now: now, Fit: ct.Score.Fit, FitGrade: ct.Score.FitGrade, Engagement: ct.Score.Engagement}
-	var company *crm.Company
-	if ct.CompanyID != 0 {
-		if co, err := cs.GetCompany(ctx, q, sys, ct.CompanyID); err == nil {
-			company = &co
-			f.Industry, f.Prefecture = co.Industry, co.Address.Prefecture
-			if co.Employees != nil {
-				f.Employees = int(*co.Employees)
-			}
-			if co.AnnualRevenue != nil {
-				f.AnnualRevenue = float64(*co.AnnualRevenue)
-			}
+	x, ok := m[contactID]
+	if !ok {
+		return rules.Facts{}, crm.Contact{}, nil, errs.NotFoundf("contact %d not found", contactID)
+	}
+	return x.f, x.ct, x.company, nil
+}
+
+// facts is one contact's facts with the records they came from.
+type facts struct {
+	f       rules.Facts
+	ct      crm.Contact
+	company *crm.Company
+}
+
+// contactFactsMany is ContactFacts for many contacts in four queries (the
+// contacts, their scores, their companies, their events); contacts that do
+// not exist are absent from the result.
+func contactFactsMany(ctx context.Context, q db.Querier, cs *crm.Service, ws int64, ids []int64, now time.Time) (map[int64]facts, error) {
+	contacts, err := cs.ContactsByIDs(ctx, q, ws, ids)
+	if err != nil {
+		return nil, err
+	}
+	var coIDs []int64
+	for _, ct := range contacts {
+		if ct.CompanyID != 0 {
+			coIDs = append(coIDs, ct.CompanyID)
 		}
 	}
-	// The 200 newest events of the scoring history, newest first: what the
-	// rules read, from the covering index events_contact (no table rows).
-	rows, err := q.QueryContext(ctx, `-- lead.ContactFacts events
-		SELECT kind, path, occurred_at FROM events
-		WHERE workspace_id = ? AND contact_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL
-		ORDER BY occurred_at DESC LIMIT 200`, ws, contactID, db.Millis(now.Add(-scoreHistory)))
+	companies, err := cs.CompaniesByIDs(ctx, q, ws, coIDs)
 	if err != nil {
-		return f, ct, company, fmt.Errorf("lead.ContactFacts: %w", err)
+		return nil, err
+	}
+	out := make(map[int64]facts, len(contacts))
+	var found []any
+	for id, ct := range contacts {
+		x := facts{ct: ct, f: rules.Facts{Title: ct.Title, Department: ct.Department, Email: ct.Email, Stage: string(ct.LifecycleStage),
+			Channel: ct.OriginalChannel, Props: ct.Props, Now: now, Fit: ct.Score.Fit, FitGrade: ct.Score.FitGrade, Engagement: ct.Score.Engagement}}
+		if co, ok := companies[ct.CompanyID]; ok {
+			x.company = &co
+			x.f.Industry, x.f.Prefecture = co.Industry, co.Address.Prefecture
+			if co.Employees != nil {
+				x.f.Employees = int(*co.Employees)
+			}
+			if co.AnnualRevenue != nil {
+				x.f.AnnualRevenue = float64(*co.AnnualRevenue)
+			}
+		}
+		out[id] = x
+		found = append(found, id)
+	}
+	if len(found) == 0 {
+		return out, nil
+	}
+	// The 200 newest events of each contact's scoring history, newest first:
+	// what the rules read, from the covering index events_contact (no table
+	// rows).
+	rows, err := q.QueryContext(ctx, `-- lead.ContactFacts events
+		SELECT contact_id, kind, path, occurred_at FROM events
+		WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND contact_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(found)), ", ")+`)
+		ORDER BY contact_id, occurred_at DESC`, append([]any{ws, db.Millis(now.Add(-scoreHistory))}, found...)...)
+	if err != nil {
+		return nil, fmt.Errorf("lead.ContactFacts: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var e rules.Event
-		var at int64
-		if err := rows.Scan(&e.Kind, &e.Path, &at); err != nil {
-			return f, ct, company, fmt.Errorf("lead.ContactFacts: %w", err)
+		var id, at int64
+		if err := rows.Scan(&id, &e.Kind, &e.Path, &at); err != nil {
+			return nil, fmt.Errorf("lead.ContactFacts: %w", err)
+		}
+		x := out[id]
+		if len(x.f.Events) >= 200 {
+			continue
 		}
 		e.At = db.Time(at)
-		f.Events = append(f.Events, e)
+		x.f.Events = append(x.f.Events, e)
+		out[id] = x
 	}
-	return f, ct, company, rows.Err()
+	return out, rows.Err()
 }
 
 // HandOffTx hands a contact to sales inside tx, as a journey's hand-off step

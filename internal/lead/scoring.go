@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -254,19 +255,31 @@ func (sc *Scorer) rescoreMany(ctx context.Context, ws int64, ids []int64, skipMi
 		company *crm.Company
 		s       Score
 	}
+	seen := make(map[int64]bool, len(ids))
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { // each contact once: an upsert touches a row once
+		dup := seen[id]
+		seen[id] = true
+		return dup
+	})
 	var out []Score
 	for start := 0; start < len(ids); start += liveBatch {
 		now := sc.Lead.Clock.Now()
 		var items []one
 		var batch []scored
-		for _, id := range ids[start:min(start+liveBatch, len(ids))] {
-			f, ct, company, err := ContactFacts(ctx, sc.Lead.DB.Reader(), sc.CRM, ws, id, now)
-			if skipMissing && errs.Is(err, errs.NotFound) {
-				continue
+		part := ids[start:min(start+liveBatch, len(ids))]
+		all, err := contactFactsMany(ctx, sc.Lead.DB.Reader(), sc.CRM, ws, part, now)
+		if err != nil {
+			return out, err
+		}
+		for _, id := range part {
+			x, ok := all[id]
+			if !ok {
+				if skipMissing {
+					continue
+				}
+				return out, errs.NotFoundf("contact %d not found", id)
 			}
-			if err != nil {
-				return out, err
-			}
+			f, ct, company := x.f, x.ct, x.company
 			f.Fit, f.FitGrade, f.Engagement = 0, "", 0 // being computed
 			s, err := c.Score(f)
 			if err != nil {
@@ -279,7 +292,7 @@ func (sc *Scorer) rescoreMany(ctx context.Context, ws int64, ids []int64, skipMi
 		if len(batch) == 0 {
 			continue
 		}
-		err := sc.Lead.DB.Write(ctx, "lead.Rescore", func(tx *db.Tx) error {
+		err = sc.Lead.DB.Write(ctx, "lead.Rescore", func(tx *db.Tx) error {
 			if err := writeScoresTx(ctx, tx, ws, batch, now, version); err != nil {
 				return err
 			}
