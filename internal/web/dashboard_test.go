@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
@@ -33,6 +34,22 @@ func TestHome_EachRoleSeesItsDashboard(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Open deals: the rep sees their own, the admin everyone's.
+		rep, err := platform.UserByEmail(ctx, d.Reader(), 1, "rep@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, owner := range []int64{rep.ID, 0, rep.ID} {
+			amt := float64(1000000 * (i + 1))
+			in := crm.DealInput{Name: new(fmt.Sprintf("deal %d", i)), Amount: &amt}
+			if owner != 0 {
+				in.OwnerID = &owner
+			}
+			if _, err := e.crm.CreateDeal(ctx, platform.System(1), in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		openDeals := map[string]string{"rep@example.com": `data-testid="open-deals">2<`, "admin@example.com": `data-testid="open-deals">3<`}
 		for _, c := range []struct {
 			email, want, not string
 		}{
@@ -48,6 +65,9 @@ func TestHome_EachRoleSeesItsDashboard(t *testing.T) {
 			code, body := e.get("/")
 			if code != 200 || !strings.Contains(body, c.want) || (c.not != "" && strings.Contains(body, c.not)) {
 				t.Errorf("%s home: %d, want %s and not %q", c.email, code, c.want, c.not)
+			}
+			if w := openDeals[c.email]; w != "" && !strings.Contains(body, w) {
+				t.Errorf("%s home: open deals, want %s", c.email, w)
 			}
 			if c.email == "admin@example.com" && !strings.Contains(body, `data-testid="dash-kpis"`) {
 				t.Errorf("the manager's dashboard has no KPI cards")

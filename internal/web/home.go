@@ -209,8 +209,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *rctx) error {
 	if owner != 0 {
 		ownerCond, args = " AND owner_id = ?", append(args, owner)
 	}
+	// Open deals from the running totals kept with every deal write (the
+	// deal board's column totals): summing 133,000 open deals at size L took
+	// 40–70 ms on PostgreSQL.
 	err = q.QueryRowContext(ctx, `-- web.home open deals
-		SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM deals WHERE workspace_id = ? AND status = 'open' AND currency = ?`+ownerCond,
+		SELECT COALESCE(SUM(deal_count), 0), COALESCE(SUM(amount), 0) FROM deal_stage_totals WHERE workspace_id = ? AND currency = ?`+ownerCond,
 		args...).Scan(&data.OpenDeals, &open)
 	if err != nil {
 		return err
