@@ -133,7 +133,10 @@ func (s *Service) RunBacktest(ctx context.Context, ws, candidateID int64) (Backt
 		err                error
 	}
 	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
-	jobs := make(chan job, 256)
+	// Contacts go to the workers in slices: a channel send per contact (a
+	// million of them at size L) kept the scheduler busy.
+	const perSend = 128
+	jobs := make(chan []job, 4*workers)
 	tallies := make([]*tally, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -142,44 +145,58 @@ func (s *Service) RunBacktest(ctx context.Context, ws, candidateID int64) (Backt
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
-				if t.err != nil {
-					continue
-				}
-				// One prepared environment per contact, and the fit rules both
-				// definitions share evaluated once.
-				x, memo := rules.NewEnv(j.f), map[string]bool{}
-				for k, sd := range sides {
-					first, mqlNow, dq, err := sd.def.firstMQL(x, memo, j.created, bt.From, now, j.evs)
-					if err != nil {
-						t.err = err
-						break
+			for list := range jobs {
+				for _, j := range list {
+					if t.err != nil {
+						continue
 					}
-					if mqlNow {
-						t.mqlNow[k]++
-					}
-					if dq {
-						t.dq[k]++
-					}
-					switch {
-					case first.IsZero():
-					case first.Before(bt.From):
-						t.before[k]++
-					default:
-						t.perWeek[k][weekOf(first)]++
-						t.mql[k] = append(t.mql[k], j.id)
+					// One prepared environment per contact, and the fit rules both
+					// definitions share evaluated once.
+					x, memo := rules.NewEnv(j.f), map[string]bool{}
+					for k, sd := range sides {
+						first, mqlNow, dq, err := sd.def.firstMQL(x, memo, j.created, bt.From, now, j.evs)
+						if err != nil {
+							t.err = err
+							break
+						}
+						if mqlNow {
+							t.mqlNow[k]++
+						}
+						if dq {
+							t.dq[k]++
+						}
+						switch {
+						case first.IsZero():
+						case first.Before(bt.From):
+							t.before[k]++
+						default:
+							t.perWeek[k][weekOf(first)]++
+							t.mql[k] = append(t.mql[k], j.id)
+						}
 					}
 				}
 			}
 		}()
 	}
 	needProps := len(cand.Body.Properties()) > 0 || len(active.Body.Properties()) > 0
+	var list []job
+	var buf []rules.Event
 	err = s.replay(ctx, q, ws, 0, bt.From, now, needProps, func(id int64, f rules.Facts, created time.Time, evs []rules.Event) error {
 		bt.Contacts++
 		bt.Events += len(evs)
-		jobs <- job{id, f, created, append([]rules.Event(nil), evs...)}
+		// The slice's events share one array (a slice of it per contact).
+		at := len(buf)
+		buf = append(buf, evs...)
+		list = append(list, job{id, f, created, buf[at:len(buf):len(buf)]})
+		if len(list) == perSend {
+			jobs <- list
+			list, buf = nil, nil
+		}
 		return nil
 	})
+	if len(list) > 0 {
+		jobs <- list
+	}
 	close(jobs)
 	wg.Wait()
 	if err != nil {
