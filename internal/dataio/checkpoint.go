@@ -2,8 +2,6 @@ package dataio
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 
 	"github.com/ryorin/ryorin/internal/db"
 )
@@ -21,41 +19,15 @@ import (
 // last batch or two left to copy. See ADR 0023.
 const importWALPages = 8000
 
-// checkpointer runs at most one background checkpoint at a time.
-type checkpointer struct {
-	db      *db.DB
-	running atomic.Bool
-	wg      sync.WaitGroup
-}
-
 // startCheckpoints raises the writer's checkpoint threshold for an import
-// on SQLite. The returned function waits for the background checkpoint and
-// puts the threshold back (db.RaiseWALAutocheckpoint: imports running at
-// the same time share the raise). On PostgreSQL it returns nil and a no-op.
-func startCheckpoints(ctx context.Context, d *db.DB) (*checkpointer, func()) {
-	if d.Dialect != db.SQLite {
-		return nil, func() {}
-	}
+// on SQLite; while it is raised every commit starts a background checkpoint
+// (db.RaiseWALAutocheckpoint). The returned function waits for that
+// checkpoint and puts the threshold back (imports running at the same time
+// share the raise). On PostgreSQL it does nothing.
+func startCheckpoints(ctx context.Context, d *db.DB) func() {
 	restore, err := d.RaiseWALAutocheckpoint(ctx, importWALPages)
 	if err != nil {
-		return nil, func() {} // the default threshold is as safe, only slower
+		return func() {} // the default threshold is as safe, only slower
 	}
-	c := &checkpointer{db: d}
-	return c, func() {
-		c.wg.Wait()
-		restore()
-	}
-}
-
-// kick starts a background checkpoint unless one is running.
-func (c *checkpointer) kick(ctx context.Context) {
-	if c == nil || !c.running.CompareAndSwap(false, true) {
-		return
-	}
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		defer c.running.Store(false)
-		_ = c.db.Checkpoint(ctx) // best effort: the writer's threshold is the bound
-	}()
+	return restore
 }

@@ -101,7 +101,7 @@ func (s *Service) Run(ctx context.Context, ws, id int64, o RunOptions) error {
 	if size <= 0 {
 		size = 250
 	}
-	ck, stopCheckpoints := startCheckpoints(ctx, s.DB)
+	stopCheckpoints := startCheckpoints(ctx, s.DB)
 	defer stopCheckpoints()
 	begin := time.Now()
 	next := r.readAhead(ctx, rd, size)
@@ -117,7 +117,6 @@ func (s *Service) Run(ctx context.Context, ws, id int64, o RunOptions) error {
 			next = r.readAhead(ctx, rd, size)
 		}
 		err := r.commitBatch(ctx, b, &size, o)
-		ck.kick(ctx)
 		if err == nil && !b.eof {
 			if o.StopAfterBatches > 0 && batches >= o.StopAfterBatches {
 				err = ErrStopped

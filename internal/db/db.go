@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -43,6 +44,10 @@ type DB struct {
 
 	walMu     sync.Mutex
 	walRaised int // RaiseWALAutocheckpoint calls not yet restored
+	// While the threshold is raised, every commit starts a background
+	// checkpoint on a reader unless one is running (ADR 0023).
+	ckOn      atomic.Int32
+	ckRunning atomic.Bool
 	walPrev   int // the threshold before the first of them
 }
 
@@ -126,6 +131,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 
 // Close closes both pools. On SQLite it first checkpoints the WAL.
 func (db *DB) Close() error {
+	db.waitCheckpoint()
 	if db.Dialect == SQLite {
 		_, _ = db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	}
@@ -174,17 +180,38 @@ func (db *DB) RaiseWALAutocheckpoint(ctx context.Context, pages int) (restore fu
 		db.walPrev = prev
 	}
 	db.walRaised++
+	db.ckOn.Add(1)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			db.walMu.Lock()
 			defer db.walMu.Unlock()
+			db.ckOn.Add(-1)
+			db.waitCheckpoint()
 			if db.walRaised--; db.walRaised == 0 {
 				// Not the caller's context: it may be cancelled, the setting must go back.
 				_, _ = db.SetWALAutocheckpoint(context.WithoutCancel(ctx), db.walPrev)
 			}
 		})
 	}, nil
+}
+
+// kickCheckpoint starts a background checkpoint unless one is running.
+func (db *DB) kickCheckpoint() {
+	if !db.ckRunning.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer db.ckRunning.Store(false)
+		_ = db.Checkpoint(context.Background()) // best effort: the writer's threshold is the bound
+	}()
+}
+
+// waitCheckpoint waits for a background checkpoint to end.
+func (db *DB) waitCheckpoint() {
+	for db.ckRunning.Load() {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // Checkpoint copies what it can of the WAL into the database file on a
@@ -347,6 +374,9 @@ func (db *DB) Write(ctx context.Context, name string, fn func(tx *Tx) error) (er
 		}
 		if d := time.Since(start); db.OnSlowTx != nil {
 			db.OnSlowTx(name, d)
+		}
+		if db.ckOn.Load() > 0 {
+			db.kickCheckpoint()
 		}
 		for _, f := range tx.after {
 			f()

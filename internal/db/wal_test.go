@@ -136,3 +136,48 @@ func TestSQLite_OverlappingRaisesRestoreTheThresholdOnce(t *testing.T) {
 		t.Errorf("both restored: threshold %d, want the 4000 OpenSQLite sets", got)
 	}
 }
+
+// TestSQLite_RaisedThresholdCommitsCheckpointInTheBackground: while the
+// writer's threshold is raised (serve, imports), each commit starts a
+// checkpoint on a reader, so the data reaches the database file although the
+// writer itself never reaches its threshold.
+func TestSQLite_RaisedThresholdCommitsCheckpointInTheBackground(t *testing.T) {
+	dir := t.TempDir()
+	d, err := db.OpenSQLite(context.Background(), filepath.Join(dir, "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	restore, err := d.RaiseWALAutocheckpoint(ctx, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Write(ctx, "t", func(tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE blob (id INTEGER PRIMARY KEY, v TEXT)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	payload := fmt.Sprintf("%0800d", 7)
+	for i := 0; i < 200; i++ { // about 8 MB: a quarter of the raised threshold
+		if err := d.Write(ctx, "t", func(tx *db.Tx) error {
+			for j := 0; j < 50; j++ {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO blob (v) VALUES (?)`, payload); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restore() // waits for the background checkpoint; copies nothing itself
+	st, err := os.Stat(filepath.Join(dir, "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() < 4<<20 {
+		t.Fatalf("the database file holds %d KB after 8 MB of commits: nothing checkpointed them", st.Size()>>10)
+	}
+}
