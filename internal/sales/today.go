@@ -157,9 +157,7 @@ func (s *Service) TodayFor(ctx context.Context, q db.Querier, ws, user int64, lo
 			return t, fmt.Errorf("sales.TodayFor leads: %w", err)
 		}
 	}
-	if t.Tasks, err = queryItems(ctx, q, "sales.TodayFor tasks", itemSelect("a.due_at")+`
-		WHERE a.workspace_id = ? AND a.owner_id = ? AND a.kind = 'task' AND a.done_at IS NULL AND a.due_at < ?
-		ORDER BY a.due_at, a.id LIMIT 50`, ws, user, db.Millis(end)); err != nil {
+	if t.Tasks, err = queryItems(ctx, q, "sales.TodayFor tasks", todayTasksSQL, ws, user, db.Millis(end)); err != nil {
 		return t, err
 	}
 	for i := range t.Tasks {
@@ -181,6 +179,14 @@ func (s *Service) TodayFor(ctx context.Context, q db.Querier, ws, user int64, lo
 	}
 	return t, nil
 }
+
+// todayTasksSQL lists a user's open tasks due before a time, soonest first,
+// in the order of the partial index activities_open_tasks (migration 0055:
+// the same expression as the activity list's open tasks).
+var todayTasksSQL = itemSelect("a.due_at") + `
+		WHERE a.workspace_id = ? AND a.owner_id = ? AND a.kind = 'task' AND a.done_at IS NULL
+		  AND COALESCE(a.due_at, 9223372036854775807) < ?
+		ORDER BY COALESCE(a.due_at, 9223372036854775807), a.id LIMIT 50`
 
 // hotLeadsSQL lists the rep's contacts with a signal since a time, newest
 // first: a range of the rep's own rows in contact_signals.

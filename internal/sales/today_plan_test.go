@@ -11,7 +11,7 @@ import (
 )
 
 // TestHotLeads_ReadsTheRepsOwnRows checks the query plans of the hot-leads
-// block: the rep's contacts come from the owner index of contact_signals
+// block and the overdue tasks (on the partial index, in its order): the rep's contacts come from the owner index of contact_signals
 // (not a scan of the workspace's signals) and their signals from each
 // contact's own events. On PostgreSQL the tables are empty, so sequential
 // scans are turned off for the check.
@@ -25,6 +25,7 @@ func TestHotLeads_ReadsTheRepsOwnRows(t *testing.T) {
 		}{
 			{hotLeadsSQL, "contact_signals_owner", []any{int64(1), int64(1), now}},
 			{hotSignalsSQL(2), "events_contact", []any{int64(1), now, int64(1), int64(2)}},
+			{todayTasksSQL, "activities_open_tasks", []any{int64(1), int64(1), now}},
 		} {
 			plan := explain(t, ctx, d, c.sql, c.args...)
 			if !strings.Contains(plan, c.index) {
