@@ -147,8 +147,8 @@ type mailJob struct {
 
 // Register registers the mail.send and mail.batch job handlers.
 func (m *Mailer) Register() {
-	m.Jobs.Handle(MailSendJob, m.handle)
-	m.Jobs.Handle(MailBatchJob, m.handleBatch)
+	m.Jobs.HandleFinishing(MailSendJob, m.handle)
+	m.Jobs.HandleFinishing(MailBatchJob, m.handleBatch)
 }
 
 // MailMessage is a stored outbound message.
@@ -175,8 +175,10 @@ func GetMail(ctx context.Context, q db.Querier, ws, id int64) (MailMessage, erro
 	var created int64
 	var sent *int64
 	err := q.QueryRowContext(ctx, `-- platform.GetMail
-		SELECT id, kind, to_addr, subject, text_body, html_body, headers, status, message_id, attempts, last_error, created_at, sent_at
-		FROM mail_messages WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&mm.ID, &mm.Kind, &mm.To, &mm.Subject, &mm.Text, &mm.HTML,
+		SELECT m.id, m.kind, m.to_addr, m.subject, COALESCE(b.text_body, ''), COALESCE(b.html_body, ''), b.headers, m.status, m.message_id,
+			m.attempts, m.last_error, m.created_at, m.sent_at
+		FROM mail_messages m LEFT JOIN mail_bodies b ON b.workspace_id = m.workspace_id AND b.mail_id = m.id
+		WHERE m.workspace_id = ? AND m.id = ?`, ws, id).Scan(&mm.ID, &mm.Kind, &mm.To, &mm.Subject, &mm.Text, &mm.HTML,
 		&headers, &mm.Status, &mm.MessageID, &mm.Attempts, &mm.LastError, &created, &sent)
 	if db.NoRows(err) {
 		return mm, errs.NotFoundf("mail message %d not found", id)
@@ -197,10 +199,10 @@ func GetMail(ctx context.Context, q db.Querier, ws, id int64) (MailMessage, erro
 	return mm, nil
 }
 
-func (m *Mailer) handle(ctx context.Context, j Job) error {
+func (m *Mailer) handle(ctx context.Context, j Job) (func(context.Context, *db.Tx) error, error) {
 	var p mailJob
 	if err := j.Decode(&p); err != nil {
-		return Permanent(fmt.Errorf("mail.send payload: %w", err))
+		return nil, Permanent(fmt.Errorf("mail.send payload: %w", err))
 	}
 	return m.sendStored(ctx, j, []int64{p.ID})
 }
