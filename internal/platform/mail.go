@@ -141,6 +141,22 @@ func (m *Mailer) insert(ctx context.Context, tx *db.Tx, ws int64, msg OutboundMe
 	return ids[0], refused[0]
 }
 
+// DeleteMail deletes queued messages that are not to be sent after all
+// (their job finds them gone), with their bodies.
+func DeleteMail(ctx context.Context, tx *db.Tx, ws int64, ids ...int64) error {
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `-- platform.DeleteMail
+			DELETE FROM mail_bodies WHERE workspace_id = ? AND mail_id = ?`, ws, id); err != nil {
+			return fmt.Errorf("platform.DeleteMail(%d): %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `-- platform.DeleteMail
+			DELETE FROM mail_messages WHERE workspace_id = ? AND id = ?`, ws, id); err != nil {
+			return fmt.Errorf("platform.DeleteMail(%d): %w", id, err)
+		}
+	}
+	return nil
+}
+
 type mailJob struct {
 	ID int64 `json:"id"`
 }

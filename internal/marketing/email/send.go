@@ -583,7 +583,7 @@ func (s *Service) sendMany(ctx context.Context, tx *db.Tx, ws, campaign int64, d
 	}
 	for i, d := range todo {
 		if mailID[i] != nil && !inserted[d.r.ContactID] {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM mail_messages WHERE workspace_id = ? AND id = ?`, ws, mailID[i]); err != nil {
+			if err := platform.DeleteMail(ctx, tx, ws, mailID[i].(int64)); err != nil {
 				return fmt.Errorf("email.sendMany: %w", err)
 			}
 		}
