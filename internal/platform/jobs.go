@@ -410,6 +410,13 @@ func (q *Jobs) finish(ctx context.Context, j Job, last func(context.Context, *db
 	var lastErr error
 	werr := q.DB.Write(wctx, "platform.finishJob", func(tx *db.Tx) error {
 		if last != nil {
+			// A finishing handler's result may be lost with a server
+			// crash (db.Tx.FlushLater): the job is then claimed again as
+			// cut off, which such a handler must treat as its work having
+			// maybe been done (mail: 'sending' becomes unknown).
+			if err := tx.FlushLater(wctx); err != nil {
+				return err
+			}
 			if lastErr = last(wctx, tx); lastErr != nil {
 				return lastErr
 			}

@@ -312,6 +312,13 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 		if ahead != nil && c.PerMinute == 0 {
 			ahead(&pl, now)
 		}
+		// A batch lost with a PostgreSQL crash is decided again: nothing
+		// of it went out, since a message goes out only after its
+		// 'sending' mark committed, and that commit waits for the flush of
+		// every transaction before it (db.Tx.FlushLater).
+		if err := tx.FlushLater(ctx); err != nil {
+			return err
+		}
 		// The batch's messages go out together: one job and one SMTP
 		// connection per 50 (platform.MailBatch).
 		mb := s.Mailer.NewBatch(ctx, tx, ws)
