@@ -91,9 +91,14 @@ func (m *Mailer) Queue(ctx context.Context, tx *db.Tx, ws int64, msg OutboundMes
 // the sender's domain when one is configured, so receivers see a real domain.
 func (m *Mailer) messageIDDomain(ctx context.Context, tx *db.Tx, ws int64) string {
 	if w, err := GetWorkspace(ctx, tx, ws); err == nil {
-		if _, d, ok := strings.Cut(w.SMTP().FromAddress, "@"); ok && d != "" {
-			return d
-		}
+		return messageIDDomainOf(w)
+	}
+	return "ryorin"
+}
+
+func messageIDDomainOf(w Workspace) string {
+	if _, d, ok := strings.Cut(w.SMTP().FromAddress, "@"); ok && d != "" {
+		return d
 	}
 	return "ryorin"
 }

@@ -48,6 +48,12 @@ func (m *Mailer) NewBatch(ctx context.Context, tx *db.Tx, ws int64) *MailBatch {
 	return &MailBatch{m: m, ws: ws, domain: m.messageIDDomain(ctx, tx, ws)}
 }
 
+// BatchFor starts a batch of messages for workspace w, read in the
+// transaction the batch is queued in.
+func (m *Mailer) BatchFor(w Workspace) *MailBatch {
+	return &MailBatch{m: m, ws: w.ID, domain: messageIDDomainOf(w)}
+}
+
 // Add validates msg and stores it as queued; its job is added by Flush (or
 // by Add itself each MailBatchMax messages).
 func (b *MailBatch) Add(ctx context.Context, tx *db.Tx, msg OutboundMessage) (int64, error) {
@@ -81,7 +87,7 @@ func (b *MailBatch) AddMany(ctx context.Context, tx *db.Tx, msgs []OutboundMessa
 }
 
 // insertMany validates msgs and stores the valid ones as queued, each with
-// its Message-ID, in multi-row statements of up to 100. ids[i] is msgs[i]'s
+// its Message-ID, in multi-row statements of up to 200. ids[i] is msgs[i]'s
 // id, or 0 when refused[i] says why it was not stored.
 func (m *Mailer) insertMany(ctx context.Context, tx *db.Tx, ws int64, domain string, msgs []OutboundMessage) (ids []int64, refused []error, err error) {
 	ids, refused = make([]int64, len(msgs)), make([]error, len(msgs))
@@ -101,7 +107,7 @@ func (m *Mailer) insertMany(ctx context.Context, tx *db.Tx, ws int64, domain str
 		rows = append(rows, row{i, msg, headers, fmt.Sprintf("<mail-%s@%s>", randomHex(12), domain)})
 	}
 	now := db.Millis(m.Clock.Now())
-	const chunk = 100
+	const chunk = 200 // a campaign's batch in one statement of each kind
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
 		args := make([]any, 0, len(part)*9)

@@ -321,7 +321,7 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 		}
 		// The batch's messages go out together: one job and one SMTP
 		// connection per 50 (platform.MailBatch).
-		mb := s.Mailer.NewBatch(ctx, tx, ws)
+		mb := s.Mailer.BatchFor(w)
 		if err := s.sendMany(ctx, tx, ws, id, ds, now, mb); err != nil {
 			return err
 		}
