@@ -344,6 +344,21 @@ func (t *Tx) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
 // Dialect returns the engine the transaction runs on.
 func (t *Tx) Dialect() Dialect { return t.dialect }
 
+// FlushLater lets the transaction's commit return before its WAL record is
+// on disk (PostgreSQL's synchronous_commit off, for this transaction only).
+// A server crash (not a crash of Ryorin) may then lose it with the
+// transactions committed just before it, never one after a transaction
+// that waited: the durability SQLite's synchronous=NORMAL gives every
+// transaction. Use it only where losing the transaction leaves a state the
+// code already recovers from. On SQLite it does nothing.
+func (t *Tx) FlushLater(ctx context.Context) error {
+	if t.dialect != Postgres {
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`)
+	return err
+}
+
 // AfterCommit registers fn to run once the transaction has committed (e.g. to
 // wake a worker). It does not run on rollback.
 func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }

@@ -67,6 +67,43 @@ func TestWrite_RollsBackOnError(t *testing.T) {
 	})
 }
 
+func TestFlushLater_OnlyForItsOwnTransaction(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		mode := func(tx *db.Tx) string {
+			if tx.Dialect() != db.Postgres {
+				return "on"
+			}
+			var m string
+			if err := tx.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&m); err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		var in, after string
+		if err := d.Write(ctx, "test", func(tx *db.Tx) error {
+			if err := tx.FlushLater(ctx); err != nil {
+				return err
+			}
+			in = mode(tx)
+			_, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, signing_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`, 98, "x", "k", 1, 1)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Write(ctx, "test", func(tx *db.Tx) error { after = mode(tx); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[db.Dialect]string{db.Postgres: "off", db.SQLite: "on"}[d.Dialect]; in != want || after != "on" {
+			t.Fatalf("synchronous_commit in the transaction %q (want %q), in the next %q", in, want, after)
+		}
+		var n int
+		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM workspaces WHERE id = 98`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("committed rows = %d, %v", n, err)
+		}
+	})
+}
+
 func TestOpenSQLite_PathsWithURICharactersOpenTheNamedFile(t *testing.T) {
 	for _, name := range []string{"a#1.db", "b?x=1.db", "c%23.db", "営業 データ.db"} {
 		dir := t.TempDir()

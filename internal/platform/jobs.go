@@ -56,6 +56,12 @@ func (j Job) Decode(v any) error { return json.Unmarshal(j.Payload, v) }
 // outcome.
 type JobHandler func(ctx context.Context, j Job) error
 
+// FinishingHandler does a job like a JobHandler and also returns its last
+// writes (nil: none), which go into the transaction that records the job's
+// result: one write transaction less per job. When they fail, the job is
+// recorded without them as Unknown.
+type FinishingHandler func(ctx context.Context, j Job) (last func(ctx context.Context, tx *db.Tx) error, err error)
+
 type permanentErr struct{ error }
 type unknownErr struct{ error }
 
@@ -124,7 +130,7 @@ type Jobs struct {
 	LaneWorkers int
 
 	mu       sync.Mutex
-	handlers map[string]JobHandler
+	handlers map[string]FinishingHandler
 	periodic []periodicJob
 	worker   string
 	wake     chan struct{}
@@ -146,12 +152,20 @@ func NewJobs(d *db.DB, c clock.Clock, log *slog.Logger) *Jobs {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Jobs{DB: d, Clock: c, Log: log, Lease: 5 * time.Minute, Batch: 10, Poll: time.Second, LaneWorkers: 4,
-		handlers: map[string]JobHandler{}, worker: host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.Itoa(rand.IntN(1e6)),
+		handlers: map[string]FinishingHandler{}, worker: host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.Itoa(rand.IntN(1e6)),
 		wake: make(chan struct{}, 1), laneWake: make(chan struct{}, 1)}
 }
 
 // Handle registers the handler for a kind of job.
 func (q *Jobs) Handle(kind string, h JobHandler) {
+	q.HandleFinishing(kind, func(ctx context.Context, j Job) (func(context.Context, *db.Tx) error, error) {
+		return nil, h(ctx, j)
+	})
+}
+
+// HandleFinishing registers a handler whose last writes are made with the
+// job's result.
+func (q *Jobs) HandleFinishing(kind string, h FinishingHandler) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.handlers[kind] = h
@@ -333,7 +347,8 @@ func (q *Jobs) runOnce(ctx context.Context, f laneFilter) (int, error) {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				q.finish(ctx, j, q.exec(ctx, j))
+				last, err := q.exec(ctx, j)
+				q.finish(ctx, j, last, err)
 			})
 			total++
 		}
@@ -344,16 +359,16 @@ func (q *Jobs) runOnce(ctx context.Context, f laneFilter) (int, error) {
 	}
 }
 
-func (q *Jobs) exec(ctx context.Context, j Job) (err error) {
+func (q *Jobs) exec(ctx context.Context, j Job) (last func(context.Context, *db.Tx) error, err error) {
 	q.mu.Lock()
 	h := q.handlers[j.Kind]
 	q.mu.Unlock()
 	if h == nil {
-		return Permanent(fmt.Errorf("no handler for job kind %q", j.Kind))
+		return nil, Permanent(fmt.Errorf("no handler for job kind %q", j.Kind))
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+			last, err = nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
 	jctx, cancel := context.WithTimeout(ctx, q.Lease-5*time.Second)
@@ -361,8 +376,8 @@ func (q *Jobs) exec(ctx context.Context, j Job) (err error) {
 	return h(jctx, j)
 }
 
-// finish records a job's result.
-func (q *Jobs) finish(ctx context.Context, j Job, err error) {
+// finish records a job's result, with the handler's last writes if any.
+func (q *Jobs) finish(ctx context.Context, j Job, last func(context.Context, *db.Tx) error, err error) {
 	now := q.Clock.Now()
 	status, runAt, msg := JobDone, j.RunAt, ""
 	var perm permanentErr
@@ -392,12 +407,31 @@ func (q *Jobs) finish(ctx context.Context, j Job, err error) {
 	}
 	// A background context: the result must be written even during shutdown.
 	wctx := context.WithoutCancel(ctx)
+	var lastErr error
 	werr := q.DB.Write(wctx, "platform.finishJob", func(tx *db.Tx) error {
+		if last != nil {
+			// A finishing handler's result may be lost with a server
+			// crash (db.Tx.FlushLater): the job is then claimed again as
+			// cut off, which such a handler must treat as its work having
+			// maybe been done (mail: 'sending' becomes unknown).
+			if err := tx.FlushLater(wctx); err != nil {
+				return err
+			}
+			if lastErr = last(wctx, tx); lastErr != nil {
+				return lastErr
+			}
+		}
 		_, err := tx.ExecContext(wctx, `-- platform.finishJob
 			UPDATE jobs SET status = ?, run_at = ?, last_error = ?, locked_by = '', locked_until = NULL, finished_at = ?
 			WHERE id = ? AND locked_by = ?`, status, db.Millis(runAt), msg, finished, j.ID, q.worker)
 		return err
 	})
+	if werr != nil && lastErr != nil {
+		// The handler's work is done but its last writes are not: what
+		// became of it cannot be known from the database.
+		q.finish(ctx, j, nil, Unknown(fmt.Errorf("the job's last writes failed: %w (result: %v)", lastErr, err)))
+		return
+	}
 	if werr != nil {
 		q.Log.Error("job result not recorded; it will be reclaimed when its lease ends", "job", j.ID, "err", werr)
 	}

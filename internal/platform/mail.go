@@ -91,9 +91,14 @@ func (m *Mailer) Queue(ctx context.Context, tx *db.Tx, ws int64, msg OutboundMes
 // the sender's domain when one is configured, so receivers see a real domain.
 func (m *Mailer) messageIDDomain(ctx context.Context, tx *db.Tx, ws int64) string {
 	if w, err := GetWorkspace(ctx, tx, ws); err == nil {
-		if _, d, ok := strings.Cut(w.SMTP().FromAddress, "@"); ok && d != "" {
-			return d
-		}
+		return messageIDDomainOf(w)
+	}
+	return "ryorin"
+}
+
+func messageIDDomainOf(w Workspace) string {
+	if _, d, ok := strings.Cut(w.SMTP().FromAddress, "@"); ok && d != "" {
+		return d
 	}
 	return "ryorin"
 }
@@ -141,14 +146,30 @@ func (m *Mailer) insert(ctx context.Context, tx *db.Tx, ws int64, msg OutboundMe
 	return ids[0], refused[0]
 }
 
+// DeleteMail deletes queued messages that are not to be sent after all
+// (their job finds them gone), with their bodies.
+func DeleteMail(ctx context.Context, tx *db.Tx, ws int64, ids ...int64) error {
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `-- platform.DeleteMail
+			DELETE FROM mail_bodies WHERE workspace_id = ? AND mail_id = ?`, ws, id); err != nil {
+			return fmt.Errorf("platform.DeleteMail(%d): %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `-- platform.DeleteMail
+			DELETE FROM mail_messages WHERE workspace_id = ? AND id = ?`, ws, id); err != nil {
+			return fmt.Errorf("platform.DeleteMail(%d): %w", id, err)
+		}
+	}
+	return nil
+}
+
 type mailJob struct {
 	ID int64 `json:"id"`
 }
 
 // Register registers the mail.send and mail.batch job handlers.
 func (m *Mailer) Register() {
-	m.Jobs.Handle(MailSendJob, m.handle)
-	m.Jobs.Handle(MailBatchJob, m.handleBatch)
+	m.Jobs.HandleFinishing(MailSendJob, m.handle)
+	m.Jobs.HandleFinishing(MailBatchJob, m.handleBatch)
 }
 
 // MailMessage is a stored outbound message.
@@ -175,8 +196,10 @@ func GetMail(ctx context.Context, q db.Querier, ws, id int64) (MailMessage, erro
 	var created int64
 	var sent *int64
 	err := q.QueryRowContext(ctx, `-- platform.GetMail
-		SELECT id, kind, to_addr, subject, text_body, html_body, headers, status, message_id, attempts, last_error, created_at, sent_at
-		FROM mail_messages WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&mm.ID, &mm.Kind, &mm.To, &mm.Subject, &mm.Text, &mm.HTML,
+		SELECT m.id, m.kind, m.to_addr, m.subject, COALESCE(b.text_body, ''), COALESCE(b.html_body, ''), b.headers, m.status, m.message_id,
+			m.attempts, m.last_error, m.created_at, m.sent_at
+		FROM mail_messages m LEFT JOIN mail_bodies b ON b.workspace_id = m.workspace_id AND b.mail_id = m.id
+		WHERE m.workspace_id = ? AND m.id = ?`, ws, id).Scan(&mm.ID, &mm.Kind, &mm.To, &mm.Subject, &mm.Text, &mm.HTML,
 		&headers, &mm.Status, &mm.MessageID, &mm.Attempts, &mm.LastError, &created, &sent)
 	if db.NoRows(err) {
 		return mm, errs.NotFoundf("mail message %d not found", id)
@@ -197,10 +220,10 @@ func GetMail(ctx context.Context, q db.Querier, ws, id int64) (MailMessage, erro
 	return mm, nil
 }
 
-func (m *Mailer) handle(ctx context.Context, j Job) error {
+func (m *Mailer) handle(ctx context.Context, j Job) (func(context.Context, *db.Tx) error, error) {
 	var p mailJob
 	if err := j.Decode(&p); err != nil {
-		return Permanent(fmt.Errorf("mail.send payload: %w", err))
+		return nil, Permanent(fmt.Errorf("mail.send payload: %w", err))
 	}
 	return m.sendStored(ctx, j, []int64{p.ID})
 }

@@ -130,6 +130,54 @@ func TestJobs_PanicsAndPermanentErrorsFailWithoutRetry(t *testing.T) {
 	})
 }
 
+func TestJobs_FinishingHandlersLastWritesGoWithTheResultOrMakeItUnknown(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		q, _ := newJobs(t, d)
+		ctx := context.Background()
+		mark := func(name string) func(context.Context, *db.Tx) error {
+			return func(ctx context.Context, tx *db.Tx) error {
+				_, err := tx.ExecContext(ctx, `UPDATE workspaces SET name = ? WHERE id = 1`, name)
+				return err
+			}
+		}
+		q.HandleFinishing("good", func(ctx context.Context, j platform.Job) (func(context.Context, *db.Tx) error, error) {
+			return mark("written with the result"), nil
+		})
+		q.HandleFinishing("broken", func(ctx context.Context, j platform.Job) (func(context.Context, *db.Tx) error, error) {
+			return func(ctx context.Context, tx *db.Tx) error {
+				if err := mark("half")(ctx, tx); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, `UPDATE no_such_table SET x = 1`)
+				return err
+			}, nil
+		})
+		good, _ := enqueue(t, q, "good", platform.EnqueueOptions{})
+		if _, err := q.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		name := func() string {
+			var n string
+			if err := d.Reader().QueryRowContext(ctx, `SELECT name FROM workspaces WHERE id = 1`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if s, _ := status(t, d, good); s != platform.JobDone || name() != "written with the result" {
+			t.Fatalf("good job: %s, name %q", s, name())
+		}
+		broken, _ := enqueue(t, q, "broken", platform.EnqueueOptions{})
+		if _, err := q.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The failed writes leave nothing, and the job is not retried: its
+		// work happened, what became of it is unknown.
+		if s, n := status(t, d, broken); s != platform.JobUnknown || n != 1 || name() != "written with the result" {
+			t.Fatalf("broken job: %s after %d attempts, name %q", s, n, name())
+		}
+	})
+}
+
 func TestJobs_CrashedJobIsReclaimedAfterItsLeaseAndSaysSo(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		q, fc := newJobs(t, d)

@@ -40,6 +40,7 @@ var sources = []source{
 	{"lead_feedback", "workspace_id = ? AND contact_id = ?", "id", "at"},
 	{"lead_slas", "workspace_id = ? AND contact_id = ?", "id", "started_at"},
 	{"form_submissions", "workspace_id = ? AND (contact_id = ? OR email = ?)", "id+email", "id"},
+	{"mail_bodies", "workspace_id = ? AND mail_id IN (SELECT m.id FROM mail_messages m WHERE m.workspace_id = mail_bodies.workspace_id AND m.to_addr = ?)", "email", "mail_id"},
 	{"mail_messages", "workspace_id = ? AND to_addr = ?", "email", "created_at"},
 	{"campaign_recipients", "workspace_id = ? AND contact_id = ?", "id", "campaign_id"},
 	{"journey_enrolments", "workspace_id = ? AND contact_id = ?", "id", "enrolled_at"},
@@ -319,5 +320,9 @@ func deleteSQL(s source) (string, bool) {
 	case "track_visitors", "deal_contacts", "campaign_recipients", "contact_scores":
 		return `DELETE FROM ` + s.table + ` WHERE ` + s.where, false
 	}
-	return `DELETE FROM ` + s.table + ` WHERE id IN (SELECT id FROM ` + s.table + ` WHERE ` + s.where + ` LIMIT ?)`, true
+	id := "id"
+	if s.table == "mail_bodies" {
+		id = "mail_id" // a message's id: unique, as an id is
+	}
+	return `DELETE FROM ` + s.table + ` WHERE ` + id + ` IN (SELECT ` + id + ` FROM ` + s.table + ` WHERE ` + s.where + ` LIMIT ?)`, true
 }

@@ -68,6 +68,20 @@ func TestPrivacy_ExportHoldsEverythingAndEraseLeavesOnlyCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A message to each: its body (a table of its own) is exported and
+		// erased with it; the other's stays.
+		m := &platform.Mailer{DB: d, Clock: fc}
+		if err := d.Write(ctx, "test.queue", func(tx *db.Tx) error {
+			for _, to := range []string{"hanako@example.jp", "other@example.jp"} {
+				if _, err := m.Queue(ctx, tx, 1, platform.OutboundMessage{Kind: "campaign", To: to, Subject: "ご案内",
+					Text: "本文 for " + to, Headers: map[string]string{"List-Unsubscribe": "<https://x.example/u>"}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 		svc := &privacy.Service{DB: d, CRM: cs, Clock: fc}
 		if _, err := svc.ExportContact(ctx, rep.Actor(1, platform.ActorUser), person.ID); !errs.Is(err, errs.Forbidden) {
 			t.Fatalf("a rep exported personal data: %v", err)
@@ -77,7 +91,7 @@ func TestPrivacy_ExportHoldsEverythingAndEraseLeavesOnlyCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := json.Marshal(ex)
-		for _, want := range []string{"hanako@example.jp", "初回ヒアリング", `"events"`, `"timeline"`, `"deal_contacts"`} {
+		for _, want := range []string{"hanako@example.jp", "初回ヒアリング", `"events"`, `"timeline"`, `"deal_contacts"`, "本文 for hanako@example.jp"} {
 			if !strings.Contains(string(b), want) {
 				t.Errorf("export lacks %s", want)
 			}
@@ -92,7 +106,11 @@ func TestPrivacy_ExportHoldsEverythingAndEraseLeavesOnlyCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if er.Counts["events"] != 4500 || er.Counts["contacts"] != 1 || er.Counts["activities"] != 1 || er.Counts["deal_contacts"] != 1 {
+		if strings.Contains(string(b), "other@example.jp") {
+			t.Errorf("the export holds someone else's message")
+		}
+		if er.Counts["events"] != 4500 || er.Counts["contacts"] != 1 || er.Counts["activities"] != 1 || er.Counts["deal_contacts"] != 1 ||
+			er.Counts["mail_messages"] != 1 || er.Counts["mail_bodies"] != 1 {
 			t.Fatalf("erasure counts: %+v", er.Counts)
 		}
 		count := func(q string, args ...any) int {
@@ -110,6 +128,13 @@ func TestPrivacy_ExportHoldsEverythingAndEraseLeavesOnlyCounts(t *testing.T) {
 		}
 		if n := count(`SELECT COUNT(*) FROM events WHERE contact_id = ?`, other.ID); n != 1 {
 			t.Errorf("someone else's events were touched: %d", n)
+		}
+		if n := count(`SELECT COUNT(*) FROM mail_bodies b JOIN mail_messages m ON m.workspace_id = b.workspace_id AND m.id = b.mail_id
+			WHERE m.to_addr = 'other@example.jp'`); n != 1 {
+			t.Errorf("someone else's message body was touched: %d", n)
+		}
+		if n := count(`SELECT COUNT(*) FROM mail_bodies`); n != 1 {
+			t.Errorf("%d message bodies left, want the other's one", n)
 		}
 		if n := count(`SELECT COUNT(*) FROM deal_contacts WHERE deal_id = ?`, deal.ID); n != 1 {
 			t.Errorf("the deal lost its other contact: %d links", n)

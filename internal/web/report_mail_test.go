@@ -59,7 +59,7 @@ func TestReportSchedule_EmailsLastWeeksReportOnceToEachRecipientInTheirLanguage(
 				t.Fatalf("run %d queued %d (%v), want %d", i, n, err, want)
 			}
 		}
-		rows, err := d.Reader().QueryContext(ctx, `SELECT to_addr, subject, html_body FROM mail_messages WHERE kind = 'report' ORDER BY to_addr`)
+		rows, err := d.Reader().QueryContext(ctx, `SELECT m.to_addr, m.subject, b.html_body FROM mail_messages m JOIN mail_bodies b ON b.workspace_id = m.workspace_id AND b.mail_id = m.id WHERE m.kind = 'report' ORDER BY m.to_addr`)
 		if err != nil {
 			t.Fatal(err)
 		}

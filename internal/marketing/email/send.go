@@ -139,11 +139,20 @@ func (s *Service) handleSend(ctx context.Context, j platform.Job) error {
 	}
 	started := s.Clock.Now()
 	handled := 0
+	// Each batch after the first is decided (read and rendered) while the
+	// one before is written; its transaction uses that work when the
+	// campaign is where the decision assumed it would be.
+	var next *lookahead
+	defer func() { next.wait() }()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err // released; the next run resumes at the cursor
 		}
-		r, err := s.sendBatch(ctx, j.WorkspaceID, p, handled)
+		pre := next.wait()
+		next = nil
+		r, err := s.sendBatch(ctx, j.WorkspaceID, p, handled, pre, func(pl *batchPlan, now time.Time) {
+			next = s.planAhead(ctx, j.WorkspaceID, p, pl, handled+len(pl.ds), now)
+		})
 		if errs.Is(err, errs.NotFound) {
 			return nil // the campaign was deleted
 		}
@@ -212,7 +221,10 @@ func windowOpen(loc *time.Location, start, end int, now time.Time) (bool, time.T
 // message queued with it, and the cursor moves past them. A crash before the
 // commit leaves nothing; after it, the batch is never done again. handled is
 // how many this job run has handled already (for the per-minute limit).
-func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled int) (res batchResult, err error) {
+// pre, when not nil, is the batch decided ahead (used if still valid);
+// ahead is told of the batch once it is decided, so the next one can be
+// decided while this one is written.
+func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled int, pre *batchPlan, ahead func(*batchPlan, time.Time)) (res batchResult, err error) {
 	now := s.Clock.Now()
 	id := job.Campaign
 	// Rendering 200 messages inside the transaction held SQLite's single
@@ -222,9 +234,8 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 	// consent revoked in between counts as revoked just after the batch, as
 	// one revoked during the transaction always did. PostgreSQL has no single
 	// writer, and the extra reads would only slow its send job.
-	var pre *batchPlan
-	if s.DB.Dialect == db.SQLite {
-		pre = s.prePlan(ctx, ws, job, handled, now)
+	if pre == nil && s.DB.Dialect == db.SQLite {
+		pre = s.prePlan(ctx, ws, job, handled, now, nil)
 	}
 	err = s.DB.Write(ctx, "email.sendBatch", func(tx *db.Tx) error {
 		c, err := getCampaign(ctx, tx, ws, id)
@@ -298,9 +309,19 @@ func (s *Service) sendBatch(ctx context.Context, ws int64, job sendJob, handled 
 				StatusSent, db.Millis(now), db.Millis(now), ws, id)
 			return err
 		}
+		if ahead != nil && c.PerMinute == 0 {
+			ahead(&pl, now)
+		}
+		// A batch lost with a PostgreSQL crash is decided again: nothing
+		// of it went out, since a message goes out only after its
+		// 'sending' mark committed, and that commit waits for the flush of
+		// every transaction before it (db.Tx.FlushLater).
+		if err := tx.FlushLater(ctx); err != nil {
+			return err
+		}
 		// The batch's messages go out together: one job and one SMTP
 		// connection per 50 (platform.MailBatch).
-		mb := s.Mailer.NewBatch(ctx, tx, ws)
+		mb := s.Mailer.BatchFor(w)
 		if err := s.sendMany(ctx, tx, ws, id, ds, now, mb); err != nil {
 			return err
 		}
@@ -380,11 +401,45 @@ func (s *Service) plan(ctx context.Context, q db.Querier, ws int64, c Campaign, 
 	return pl, nil
 }
 
+// lookahead is a batch being decided in the background.
+type lookahead struct {
+	done chan struct{}
+	pl   *batchPlan
+}
+
+// wait returns the batch decided, or nil (also for a nil lookahead).
+func (l *lookahead) wait() *batchPlan {
+	if l == nil {
+		return nil
+	}
+	<-l.done
+	return l.pl
+}
+
+// planAhead starts deciding the batch after prev, while prev's transaction
+// writes it: the same read as prePlan's with the cursor where prev leaves
+// it. What it reads of the campaign is from before prev commits; the next
+// transaction uses the plan only if the campaign is then in that state with
+// the cursor after prev.
+func (s *Service) planAhead(ctx context.Context, ws int64, job sendJob, prev *batchPlan, handled int, now time.Time) *lookahead {
+	if len(prev.rs) == 0 {
+		return nil
+	}
+	l := &lookahead{done: make(chan struct{})}
+	after := prev.rs[len(prev.rs)-1].ContactID
+	go func() {
+		defer close(l.done)
+		l.pl = s.prePlan(ctx, ws, job, handled, now, &after)
+	}()
+	return l
+}
+
 // prePlan decides the next batch from a read, outside the write
 // transaction, when the campaign is plainly sending; nil when it is not
 // (scheduled, outside its window, a winner to pick, the end of the audience)
-// or the read fails: the transaction then does all of it itself.
-func (s *Service) prePlan(ctx context.Context, ws int64, job sendJob, handled int, now time.Time) *batchPlan {
+// or the read fails: the transaction then does all of it itself. after,
+// when not nil, is the cursor to decide from instead of the stored one.
+func (s *Service) prePlan(ctx context.Context, ws int64, job sendJob, handled int, now time.Time, after *int64) *batchPlan {
 	q := s.DB.Reader()
 	c, err := getCampaign(ctx, q, ws, job.Campaign)
 	if err != nil || c.Status != StatusSending || (job.At != 0 && (c.SendAt == nil || db.Millis(*c.SendAt) != job.At)) {
@@ -402,6 +457,9 @@ func (s *Service) prePlan(ctx context.Context, ws int64, job sendJob, handled in
 	if err := q.QueryRowContext(ctx, `-- email.prePlan.cursor
 		SELECT base_url, cursor_id, ab_phase FROM email_campaigns WHERE workspace_id = ? AND id = ?`, ws, job.Campaign).Scan(&base, &cursor, &phase); err != nil {
 		return nil
+	}
+	if after != nil {
+		cursor = *after
 	}
 	if phase == "rest" && c.AB.Winner == "" {
 		return nil
@@ -583,7 +641,7 @@ func (s *Service) sendMany(ctx context.Context, tx *db.Tx, ws, campaign int64, d
 	}
 	for i, d := range todo {
 		if mailID[i] != nil && !inserted[d.r.ContactID] {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM mail_messages WHERE workspace_id = ? AND id = ?`, ws, mailID[i]); err != nil {
+			if err := platform.DeleteMail(ctx, tx, ws, mailID[i].(int64)); err != nil {
 				return fmt.Errorf("email.sendMany: %w", err)
 			}
 		}
