@@ -137,7 +137,12 @@ func EnrichForReports(ctx context.Context, d *db.DB, progress func(string)) erro
 	// Fresh statistics for the tables just filled, as the periodic optimize
 	// of a running install would give them; without, SQLite planned the KPI
 	// queries over empty-table statistics (2.2 s instead of about 60 ms at M).
-	if err := d.Optimize(ctx, true); err != nil {
+	// On PostgreSQL also the visibility map (db.Vacuum), as after generating.
+	if d.Dialect == db.Postgres {
+		if err := d.Vacuum(ctx); err != nil {
+			return err
+		}
+	} else if err := d.Optimize(ctx, true); err != nil {
 		return err
 	}
 	return d.Write(ctx, "bench.enriched", func(tx *db.Tx) error {
