@@ -102,3 +102,29 @@ func TestWritePDF_LongQuoteBreaksPagesAndRepeatsHeadings(t *testing.T) {
 	}
 	checkXref(t, buf.Bytes())
 }
+
+// BenchmarkWritePDF renders a Japanese quote of 3 lines and one of 83 lines
+// (three pages): the issue asks for a quote PDF in under 500 ms.
+func BenchmarkWritePDF(b *testing.B) {
+	long := sample("ja")
+	for i := 0; i < 80; i++ {
+		long.Lines = append(long.Lines, Line{Description: "追加オプション（長い品名が折り返されても行が崩れないことを確かめるための説明文）", QuantityMilli: 1000, UnitPrice: 1000, Billing: OneTime, TaxCategory: Standard})
+	}
+	long.Totals = Compute(long.Lines, Floor)
+	at := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		d    Document
+	}{{"3 lines", sample("ja")}, {"83 lines", long}} {
+		b.Run(c.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			for b.Loop() {
+				buf.Reset()
+				if err := c.d.WritePDF(&buf, at); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(buf.Len()), "bytes")
+		})
+	}
+}
