@@ -58,29 +58,10 @@ func namesOf(ctx context.Context, q db.Querier, table string, ws int64, ids []in
 // ContactsByIDs loads contacts by id (those the caller may not see included;
 // callers show names only where the record itself is visible to them).
 func (s *Service) ContactsByIDs(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64]Contact, error) {
-	out := map[int64]Contact{}
-	ids = uniqueIDs(ids)
-	if len(ids) == 0 {
-		return out, nil
+	out, err := byIDs(ctx, q, "crm.ContactsByIDs", "SELECT "+contactCols+" FROM contacts", ws, ids, scanContact, func(c Contact) int64 { return c.ID })
+	if err != nil || len(out) == 0 {
+		return out, err
 	}
-	ph, args := inList(ids)
-	rows, err := q.QueryContext(ctx, `-- crm.ContactsByIDs
-		SELECT `+contactCols+` FROM contacts WHERE workspace_id = ? AND id IN (`+ph+`)`, append([]any{ws}, args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("crm.ContactsByIDs: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return nil, err
-		}
-		out[c.ID] = c
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
 	cs := make([]Contact, 0, len(out))
 	for _, c := range out {
 		cs = append(cs, c)
@@ -97,48 +78,35 @@ func (s *Service) ContactsByIDs(ctx context.Context, q db.Querier, ws int64, ids
 // CompaniesByIDs loads companies by id (those the caller may not see
 // included), for work over many contacts at once.
 func (s *Service) CompaniesByIDs(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64]Company, error) {
-	out := map[int64]Company{}
-	ids = uniqueIDs(ids)
-	if len(ids) == 0 {
-		return out, nil
-	}
-	ph, args := inList(ids)
-	rows, err := q.QueryContext(ctx, `-- crm.CompaniesByIDs
-		SELECT `+companyCols+` FROM companies WHERE workspace_id = ? AND id IN (`+ph+`)`, append([]any{ws}, args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("crm.CompaniesByIDs: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanCompany(rows)
-		if err != nil {
-			return nil, err
-		}
-		out[c.ID] = c
-	}
-	return out, rows.Err()
+	return byIDs(ctx, q, "crm.CompaniesByIDs", "SELECT "+companyCols+" FROM companies", ws, ids, scanCompany, func(c Company) int64 { return c.ID })
 }
 
 // ActivitiesByIDs loads activities by id, for showing their notes on a timeline.
 func (s *Service) ActivitiesByIDs(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64]Activity, error) {
-	out := map[int64]Activity{}
+	return byIDs(ctx, q, "crm.ActivitiesByIDs", "SELECT "+activityCols+" FROM activities", ws, ids, scanActivity, func(x Activity) int64 { return x.ID })
+}
+
+// byIDs runs sel (a SELECT … FROM table of ours) for the rows of ids in a
+// workspace and returns them by id.
+func byIDs[T any](ctx context.Context, q db.Querier, name, sel string, ws int64, ids []int64,
+	scan func(interface{ Scan(...any) error }) (T, error), id func(T) int64) (map[int64]T, error) {
+	out := map[int64]T{}
 	ids = uniqueIDs(ids)
 	if len(ids) == 0 {
 		return out, nil
 	}
 	ph, args := inList(ids)
-	rows, err := q.QueryContext(ctx, `-- crm.ActivitiesByIDs
-		SELECT `+activityCols+` FROM activities WHERE workspace_id = ? AND id IN (`+ph+`)`, append([]any{ws}, args...)...)
+	rows, err := q.QueryContext(ctx, "-- "+name+"\n"+sel+" WHERE workspace_id = ? AND id IN ("+ph+")", append([]any{ws}, args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("crm.ActivitiesByIDs: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		x, err := scanActivity(rows)
+		x, err := scan(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		out[x.ID] = x
+		out[id(x)] = x
 	}
 	return out, rows.Err()
 }

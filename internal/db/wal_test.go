@@ -15,32 +15,9 @@ import (
 // never resets: after many write transactions with no pause, the WAL file
 // must stay near SQLite's checkpoint threshold, not grow with the data.
 func TestSQLite_WALStaysBoundedUnderSustainedWrites(t *testing.T) {
-	dir := t.TempDir()
-	d, err := db.OpenSQLite(context.Background(), filepath.Join(dir, "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ctx := context.Background()
-	if err := d.Write(ctx, "t", func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `CREATE TABLE blob (id INTEGER PRIMARY KEY, v TEXT)`)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	payload := fmt.Sprintf("%0800d", 7)
+	d, dir := blobDB(t)
 	for i := 0; i < 1200; i++ { // ~1,200 × 50 rows × 800 bytes ≈ 48 MB of data, three times the threshold
-		err := d.Write(ctx, "t", func(tx *db.Tx) error {
-			for j := 0; j < 50; j++ {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO blob (v) VALUES (?)`, payload); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		writeBlobs(t, d)
 	}
 	st, err := os.Stat(filepath.Join(dir, "t.db-wal"))
 	if err != nil {
@@ -54,36 +31,14 @@ func TestSQLite_WALStaysBoundedUnderSustainedWrites(t *testing.T) {
 // An import raises the writer's checkpoint threshold and copies the WAL from
 // a reader connection instead; the threshold must come back as it was.
 func TestSQLite_CheckpointThresholdAndReaderCheckpoint(t *testing.T) {
-	dir := t.TempDir()
-	d, err := db.OpenSQLite(context.Background(), filepath.Join(dir, "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, dir := blobDB(t)
 	ctx := context.Background()
 	prev, err := d.SetWALAutocheckpoint(ctx, 8000)
 	if err != nil || prev != 4000 {
 		t.Fatalf("threshold was %d, %v; want the 4000 OpenSQLite sets", prev, err)
 	}
-	if err := d.Write(ctx, "t", func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `CREATE TABLE blob (id INTEGER PRIMARY KEY, v TEXT)`)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	payload := fmt.Sprintf("%0800d", 7)
 	for i := 0; i < 200; i++ {
-		err := d.Write(ctx, "t", func(tx *db.Tx) error {
-			for j := 0; j < 50; j++ {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO blob (v) VALUES (?)`, payload); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		writeBlobs(t, d)
 		if err := d.Checkpoint(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -143,35 +98,14 @@ func TestSQLite_OverlappingRaisesRestoreTheThresholdOnce(t *testing.T) {
 // checkpoint on a reader, so the data reaches the database file although the
 // writer itself never reaches its threshold.
 func TestSQLite_RaisedThresholdCommitsCheckpointInTheBackground(t *testing.T) {
-	dir := t.TempDir()
-	d, err := db.OpenSQLite(context.Background(), filepath.Join(dir, "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, dir := blobDB(t)
 	ctx := context.Background()
 	restore, err := d.RaiseWALAutocheckpoint(ctx, 8000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Write(ctx, "t", func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `CREATE TABLE blob (id INTEGER PRIMARY KEY, v TEXT)`)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	payload := fmt.Sprintf("%0800d", 7)
 	for i := 0; i < 200; i++ { // about 8 MB: a quarter of the raised threshold
-		if err := d.Write(ctx, "t", func(tx *db.Tx) error {
-			for j := 0; j < 50; j++ {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO blob (v) VALUES (?)`, payload); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		writeBlobs(t, d)
 	}
 	// A checkpoint that ran beside the writes copies what was committed when
 	// it started; later small commits start further ones. Without them the
@@ -194,5 +128,42 @@ func TestSQLite_RaisedThresholdCommitsCheckpointInTheBackground(t *testing.T) {
 	restore() // waits for the background checkpoint; copies nothing itself
 	if size < 4<<20 {
 		t.Fatalf("the database file holds %d KB after 8 MB of commits: nothing checkpointed them", size>>10)
+	}
+}
+
+// blobDB opens a SQLite database in a temporary directory with a table of
+// blobs; it returns the database and the directory.
+func blobDB(t *testing.T) (*db.DB, string) {
+	t.Helper()
+	dir := t.TempDir()
+	d, err := db.OpenSQLite(context.Background(), filepath.Join(dir, "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	ctx := context.Background()
+	if err := d.Write(ctx, "t", func(tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE blob (id INTEGER PRIMARY KEY, v TEXT)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return d, dir
+}
+
+// writeBlobs commits one transaction of 50 rows of 800 bytes (about 40 KB).
+func writeBlobs(t *testing.T, d *db.DB) {
+	t.Helper()
+	ctx := context.Background()
+	payload := fmt.Sprintf("%0800d", 7)
+	if err := d.Write(ctx, "t", func(tx *db.Tx) error {
+		for j := 0; j < 50; j++ {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO blob (v) VALUES (?)`, payload); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
