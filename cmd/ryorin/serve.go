@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ryorin/ryorin/internal/app"
+	"github.com/ryorin/ryorin/internal/db"
 	demodata "github.com/ryorin/ryorin/internal/demo"
 	"github.com/ryorin/ryorin/internal/insight"
 )
@@ -81,8 +82,8 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 		// the writer inside a commit every 4,000 pages (which then held the
 		// single writer for the copy and its fsync: 15 % of its time in an
 		// ingest profile at size L); the writer still checkpoints itself past
-		// 8,000 pages, so the WAL stays bounded (ADR 0023).
-		restoreWAL, err := a.DB.RaiseWALAutocheckpoint(ctx, 8000)
+		// db.BulkWALPages, so the WAL stays bounded (ADR 0023).
+		restoreWAL, err := a.DB.RaiseWALAutocheckpoint(ctx, db.BulkWALPages)
 		if err != nil {
 			return err
 		}

@@ -101,8 +101,12 @@ func (s *Service) Run(ctx context.Context, ws, id int64, o RunOptions) error {
 	if size <= 0 {
 		size = 250
 	}
-	stopCheckpoints := startCheckpoints(ctx, s.DB)
-	defer stopCheckpoints()
+	// On SQLite the WAL is copied from a reader after each batch instead of
+	// by the writer inside a commit (imports running at once share the
+	// raise); on an error the usual threshold is as safe, only slower.
+	if restoreWAL, err := s.DB.RaiseWALAutocheckpoint(ctx, db.BulkWALPages); err == nil {
+		defer restoreWAL()
+	}
 	begin := time.Now()
 	next := r.readAhead(ctx, rd, size)
 	for batches := 1; ; batches++ {

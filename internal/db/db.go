@@ -42,13 +42,13 @@ type DB struct {
 	// via OnSlowTx; tests use it to prove bulk work commits in small batches.
 	OnSlowTx func(name string, d time.Duration)
 
-	walMu     sync.Mutex
-	walRaised int // RaiseWALAutocheckpoint calls not yet restored
-	// While the threshold is raised, every commit starts a background
-	// checkpoint on a reader unless one is running (ADR 0023).
-	ckOn      atomic.Int32
-	ckRunning atomic.Bool
+	walMu sync.Mutex
+	// walRaised counts the RaiseWALAutocheckpoint calls not yet restored;
+	// while it is above zero every commit starts a background checkpoint on
+	// a reader unless one is running (ckRunning; ADR 0023).
+	walRaised atomic.Int32
 	walPrev   int // the threshold before the first of them
+	ckRunning atomic.Bool
 }
 
 // Open opens the database named by url. An empty url or one starting with
@@ -81,10 +81,12 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// indexes, visitor and session rows) are rewritten by commit after commit,
 	// so a longer interval copies each of them once instead of four times and
 	// fsyncs the database a quarter as often: tracking ingest gained about
-	// 15 % (docs/benchmarks.md). A background-only checkpointer was tried and
-	// rejected: under sustained writes a PASSIVE checkpoint never catches up,
-	// so the WAL never resets and grows without bound (80 GB in one benchmark
-	// run).
+	// 15 % (docs/benchmarks.md). `serve` and imports raise it further and
+	// checkpoint from a reader after each commit (RaiseWALAutocheckpoint).
+	// A background-only checkpointer was tried and rejected: under sustained
+	// writes a PASSIVE checkpoint never catches up, so the WAL never resets
+	// and grows without bound (80 GB in one benchmark run); the writer's own
+	// threshold stays the bound.
 	// The path goes into a URI: escape what would end it early ('?' starts the
 	// query, '#' a fragment) and '%', which SQLite decodes.
 	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
@@ -161,6 +163,17 @@ func (db *DB) SetWALAutocheckpoint(ctx context.Context, pages int) (int, error) 
 	return prev, nil
 }
 
+// BulkWALPages is the writer's checkpoint threshold while the WAL is copied
+// from a reader after each commit (serve, an import): 8,000 pages (32 MB of
+// WAL, under journal_size_limit's 64 MB). An import batch writes about 1,000
+// WAL pages (each new contact dirties a page in every randomly ordered
+// index), so at the usual 4,000 every fourth batch copied the WAL inside its
+// own commit, holding the writer. The writer still checkpoints itself past
+// this threshold, so the WAL stays bounded when the background copy falls
+// behind, and that checkpoint then has only the last commits left to copy.
+// See ADR 0023.
+const BulkWALPages = 8000
+
 // RaiseWALAutocheckpoint sets the writer's checkpoint threshold to pages
 // until the returned restore is called, for bulk work (an import) whose WAL
 // is copied by Checkpoint meanwhile. Overlapping callers share it: the
@@ -172,23 +185,22 @@ func (db *DB) RaiseWALAutocheckpoint(ctx context.Context, pages int) (restore fu
 	}
 	db.walMu.Lock()
 	defer db.walMu.Unlock()
-	if db.walRaised == 0 {
+	if db.walRaised.Load() == 0 {
 		prev, err := db.SetWALAutocheckpoint(ctx, pages)
 		if err != nil {
 			return func() {}, err
 		}
 		db.walPrev = prev
 	}
-	db.walRaised++
-	db.ckOn.Add(1)
+	db.walRaised.Add(1)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			db.walMu.Lock()
 			defer db.walMu.Unlock()
-			db.ckOn.Add(-1)
+			left := db.walRaised.Add(-1)
 			db.waitCheckpoint()
-			if db.walRaised--; db.walRaised == 0 {
+			if left == 0 {
 				// Not the caller's context: it may be cancelled, the setting must go back.
 				_, _ = db.SetWALAutocheckpoint(context.WithoutCancel(ctx), db.walPrev)
 			}
@@ -390,7 +402,7 @@ func (db *DB) Write(ctx context.Context, name string, fn func(tx *Tx) error) (er
 		if d := time.Since(start); db.OnSlowTx != nil {
 			db.OnSlowTx(name, d)
 		}
-		if db.ckOn.Load() > 0 {
+		if db.walRaised.Load() > 0 {
 			db.kickCheckpoint()
 		}
 		for _, f := range tx.after {
@@ -398,6 +410,15 @@ func (db *DB) Write(ctx context.Context, name string, fn func(tx *Tx) error) (er
 		}
 	}()
 	return fn(tx)
+}
+
+// Placeholders returns n comma-separated ? placeholders ("?, ?, ?"), for an
+// IN list; "" for n < 1.
+func Placeholders(n int) string {
+	if n < 1 {
+		return ""
+	}
+	return "?" + strings.Repeat(", ?", n-1)
 }
 
 // Rebind turns ? placeholders into $1, $2… on PostgreSQL. Question marks in

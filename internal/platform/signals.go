@@ -89,20 +89,17 @@ func NoteSignals(ctx context.Context, tx *db.Tx, ws int64, latest map[int64]int6
 func RefreshSignals(ctx context.Context, tx *db.Tx, ws int64, contacts ...int64) error {
 	latest := map[int64]int64{}
 	for _, id := range contacts {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM contact_signals WHERE workspace_id = ? AND contact_id = ?`, ws, id); err != nil {
+			return fmt.Errorf("platform.RefreshSignals: %w", err)
+		}
 		var at int64
 		err := tx.QueryRowContext(ctx, `-- platform.RefreshSignals
 			SELECT occurred_at FROM events WHERE workspace_id = ? AND contact_id = ? AND `+SignalCond("")+`
 			ORDER BY occurred_at DESC LIMIT 1`, ws, id).Scan(&at)
 		if db.NoRows(err) {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM contact_signals WHERE workspace_id = ? AND contact_id = ?`, ws, id); err != nil {
-				return fmt.Errorf("platform.RefreshSignals: %w", err)
-			}
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("platform.RefreshSignals: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM contact_signals WHERE workspace_id = ? AND contact_id = ?`, ws, id); err != nil {
 			return fmt.Errorf("platform.RefreshSignals: %w", err)
 		}
 		latest[id] = at
