@@ -170,7 +170,7 @@ func (s *Service) ListNews(ctx context.Context, q db.Querier, ws int64, competit
 	}
 	where, args := "workspace_id = ?", []any{ws}
 	if len(competitors) > 0 {
-		where += " AND competitor_id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(competitors)), ", ") + ")"
+		where += " AND competitor_id IN (" + db.Placeholders(len(competitors)) + ")"
 		for _, c := range competitors {
 			args = append(args, c)
 		}

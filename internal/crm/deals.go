@@ -768,7 +768,7 @@ func (s *Service) BoardTotals(ctx context.Context, a platform.Actor, f DealFilte
 			w.and("owner_id IN (SELECT id FROM users WHERE workspace_id = ? AND team_id = ?)", a.WorkspaceID, f.TeamID)
 		}
 	}
-	open := where{sql: "workspace_id = ? AND stage_id IN (" + placeholderList(len(stageIDs)) + ")", args: append([]any{a.WorkspaceID}, stageIDs...)}
+	open := where{sql: "workspace_id = ? AND stage_id IN (" + db.Placeholders(len(stageIDs)) + ")", args: append([]any{a.WorkspaceID}, stageIDs...)}
 	owner(&open)
 	out, err := s.stageTotals(ctx, `-- crm.BoardTotals open
 		SELECT stage_id, currency, SUM(deal_count), SUM(amount) FROM deal_stage_totals WHERE `+open.sql+` GROUP BY stage_id, currency`, open.args)
@@ -784,7 +784,7 @@ func (s *Service) BoardTotals(ctx context.Context, a platform.Actor, f DealFilte
 	if len(closedIDs) == 0 {
 		return out, nil
 	}
-	closed := where{sql: "workspace_id = ? AND stage_id IN (" + placeholderList(len(closedIDs)) + ")", args: append([]any{a.WorkspaceID}, closedIDs...)}
+	closed := where{sql: "workspace_id = ? AND stage_id IN (" + db.Placeholders(len(closedIDs)) + ")", args: append([]any{a.WorkspaceID}, closedIDs...)}
 	if !f.ClosedFrom.IsZero() {
 		closed.and("closed_at >= ?", db.Millis(f.ClosedFrom))
 	}

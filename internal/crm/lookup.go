@@ -3,7 +3,6 @@ package crm
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/ryorin/ryorin/internal/db"
 )
@@ -14,7 +13,7 @@ func inList(ids []int64) (string, []any) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	return strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", "), args
+	return db.Placeholders(len(ids)), args
 }
 
 // CompanyNames returns the names of the given companies, for lists that show
@@ -122,6 +121,3 @@ func uniqueIDs(ids []int64) []int64 {
 	}
 	return out
 }
-
-// placeholderList returns n comma-separated placeholders.
-func placeholderList(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }

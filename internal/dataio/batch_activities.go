@@ -202,7 +202,7 @@ func touchLastActivity(ctx context.Context, tx *db.Tx, ws int64, table string, a
 			b.WriteString(" WHEN ? THEN (CASE WHEN last_activity_at IS NULL OR last_activity_at < ? THEN ? ELSE last_activity_at END)")
 			args = append(args, id, at[id], at[id])
 		}
-		b.WriteString(" ELSE last_activity_at END WHERE workspace_id = ? AND id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + ")")
+		b.WriteString(" ELSE last_activity_at END WHERE workspace_id = ? AND id IN (" + db.Placeholders(len(chunk)) + ")")
 		args = append(args, ws)
 		for _, id := range chunk {
 			args = append(args, id)

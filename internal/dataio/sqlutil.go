@@ -90,7 +90,7 @@ const maxParams = 30000
 
 func (in *inserter) statements(returning string) (stmts []string, args [][]any) {
 	per := max(1, maxParams/len(in.cols))
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(in.cols)), ", ") + ")"
+	one := "(" + db.Placeholders(len(in.cols)) + ")"
 	for start := 0; start < len(in.rows); start += per {
 		end := min(start+per, len(in.rows))
 		var b strings.Builder
@@ -169,7 +169,7 @@ func inChunks[T any](vals []T, fn func(ph string, args []any) error) error {
 		for _, v := range vals[start:end] {
 			args = append(args, v)
 		}
-		if err := fn(strings.TrimSuffix(strings.Repeat("?, ", end-start), ", "), args); err != nil {
+		if err := fn(db.Placeholders(end-start), args); err != nil {
 			return err
 		}
 	}

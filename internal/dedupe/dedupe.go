@@ -277,7 +277,7 @@ func (s *Service) MergeRecords(ctx context.Context, a platform.Actor, object str
 		for i := 0; i < len(ids); i += moveBatch {
 			part := ids[i:min(i+moveBatch, len(ids))]
 			if err := s.DB.Write(ctx, "dedupe.move "+tbl, func(tx *db.Tx) error {
-				_, err := tx.ExecContext(ctx, `UPDATE `+tbl+` SET `+col+` = ? WHERE workspace_id = ? AND `+col+` = ? AND `+r.key+` IN (`+placeholders(len(part))+`)`,
+				_, err := tx.ExecContext(ctx, `UPDATE `+tbl+` SET `+col+` = ? WHERE workspace_id = ? AND `+col+` = ? AND `+r.key+` IN (`+db.Placeholders(len(part))+`)`,
 					append([]any{keptID, ws, removedID}, part...)...)
 				return err
 			}); err != nil {
@@ -384,7 +384,7 @@ func (s *Service) Undo(ctx context.Context, a platform.Actor, mergeID int64) err
 		for i, c := range cols {
 			args[i] = row[c]
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO `+tbl+` (`+strings.Join(cols, ", ")+`) VALUES (`+placeholders(len(cols))+`)`, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+tbl+` (`+strings.Join(cols, ", ")+`) VALUES (`+db.Placeholders(len(cols))+`)`, args...); err != nil {
 			return fmt.Errorf("restore %s: %w", tbl, err)
 		}
 		var before map[string]any
@@ -432,7 +432,7 @@ func (s *Service) Undo(ctx context.Context, a platform.Actor, mergeID int64) err
 		for i := 0; i < len(ids); i += moveBatch {
 			part := ids[i:min(i+moveBatch, len(ids))]
 			if err := s.DB.Write(ctx, "dedupe.undo move "+t, func(tx *db.Tx) error {
-				_, err := tx.ExecContext(ctx, `UPDATE `+t+` SET `+col+` = ? WHERE workspace_id = ? AND `+r.key+` IN (`+placeholders(len(part))+`)`,
+				_, err := tx.ExecContext(ctx, `UPDATE `+t+` SET `+col+` = ? WHERE workspace_id = ? AND `+r.key+` IN (`+db.Placeholders(len(part))+`)`,
 					append([]any{m.RemovedID, ws}, part...)...)
 				return err
 			}); err != nil {
@@ -561,10 +561,6 @@ func keysOf(ctx context.Context, q db.Querier, ws int64, r ref, id int64) ([]any
 		out = append(out, v)
 	}
 	return out, rows.Err()
-}
-
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 func dumpRows(ctx context.Context, q db.Querier, query string, args ...any) ([]map[string]any, error) {

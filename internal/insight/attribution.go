@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
@@ -250,7 +249,7 @@ func PathOf(ctx context.Context, q db.Querier, ws, dealID int64, dealCreated, wo
 	if len(ids) == 0 {
 		return touches, nil
 	}
-	in := "?" + strings.Repeat(", ?", len(ids)-1)
+	in := db.Placeholders(len(ids))
 	args := append(append([]any{ws}, ids...), until)
 	if err := scanRows(ctx, q, func(r scanner) error {
 		var t Touch

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/crm"
@@ -505,7 +504,7 @@ func forecastMovement(ctx context.Context, q db.Querier, w platform.Workspace, p
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		ds, err := loadFcDeals(ctx, q, w, stages, toDay, `id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, args...)
+		ds, err := loadFcDeals(ctx, q, w, stages, toDay, `id IN (`+db.Placeholders(n)+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("forecast changes: %w", err)
 		}

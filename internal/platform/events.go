@@ -275,7 +275,7 @@ func resolveEventContacts(ctx context.Context, tx *db.Tx, ws int64, evs []prepar
 			list = append(list, id)
 		}
 		rows, err := tx.QueryContext(ctx, `-- platform.resolveEventContacts
-			SELECT id FROM contacts WHERE workspace_id = ? AND id IN (`+placeholders(len(ids))+`)`, list...)
+			SELECT id FROM contacts WHERE workspace_id = ? AND id IN (`+db.Placeholders(len(ids))+`)`, list...)
 		if err != nil {
 			return err
 		}

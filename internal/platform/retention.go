@@ -3,7 +3,6 @@ package platform
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
@@ -95,7 +94,7 @@ func ApplyEventRetention(ctx context.Context, d *db.DB, ws int64, now time.Time,
 					return err
 				}
 			}
-			ph := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+			ph := db.Placeholders(len(ids))
 			if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE workspace_id = ? AND id IN (`+ph+`)`, append([]any{ws}, ids...)...); err != nil {
 				return fmt.Errorf("platform.ApplyEventRetention: %w", err)
 			}

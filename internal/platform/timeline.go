@@ -72,7 +72,7 @@ func ListTimeline(ctx context.Context, q db.Querier, ws int64, tq TimelineQuery)
 		FROM timeline WHERE workspace_id = ? AND ` + col + ` = ?`
 	args := []any{ws, tq.ID}
 	if len(tq.Kinds) > 0 {
-		sql += ` AND kind IN (` + placeholders(len(tq.Kinds)) + `)`
+		sql += ` AND kind IN (` + db.Placeholders(len(tq.Kinds)) + `)`
 		for _, k := range tq.Kinds {
 			args = append(args, k)
 		}
@@ -106,18 +106,4 @@ func ListTimeline(ctx context.Context, q db.Querier, ws int64, tq TimelineQuery)
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	b := make([]byte, 0, n*3)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b = append(b, ',', ' ')
-		}
-		b = append(b, '?')
-	}
-	return string(b)
 }

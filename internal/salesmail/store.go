@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/errs"
@@ -87,7 +86,7 @@ func ByActivities(ctx context.Context, q db.Querier, ws int64, activityIDs []int
 		args = append(args, id)
 	}
 	rows, err := q.QueryContext(ctx, `-- salesmail.ByActivities
-		SELECT `+emailCols+` WHERE e.workspace_id = ? AND e.activity_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(activityIDs)), ", ")+`)`, args...)
+		SELECT `+emailCols+` WHERE e.workspace_id = ? AND e.activity_id IN (`+db.Placeholders(len(activityIDs))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("salesmail.ByActivities: %w", err)
 	}

@@ -265,7 +265,7 @@ func loadVisitors(ctx context.Context, tx *db.Tx, ws int64, vids map[string]bool
 }
 
 func marks(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+	return db.Placeholders(n)
 }
 
 func upsertSessions(ctx context.Context, tx *db.Tx, ws int64, sessions map[string]*sessionDelta) error {

@@ -51,7 +51,7 @@ func loadTopics(ctx context.Context, q db.Querier, ws int64, list []Asset) error
 	}
 	rows, err := q.QueryContext(ctx, `-- content.loadTopics
 		SELECT asset_id, topic FROM content_topics WHERE workspace_id = ? AND asset_id IN (`+
-		strings.TrimSuffix(strings.Repeat("?, ", len(list)), ", ")+`) ORDER BY topic`, args...)
+		db.Placeholders(len(list))+`) ORDER BY topic`, args...)
 	if err != nil {
 		return fmt.Errorf("content.loadTopics: %w", err)
 	}
@@ -212,7 +212,7 @@ func Assets(ctx context.Context, q db.Querier, ws int64, ids []int64) (map[int64
 		args = append(args, id)
 	}
 	rows, err := q.QueryContext(ctx, `-- content.Assets
-		SELECT `+assetCols+` WHERE a.workspace_id = ? AND a.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+		SELECT `+assetCols+` WHERE a.workspace_id = ? AND a.id IN (`+db.Placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("content.Assets: %w", err)
 	}

@@ -198,7 +198,7 @@ func personalise(ctx context.Context, q db.Querier, ws int64, blocks json.RawMes
 		}
 		rows, err := q.QueryContext(ctx, `-- email.personalise segments
 			SELECT contact_id, segment_id FROM segment_members
-			WHERE workspace_id = ? AND segment_id IN (`+placeholders(len(segs))+`) AND contact_id IN (`+placeholders(len(ids))+`)`, args...)
+			WHERE workspace_id = ? AND segment_id IN (`+db.Placeholders(len(segs))+`) AND contact_id IN (`+db.Placeholders(len(ids))+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("email.personalise: %w", err)
 		}
@@ -264,10 +264,6 @@ func contentLinks(ctx context.Context, q db.Querier, ws int64, doc BlockDoc, rs 
 		}
 	}
 	return nil
-}
-
-func placeholders(n int) string {
-	return "?" + strings.Repeat(", ?", n-1)
 }
 
 // PreviewDraft renders a campaign that is being edited (not yet saved) for

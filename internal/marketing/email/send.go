@@ -572,7 +572,7 @@ func (s *Service) sendMany(ctx context.Context, tx *db.Tx, ws, campaign int64, d
 	// key's index is the obvious plan.
 	already, err := db.Int64s(ctx, tx, `-- email.sendMany.logged
 		SELECT contact_id FROM campaign_recipients WHERE workspace_id = ? AND campaign_id = ? AND contact_id BETWEEN ? AND ?
-		AND contact_id IN (`+placeholders(len(ds))+`)`, ids...)
+		AND contact_id IN (`+db.Placeholders(len(ds))+`)`, ids...)
 	if err != nil {
 		return fmt.Errorf("email.sendMany: %w", err)
 	}

@@ -118,7 +118,7 @@ func Profiles(ctx context.Context, q db.Querier, ws int64, contacts []int64, now
 	args = append(args, db.Millis(now.Add(-horizon)), db.Millis(now))
 	rows, err := q.QueryContext(ctx, `-- interest.Profiles
 		SELECT contact_id, kind, path, occurred_at, properties FROM events
-		WHERE workspace_id = ? AND contact_id IN (`+placeholders(len(contacts))+`)
+		WHERE workspace_id = ? AND contact_id IN (`+db.Placeholders(len(contacts))+`)
 		  AND kind IN ('page_view', 'content_view', 'email_click') AND occurred_at >= ? AND occurred_at <= ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("interest.Profiles: %w", err)
@@ -175,7 +175,7 @@ func campaignTopics(ctx context.Context, q db.Querier, ws int64, clicks map[int6
 		args = append(args, c)
 	}
 	rows, err := q.QueryContext(ctx, `-- interest.Profiles campaigns
-		SELECT id, topics FROM email_campaigns WHERE workspace_id = ? AND id IN (`+placeholders(len(clicks))+`) AND topics <> ''`, args...)
+		SELECT id, topics FROM email_campaigns WHERE workspace_id = ? AND id IN (`+db.Placeholders(len(clicks))+`) AND topics <> ''`, args...)
 	if err != nil {
 		return fmt.Errorf("interest.Profiles: %w", err)
 	}
@@ -192,8 +192,4 @@ func campaignTopics(ctx context.Context, q db.Querier, ws int64, clicks map[int6
 		}
 	}
 	return rows.Err()
-}
-
-func placeholders(n int) string {
-	return "?" + strings.Repeat(", ?", n-1)
 }

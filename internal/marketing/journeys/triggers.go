@@ -260,23 +260,12 @@ func (s *Service) wakeForGoals(ctx context.Context, tx *db.Tx, ws int64, js []Jo
 		args := append(append([]any{now, ws}, part...), goals...)
 		if _, err := tx.ExecContext(ctx, `-- journeys.wakeForGoals
 			UPDATE journey_enrolments SET next_run_at = ?
-			WHERE workspace_id = ? AND status = 'active' AND contact_id IN (`+placeholders(len(part))+`)
-			AND journey_id IN (`+placeholders(len(goals))+`) AND next_run_at > ?`, append(args, now)...); err != nil {
+			WHERE workspace_id = ? AND status = 'active' AND contact_id IN (`+db.Placeholders(len(part))+`)
+			AND journey_id IN (`+db.Placeholders(len(goals))+`) AND next_run_at > ?`, append(args, now)...); err != nil {
 			return fmt.Errorf("journeys.wakeForGoals: %w", err)
 		}
 	}
 	return nil
-}
-
-func placeholders(n int) string {
-	b := make([]byte, 0, n*3)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, '?')
-	}
-	return string(b)
 }
 
 func setMarks(ctx context.Context, tx *db.Tx, ws int64, marks map[string]int64) error {

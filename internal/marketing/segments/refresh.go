@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
@@ -45,7 +44,7 @@ func (s *Service) RefreshContacts(ctx context.Context, ws int64, ids []int64) (i
 	total := 0
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + ")"
+		in := "(" + db.Placeholders(len(chunk)) + ")"
 		idArgs := make([]any, len(chunk))
 		for i, id := range chunk {
 			idArgs[i] = id
