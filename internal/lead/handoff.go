@@ -3,7 +3,6 @@ package lead
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/crm"
@@ -81,7 +80,7 @@ func contactFactsMany(ctx context.Context, q db.Querier, cs *crm.Service, ws int
 	// rows).
 	rows, err := q.QueryContext(ctx, `-- lead.ContactFacts events
 		SELECT contact_id, kind, path, occurred_at FROM events
-		WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND contact_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(found)), ", ")+`)
+		WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND contact_id IN (`+db.Placeholders(len(found))+`)
 		ORDER BY contact_id, occurred_at DESC`, append([]any{ws, db.Millis(now.Add(-scoreHistory))}, found...)...)
 	if err != nil {
 		return nil, fmt.Errorf("lead.ContactFacts: %w", err)
@@ -115,8 +114,7 @@ func (sc *Scorer) HandOffTx(ctx context.Context, tx *db.Tx, ws, contactID int64,
 	if err != nil {
 		return 0, err
 	}
-	early := ct.LifecycleStage == platform.StageSubscriber || ct.LifecycleStage == platform.StageLead || ct.LifecycleStage == platform.StageRecycled
-	if !early {
+	if !early(ct.LifecycleStage) {
 		return ct.OwnerID, nil
 	}
 	to := platform.StageMQL

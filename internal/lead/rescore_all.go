@@ -168,9 +168,7 @@ func (sc *Scorer) RescoreAll(ctx context.Context, ws int64, version int) error {
 			}
 			lines, _ := json.Marshal(it.s.Lines)
 			batch = append(batch, scored{it.id, it.s, string(lines)})
-			stage := platform.Stage(it.f.Stage)
-			early := stage == platform.StageSubscriber || stage == platform.StageLead || stage == platform.StageRecycled
-			if (it.s.Disqualified && (early || stage == platform.StageMQL)) || (it.s.MQL && early) {
+			if stageFor(platform.Stage(it.f.Stage), it.s) != "" {
 				moves = append(moves, it.id)
 			}
 		}

@@ -250,10 +250,8 @@ func (sc *Scorer) rescoreMany(ctx context.Context, ws int64, ids []int64, skipMi
 		return nil, err
 	}
 	type one struct {
-		f       rules.Facts
-		ct      crm.Contact
-		company *crm.Company
-		s       Score
+		facts
+		s Score
 	}
 	seen := make(map[int64]bool, len(ids))
 	ids = slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { // each contact once: an upsert touches a row once
@@ -279,14 +277,13 @@ func (sc *Scorer) rescoreMany(ctx context.Context, ws int64, ids []int64, skipMi
 				}
 				return out, errs.NotFoundf("contact %d not found", id)
 			}
-			f, ct, company := x.f, x.ct, x.company
-			f.Fit, f.FitGrade, f.Engagement = 0, "", 0 // being computed
-			s, err := c.Score(f)
+			x.f.Fit, x.f.FitGrade, x.f.Engagement = 0, "", 0 // being computed
+			s, err := c.Score(x.f)
 			if err != nil {
 				return out, err
 			}
 			lines, _ := json.Marshal(s.Lines)
-			items = append(items, one{f, ct, company, s})
+			items = append(items, one{x, s})
 			batch = append(batch, scored{id, s, string(lines)})
 		}
 		if len(batch) == 0 {
@@ -313,18 +310,30 @@ func (sc *Scorer) rescoreMany(ctx context.Context, ws int64, ids []int64, skipMi
 	return out, nil
 }
 
+// early reports whether a contact at stage is still before MQL: scores may
+// promote it (or disqualify it).
+func early(stage platform.Stage) bool {
+	return stage == platform.StageSubscriber || stage == platform.StageLead || stage == platform.StageRecycled
+}
+
+// stageFor is the stage new scores move a contact at stage to, or "" when
+// they leave it where it is: scores never move a contact backwards.
+func stageFor(stage platform.Stage, s Score) platform.Stage {
+	switch {
+	case s.Disqualified && (early(stage) || stage == platform.StageMQL):
+		return platform.StageDisqualified
+	case s.MQL && early(stage):
+		return platform.StageMQL
+	}
+	return ""
+}
+
 // applyStage moves a contact whose new scores meet the active definition's
 // MQL or disqualification criteria, inside tx; an MQL is then routed and its
 // owner notified.
 func (sc *Scorer) applyStage(ctx context.Context, tx *db.Tx, ws int64, version int, now time.Time, ct crm.Contact, company *crm.Company, f rules.Facts, s Score) error {
-	early := ct.LifecycleStage == platform.StageSubscriber || ct.LifecycleStage == platform.StageLead || ct.LifecycleStage == platform.StageRecycled
-	var to platform.Stage
-	switch {
-	case s.Disqualified && (early || ct.LifecycleStage == platform.StageMQL):
-		to = platform.StageDisqualified
-	case s.MQL && early:
-		to = platform.StageMQL
-	default:
+	to := stageFor(ct.LifecycleStage, s)
+	if to == "" {
 		return nil
 	}
 	cause := platform.Cause{Kind: "rule", Ref: fmt.Sprintf("definition v%d: %s", version, map[platform.Stage]string{platform.StageMQL: "mql", platform.StageDisqualified: "disqualify"}[to])}

@@ -87,6 +87,16 @@ func TestScorer_NewEventsMakeAnMQLWithTheRuleAsCause(t *testing.T) {
 		if fit != 30 || grade != "B" || eng < 40 {
 			t.Fatalf("stored scores: fit %v %s, engagement %v", fit, grade, eng)
 		}
+		// Both were scored in one batch, each from its own events: the
+		// customer's single form submit is worth less than the lead's form
+		// submit and pricing view.
+		var doneEng float64
+		if err := d.Reader().QueryRowContext(ctx, `SELECT engagement_score FROM contact_scores WHERE contact_id = ?`, done.ID).Scan(&doneEng); err != nil {
+			t.Fatal(err)
+		}
+		if doneEng <= 0 || doneEng >= eng {
+			t.Fatalf("the customer's engagement %v, the lead's %v: events went to the wrong contact", doneEng, eng)
+		}
 	})
 }
 
