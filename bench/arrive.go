@@ -21,7 +21,7 @@ func arrive(ctx context.Context, c *Client, sz Size, rate int, tag string) (stop
 	go func() {
 		defer wg.Done()
 		r := rand.New(rand.NewPCG(uint64(run), 9))
-		tick := time.NewTicker(time.Second * 50 / time.Duration(rate))
+		tick := time.NewTicker(time.Second * 50 / time.Duration(max(rate, 1)))
 		defer tick.Stop()
 		for k := 0; ; k++ {
 			select {

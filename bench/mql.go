@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"sort"
-	"sync"
 	"time"
 )
 
@@ -44,35 +42,9 @@ func MQLLatency(ctx context.Context, c *Client, sz Size, n, rate int) (Result, e
 	if _, err := post("/api/v1/routing-rules", map[string]any{"name": "bench: all", "condition": "true", "team_id": tid, "position": -1}); err != nil {
 		return Result{}, fmt.Errorf("routing rule: %w", err)
 	}
-	// Background load: page views for random contacts, rate events/s in
-	// batches of 50.
-	bgCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var bgErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r := rand.New(rand.NewPCG(uint64(run), 3))
-		tick := time.NewTicker(time.Second * 50 / time.Duration(max(rate, 1)))
-		defer tick.Stop()
-		for k := 0; ; k++ {
-			select {
-			case <-bgCtx.Done():
-				return
-			case <-tick.C:
-			}
-			evs := make([]map[string]any, 50)
-			for i := range evs {
-				evs[i] = map[string]any{"id": fmt.Sprintf("mqlbg-%d-%d-%d", run, k, i), "kind": "page_view",
-					"contact_id": 1 + r.IntN(sz.Contacts), "url": "https://ryorin.example" + paths[r.IntN(len(paths))]}
-			}
-			if _, err := post("/api/v1/events/batch", map[string]any{"events": evs}); err != nil && bgCtx.Err() == nil {
-				bgErr = err
-				return
-			}
-		}
-	}()
-	defer func() { stop(); wg.Wait() }()
+	// Background load: page views for random contacts, rate events/s.
+	stopArrival := arrive(ctx, c, sz, rate, "mqlbg")
+	defer stopArrival()
 	time.Sleep(500 * time.Millisecond)
 	lat := make([]time.Duration, 0, n)
 	for i := range n {
@@ -104,9 +76,9 @@ func MQLLatency(ctx context.Context, c *Client, sz Size, n, rate int) (Result, e
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		if bgErr != nil {
-			return Result{}, fmt.Errorf("background events: %w", bgErr)
-		}
+	}
+	if err := stopArrival(); err != nil {
+		return Result{}, fmt.Errorf("background events: %w", err)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	return Result{Name: fmt.Sprintf("new MQL scored, routed and notified, with %d events/s arriving", rate), Target: "< 1 s p95",

@@ -116,11 +116,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		engine := "SQLite"
-		if *dbURL != "" {
-			engine = "PostgreSQL"
-		}
-		fmt.Printf("\n### Lead batch work, %s, size %s\n\n", engine, sz.Name)
+		fmt.Printf("\n### Lead batch work, %s, size %s\n\n", engineName(*dbURL), sz.Name)
 		fmt.Print(bench.Markdown(rs))
 		return nil
 	}
@@ -164,6 +160,13 @@ func run() error {
 	}
 	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
 	c := &bench.Client{Base: base, Token: strings.TrimSpace(string(tok)), Session: session, HTTP: &http.Client{Timeout: 60 * time.Second}}
+	// What every HTTP run ends with: the server's memory and its slow writes.
+	serverReport := func() {
+		hwm, rss := bench.MemOf(srv.Process.Pid)
+		fmt.Printf("\n`ryorin serve` memory after the run: peak RSS (VmHWM) %s, current RSS %s (target < 300 MB)\n", hwm, rss)
+		slowN, worst, names := slow.result()
+		fmt.Printf("Write transactions over 50 ms logged by the server during the run: %d (longest %d ms) %v\n", slowN, worst, names)
+	}
 	if *served > 0 {
 		rs, err := bench.ReportsServed(ctx, c, sz, *served, 2000)
 		if err != nil {
@@ -171,10 +174,7 @@ func run() error {
 		}
 		fmt.Printf("\n### Shared report screens as served, %s, size %s\n\n", engineName(*dbURL), sz.Name)
 		fmt.Print(bench.Markdown(rs))
-		hwm, rss := bench.MemOf(srv.Process.Pid)
-		fmt.Printf("\n`ryorin serve` memory after the run: peak RSS (VmHWM) %s, current RSS %s\n", hwm, rss)
-		slowN, worst, names := slow.result()
-		fmt.Printf("Write transactions over 50 ms logged by the server during the run: %d (longest %d ms) %v\n", slowN, worst, names)
+		serverReport()
 		return nil
 	}
 	if *segLive > 0 {
@@ -184,8 +184,7 @@ func run() error {
 		}
 		fmt.Printf("\n### Segment membership latency, %s, size %s\n\n", engineName(*dbURL), sz.Name)
 		fmt.Print(bench.Markdown([]bench.Result{r}))
-		hwm, rss := bench.MemOf(srv.Process.Pid)
-		fmt.Printf("\n`ryorin serve` memory after the run: peak RSS (VmHWM) %s, current RSS %s\n", hwm, rss)
+		serverReport()
 		return nil
 	}
 	rs, err := bench.Run(ctx, c, sz, *n, *events)
@@ -206,16 +205,9 @@ func run() error {
 		}
 		rs = append(rs, res)
 	}
-	engine := "SQLite"
-	if *dbURL != "" {
-		engine = "PostgreSQL"
-	}
-	fmt.Printf("\n### %s, size %s (%d contacts, %d companies, %d events, %d deals)\n\n", engine, sz.Name, sz.Contacts, sz.Companies, sz.Events, sz.Deals)
+	fmt.Printf("\n### %s, size %s (%d contacts, %d companies, %d events, %d deals)\n\n", engineName(*dbURL), sz.Name, sz.Contacts, sz.Companies, sz.Events, sz.Deals)
 	fmt.Print(bench.Markdown(rs))
-	hwm, rss := bench.MemOf(srv.Process.Pid)
-	fmt.Printf("\n`ryorin serve` memory after the run: peak RSS (VmHWM) %s, current RSS %s (target < 300 MB)\n", hwm, rss)
-	slowN, worst, names := slow.result()
-	fmt.Printf("Write transactions over 50 ms logged by the server during the run: %d (longest %d ms) %v\n", slowN, worst, names)
+	serverReport()
 	return nil
 }
 
