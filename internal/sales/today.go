@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
@@ -181,7 +180,7 @@ func (s *Service) TodayFor(ctx context.Context, q db.Querier, ws, user int64, lo
 }
 
 // todayTasksSQL lists a user's open tasks due before a time, soonest first,
-// in the order of the partial index activities_open_tasks (migration 0055:
+// in the order of the partial index activities_open_tasks (migration 0053:
 // the same expression as the activity list's open tasks).
 var todayTasksSQL = itemSelect("a.due_at") + `
 		WHERE a.workspace_id = ? AND a.owner_id = ? AND a.kind = 'task' AND a.done_at IS NULL
@@ -203,7 +202,7 @@ const hotLeadsSQL = `-- sales.hotLeads
 func hotSignalsSQL(n int) string {
 	return `-- sales.hotLeads signals
 		SELECT id, contact_id, kind, path, occurred_at FROM events
-		WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND contact_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)
+		WHERE workspace_id = ? AND occurred_at >= ? AND contact_id IS NOT NULL AND contact_id IN (` + db.Placeholders(n) + `)
 		  AND ` + platform.SignalCond("") + `
 		ORDER BY occurred_at DESC, id DESC`
 }
@@ -284,7 +283,7 @@ func signalDetails(ctx context.Context, q db.Querier, ws int64, hot []HotLead) e
 		return nil
 	}
 	rows, err := q.QueryContext(ctx, `-- sales.signalDetails
-		SELECT id, properties FROM events WHERE workspace_id = ? AND id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(at)), ", ")+`)`, args...)
+		SELECT id, properties FROM events WHERE workspace_id = ? AND id IN (`+db.Placeholders(len(at))+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("sales.signalDetails: %w", err)
 	}
