@@ -35,7 +35,11 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request, a platform.A
 	if err != nil {
 		return nil, err
 	}
-	return s.CRM.GetContact(r.Context(), s.DB.Reader(), a, id)
+	c, err := s.CRM.GetContact(r.Context(), s.DB.Reader(), a, id)
+	if err == nil && s.Scorer != nil {
+		err = s.Scorer.Explain(r.Context(), a.WorkspaceID, &c)
+	}
+	return c, err
 }
 
 func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, a platform.Actor) (any, error) {

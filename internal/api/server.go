@@ -47,6 +47,7 @@ type Deps struct {
 	Clock   clock.Clock
 	CRM     *crm.Service
 	Lead    *lead.Service
+	Scorer  *lead.Scorer // optional: a contact's score explanation on GET /contacts/{id}
 	Forms   *forms.Service
 	Sales   *sales.Service // optional: the today page and daily reports
 	Mailer  *platform.Mailer

@@ -248,7 +248,7 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	a.Sequences.Register()
 	a.QuoteMail = quotemail.New(d, cfg.Clock, a.CRM, a.Sales, a.SalesMail, a.Notifier)
 	a.Content = content.New(d, cfg.Clock, a.CRM, a.Notifier, cfg.Log)
-	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
+	a.Web, err = web.New(web.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Scorer: a.Scorer, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Log: cfg.Log, Workspace: platform.DefaultWorkspace,
 		SecureCookies: !cfg.InsecureCookies, Version: cfg.Version, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys,
 		Mailer: a.Mailer, SalesMail: a.SalesMail, Sequences: a.Sequences, QuoteMail: a.QuoteMail, Content: a.Content})
 	if err != nil {
@@ -260,7 +260,7 @@ func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		_, err := a.Web.SendScheduledReports(ctx, j.WorkspaceID)
 		return err
 	})
-	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
+	a.API = api.New(api.Deps{DB: d, Clock: cfg.Clock, CRM: a.CRM, Lead: a.Lead, Scorer: a.Scorer, Forms: a.Forms, Sales: a.Sales, Segments: a.Segments, Mailer: a.Mailer, Notify: a.Notifier, Log: cfg.Log, Version: cfg.Version,
 		Workspace: platform.DefaultWorkspace, SecureCookies: !cfg.InsecureCookies, Tracker: a.Tracker, IO: a.IO, Email: a.Email, Campaigns: a.Campaigns, Journeys: a.Journeys, SalesMail: a.SalesMail, Sequences: a.Sequences, QuoteMail: a.QuoteMail, Content: a.Content})
 	return a, nil
 }

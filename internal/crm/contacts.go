@@ -44,8 +44,8 @@ type Contact struct {
 type ContactScore struct {
 	Fit        float64         `json:"fit"`
 	FitGrade   string          `json:"fit_grade,omitempty"`
-	Engagement float64         `json:"engagement"`
-	Lines      json.RawMessage `json:"lines,omitempty" doc:"the rules that gave the points"`
+	Engagement float64         `json:"engagement" doc:"engagement decayed to the time of reading"`
+	Lines      json.RawMessage `json:"lines,omitempty" doc:"the rules that gave the points (on a single contact's read)"`
 	ScoredAt   *time.Time      `json:"scored_at,omitempty"`
 }
 
@@ -274,7 +274,7 @@ func (s *Service) GetContact(ctx context.Context, q db.Querier, a platform.Actor
 		return c, fmt.Errorf("crm.GetContact(%d): %w", id, err)
 	}
 	one := []Contact{c}
-	err = fillScores(ctx, q, a.WorkspaceID, one)
+	err = s.fillScores(ctx, q, a.WorkspaceID, one)
 	return one[0], err
 }
 
@@ -290,7 +290,7 @@ func (s *Service) ContactByEmail(ctx context.Context, q db.Querier, a platform.A
 		return c, fmt.Errorf("crm.ContactByEmail(%q): %w", email, err)
 	}
 	one := []Contact{c}
-	err = fillScores(ctx, q, a.WorkspaceID, one)
+	err = s.fillScores(ctx, q, a.WorkspaceID, one)
 	return one[0], err
 }
 
@@ -419,7 +419,7 @@ func (s *Service) ListContacts(ctx context.Context, a platform.Actor, f ContactF
 	if err != nil {
 		return page, err
 	}
-	return page, fillScores(ctx, s.DB.Reader(), a.WorkspaceID, page.Items)
+	return page, s.fillScores(ctx, s.DB.Reader(), a.WorkspaceID, page.Items)
 }
 
 // contactWhere turns a filter into SQL conditions, with the actor's

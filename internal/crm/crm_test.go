@@ -458,8 +458,8 @@ func TestContacts_EveryReadCarriesScoresFromTheirOwnTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := d.Write(ctx, "test scores", func(tx *db.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO contact_scores (workspace_id, contact_id, fit_score, fit_grade, engagement_score, score_lines, scored_at, scored_version)
-				VALUES (1, ?, 45, 'B', 12.5, '[{"rule":"title"}]', ?, 1)`, scored.ID, db.Millis(t0))
+			_, err := tx.ExecContext(ctx, `INSERT INTO contact_scores (workspace_id, contact_id, fit_score, fit_grade, engagement_score, half_life_days, scored_at, scored_version)
+				VALUES (1, ?, 45, 'B', 12.5, 14, ?, 1)`, scored.ID, db.Millis(t0))
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -468,7 +468,7 @@ func TestContacts_EveryReadCarriesScoresFromTheirOwnTable(t *testing.T) {
 			t.Helper()
 			switch c.ID {
 			case scored.ID:
-				if c.Score.Fit != 45 || c.Score.FitGrade != "B" || c.Score.Engagement != 12.5 || c.Score.ScoredAt == nil || len(c.Score.Lines) == 0 {
+				if c.Score.Fit != 45 || c.Score.FitGrade != "B" || c.Score.Engagement != 12.5 || c.Score.ScoredAt == nil || len(c.Score.Lines) != 0 {
 					t.Errorf("%s: scored contact's score = %+v", how, c.Score)
 				}
 			case plain.ID:
@@ -511,12 +511,67 @@ func TestContacts_EveryReadCarriesScoresFromTheirOwnTable(t *testing.T) {
 		for _, c := range byID {
 			check("ContactsByIDs", c)
 		}
+		// Two half-lives later, with no new events, every read shows the
+		// engagement decayed (fit does not decay).
+		f.clock.Advance(28 * 24 * time.Hour)
+		got, err = f.crm.GetContact(ctx, d.Reader(), f.admin, scored.ID)
+		if err != nil || got.Score.Engagement != 3.1 || got.Score.Fit != 45 {
+			t.Errorf("score 28 days later = %+v, %v; want engagement 12.5/4 = 3.1, fit 45", got.Score, err)
+		}
+		page, err = f.crm.ListContacts(ctx, f.admin, crm.ContactFilter{})
+		for _, c := range page.Items {
+			if c.ID == scored.ID && c.Score.Engagement != 3.1 {
+				t.Errorf("listed 28 days later: engagement %v, want 3.1 (%v)", c.Score.Engagement, err)
+			}
+		}
 		if err := f.crm.DeleteContact(ctx, f.admin, scored.ID); err != nil {
 			t.Fatal(err)
 		}
 		var left int
 		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contact_scores`).Scan(&left); err != nil || left != 0 {
 			t.Fatalf("scores rows after the delete: %d, %v", left, err)
+		}
+	})
+}
+
+func TestDecayedEngagement_HalvesPerHalfLifeAndMatchesTheSQLForm(t *testing.T) {
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		name string
+		e    float64
+		age  time.Duration
+		half int
+		want float64
+	}{
+		{"no time passed", 40, 0, 14, 40},
+		{"one half-life", 40, 14 * day, 14, 20},
+		{"two half-lives", 40, 28 * day, 14, 10},
+		{"half a half-life", 40, 7 * day, 14, 28.3},
+		{"no half-life kept: no decay", 40, 100 * day, 0, 40},
+		{"scored in the future: no growth", 40, -day, 14, 40},
+		{"zero stays zero", 0, 10 * day, 14, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := crm.DecayedEngagement(tc.e, t0, tc.half, t0.Add(tc.age)); got != tc.want {
+				t.Errorf("DecayedEngagement = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// The SQL form gives the same figures on both engines.
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		for _, tc := range []struct {
+			e    float64
+			age  time.Duration
+			half int
+		}{{40, 14 * day, 14}, {40, 7 * day, 14}, {73.4, 3 * day, 30}, {40, 100 * day, 0}, {40, -day, 14}} {
+			var got float64
+			err := d.Reader().QueryRowContext(ctx, `SELECT `+crm.EngagementSQL("s", t0.Add(tc.age))+
+				` FROM (SELECT CAST(? AS DOUBLE PRECISION) AS engagement_score, CAST(? AS INTEGER) AS half_life_days, CAST(? AS BIGINT) AS scored_at) s`,
+				tc.e, tc.half, db.Millis(t0)).Scan(&got)
+			if want := crm.DecayedEngagement(tc.e, t0, tc.half, t0.Add(tc.age)); err != nil || math.Abs(got-want) > 1e-9 {
+				t.Errorf("SQL decay of %v after %v (half-life %d) = %v, %v; want %v", tc.e, tc.age, tc.half, got, err, want)
+			}
 		}
 	})
 }

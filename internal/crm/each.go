@@ -22,7 +22,7 @@ func (s *Service) EachContact(ctx context.Context, a platform.Actor, f ContactFi
 	}
 	return eachPageOf(ctx, s.DB.Reader(), "crm.EachContact", "SELECT "+contactCols+" FROM contacts", w, scanContact,
 		func(c Contact) int64 { return c.ID }, func(cs []Contact) error {
-			if err := fillScores(ctx, s.DB.Reader(), a.WorkspaceID, cs); err != nil {
+			if err := s.fillScores(ctx, s.DB.Reader(), a.WorkspaceID, cs); err != nil {
 				return err
 			}
 			return fn(cs)

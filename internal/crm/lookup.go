@@ -65,7 +65,7 @@ func (s *Service) ContactsByIDs(ctx context.Context, q db.Querier, ws int64, ids
 	for _, c := range out {
 		cs = append(cs, c)
 	}
-	if err := fillScores(ctx, q, ws, cs); err != nil {
+	if err := s.fillScores(ctx, q, ws, cs); err != nil {
 		return nil, err
 	}
 	for _, c := range cs {

@@ -2,7 +2,6 @@ package lead
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"strings"
@@ -70,13 +69,15 @@ func (s *Service) Progress(ctx context.Context, q db.Querier, ws int64, version 
 }
 
 // upsertScores and onScoreConflict write one contact's scores into their
-// own narrow table (migration 0046), whose row has no index but its key.
+// own narrow table (migrations 0046, 0056), whose row has no index but its
+// key: the figures and the half-life readers decay engagement by, no
+// explanation (Scorer.Explain computes it for the one contact shown).
 const (
 	upsertScores = `INSERT INTO contact_scores
-		(workspace_id, contact_id, fit_score, fit_grade, engagement_score, score_lines, scored_at, scored_version)`
+		(workspace_id, contact_id, fit_score, fit_grade, engagement_score, half_life_days, scored_at, scored_version)`
 	onScoreConflict = `
 		ON CONFLICT (workspace_id, contact_id) DO UPDATE SET fit_score = excluded.fit_score, fit_grade = excluded.fit_grade,
-			engagement_score = excluded.engagement_score, score_lines = excluded.score_lines,
+			engagement_score = excluded.engagement_score, half_life_days = excluded.half_life_days,
 			scored_at = excluded.scored_at, scored_version = excluded.scored_version`
 )
 
@@ -130,7 +131,7 @@ func (sc *Scorer) RescoreAll(ctx context.Context, ws int64, version int) error {
 		done += int64(len(batch))
 		last := batch[len(batch)-1].id
 		err := sc.Lead.DB.Write(ctx, "lead.RescoreAll", func(tx *db.Tx) error {
-			if err := writeScoresTx(ctx, tx, ws, batch, now, version); err != nil {
+			if err := writeScoresTx(ctx, tx, ws, batch, now, version, c.Body.HalfLifeDays); err != nil {
 				return err
 			}
 			return setMarksTx(ctx, tx, ws, map[string]int64{rescoreMark(version, "last"): last, rescoreMark(version, "done"): done})
@@ -157,7 +158,7 @@ func (sc *Scorer) RescoreAll(ctx context.Context, ws int64, version int) error {
 			go func() {
 				defer wg.Done()
 				for i := range part {
-					part[i].s, part[i].err = c.Score(part[i].f)
+					part[i].s, part[i].err = c.Figures(part[i].f)
 				}
 			}()
 		}
@@ -166,8 +167,7 @@ func (sc *Scorer) RescoreAll(ctx context.Context, ws int64, version int) error {
 			if it.err != nil {
 				return fmt.Errorf("contact %d: %w", it.id, it.err)
 			}
-			lines, _ := json.Marshal(it.s.Lines)
-			batch = append(batch, scored{it.id, it.s, string(lines)})
+			batch = append(batch, scored{it.id, it.s})
 			if stageFor(platform.Stage(it.f.Stage), it.s) != "" {
 				moves = append(moves, it.id)
 			}
@@ -209,15 +209,14 @@ func setMarksTx(ctx context.Context, tx *db.Tx, ws int64, marks map[string]int64
 
 // scored is one contact's new scores, ready to store.
 type scored struct {
-	id    int64
-	s     Score
-	lines string // the explanation, as JSON
+	id int64
+	s  Score
 }
 
 // writeScoresTx stores a batch of contacts' scores in tx: on SQLite (in
 // process) a prepared statement per row, the cheapest there; over the
 // network one statement per chunk (an upsert from a VALUES list).
-func writeScoresTx(ctx context.Context, tx *db.Tx, ws int64, batch []scored, now time.Time, version int) error {
+func writeScoresTx(ctx context.Context, tx *db.Tx, ws int64, batch []scored, now time.Time, version, halfLife int) error {
 	if tx.Dialect() == db.SQLite {
 		st, err := tx.PrepareContext(ctx, `-- lead.writeScores
 			`+upsertScores+` VALUES (?, ?, ?, ?, ?, ?, ?, ?)`+onScoreConflict)
@@ -226,7 +225,7 @@ func writeScoresTx(ctx context.Context, tx *db.Tx, ws int64, batch []scored, now
 		}
 		defer st.Close()
 		for _, u := range batch {
-			if _, err := st.ExecContext(ctx, ws, u.id, u.s.Fit, u.s.FitGrade, u.s.Engagement, u.lines, db.Millis(now), version); err != nil {
+			if _, err := st.ExecContext(ctx, ws, u.id, u.s.Fit, u.s.FitGrade, u.s.Engagement, halfLife, db.Millis(now), version); err != nil {
 				return err
 			}
 		}
@@ -236,18 +235,18 @@ func writeScoresTx(ctx context.Context, tx *db.Tx, ws int64, batch []scored, now
 	for i := 0; i < len(batch); i += chunk {
 		part := batch[i:min(i+chunk, len(batch))]
 		var sb strings.Builder
-		args := make([]any, 0, len(part)*5+3)
+		args := make([]any, 0, len(part)*4+4)
 		for j, u := range part {
 			if j > 0 {
 				sb.WriteString(", ")
 			}
-			sb.WriteString("(CAST(? AS BIGINT), CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS JSONB))")
-			args = append(args, u.id, u.s.Fit, u.s.FitGrade, u.s.Engagement, u.lines)
+			sb.WriteString("(CAST(? AS BIGINT), CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION))")
+			args = append(args, u.id, u.s.Fit, u.s.FitGrade, u.s.Engagement)
 		}
-		args = append(args, ws, db.Millis(now), version)
+		args = append(args, ws, halfLife, db.Millis(now), version)
 		if _, err := tx.ExecContext(ctx, `-- lead.writeScores
-			WITH v(id, fit, grade, eng, lines) AS (VALUES `+sb.String()+`)
-			`+upsertScores+` SELECT CAST(? AS BIGINT), v.id, v.fit, v.grade, v.eng, v.lines, CAST(? AS BIGINT), CAST(? AS INTEGER) FROM v`+
+			WITH v(id, fit, grade, eng) AS (VALUES `+sb.String()+`)
+			`+upsertScores+` SELECT CAST(? AS BIGINT), v.id, v.fit, v.grade, v.eng, CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER) FROM v`+
 			onScoreConflict, args...); err != nil {
 			return err
 		}

@@ -83,6 +83,17 @@ func (c *Compiled) Score(f rules.Facts) (Score, error) {
 	return c.scoreFrom(fp, x, true)
 }
 
+// Figures is Score without the explanation lines: what the scorers store
+// (the lines are computed again when one contact is shown, by Explain).
+func (c *Compiled) Figures(f rules.Facts) (Score, error) {
+	x := rules.NewEnv(f)
+	fp, err := c.fitOf(x)
+	if err != nil {
+		return Score{}, err
+	}
+	return c.scoreWith(fp, x, true, false)
+}
+
 // fitPart is the fit half of a score. When no fit rule reads behaviour
 // (fitStatic), it does not change with time, and a replay computes it once.
 type fitPart struct {

@@ -234,6 +234,35 @@ func (sc *Scorer) Rescore(ctx context.Context, ws, contactID int64) (Score, erro
 	return out[0], nil
 }
 
+// Explain sets a scored contact's explanation lines ("+20 visited /pricing
+// ×2"): it scores the contact again now under the active definition. The
+// lines are not stored (migration 0056); their sum is the stored score
+// decayed to now, unless a change is still on its way to the live scorer.
+func (sc *Scorer) Explain(ctx context.Context, ws int64, ct *crm.Contact) error {
+	if ct.Score.ScoredAt == nil {
+		return nil
+	}
+	c, _, err := sc.active(ctx, ws)
+	if err != nil {
+		return err
+	}
+	all, err := contactFactsMany(ctx, sc.Lead.DB.Reader(), sc.CRM, ws, []int64{ct.ID}, sc.Lead.Clock.Now())
+	if err != nil {
+		return err
+	}
+	x, ok := all[ct.ID]
+	if !ok {
+		return errs.NotFoundf("contact %d not found", ct.ID)
+	}
+	x.f.Fit, x.f.FitGrade, x.f.Engagement = 0, "", 0 // being computed
+	s, err := c.Score(x.f)
+	if err != nil {
+		return err
+	}
+	ct.Score.Lines, err = json.Marshal(s.Lines)
+	return err
+}
+
 // liveBatch is how many contacts' new scores the live scorer stores per
 // write transaction.
 const liveBatch = 100
@@ -278,19 +307,18 @@ func (sc *Scorer) rescoreMany(ctx context.Context, ws int64, ids []int64, skipMi
 				return out, errs.NotFoundf("contact %d not found", id)
 			}
 			x.f.Fit, x.f.FitGrade, x.f.Engagement = 0, "", 0 // being computed
-			s, err := c.Score(x.f)
+			s, err := c.Figures(x.f)
 			if err != nil {
 				return out, err
 			}
-			lines, _ := json.Marshal(s.Lines)
 			items = append(items, one{x, s})
-			batch = append(batch, scored{id, s, string(lines)})
+			batch = append(batch, scored{id, s})
 		}
 		if len(batch) == 0 {
 			continue
 		}
 		err = sc.Lead.DB.Write(ctx, "lead.Rescore", func(tx *db.Tx) error {
-			if err := writeScoresTx(ctx, tx, ws, batch, now, version); err != nil {
+			if err := writeScoresTx(ctx, tx, ws, batch, now, version, c.Body.HalfLifeDays); err != nil {
 				return err
 			}
 			for _, it := range items {

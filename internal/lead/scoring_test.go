@@ -2,7 +2,9 @@ package lead_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +98,26 @@ func TestScorer_NewEventsMakeAnMQLWithTheRuleAsCause(t *testing.T) {
 		}
 		if doneEng <= 0 || doneEng >= eng {
 			t.Fatalf("the customer's engagement %v, the lead's %v: events went to the wrong contact", doneEng, eng)
+		}
+		// The explanation is not stored but computed for the contact shown:
+		// its lines add up to the stored figures.
+		got, _ = cs.GetContact(ctx, d.Reader(), sys, hot.ID)
+		if len(got.Score.Lines) != 0 {
+			t.Fatalf("a plain read carries lines %s", got.Score.Lines)
+		}
+		if err := sc.Explain(ctx, 1, &got); err != nil {
+			t.Fatal(err)
+		}
+		var lines []lead.Line
+		if err := json.Unmarshal(got.Score.Lines, &lines); err != nil || len(lines) == 0 {
+			t.Fatalf("explanation %s, %v", got.Score.Lines, err)
+		}
+		sum := 0.0
+		for _, l := range lines {
+			sum += l.Points
+		}
+		if math.Abs(sum-(fit+eng)) > 0.05 {
+			t.Errorf("explanation lines add up to %v, stored fit + engagement = %v (%s)", sum, fit+eng, got.Score.Lines)
 		}
 	})
 }

@@ -429,12 +429,12 @@ func (s *Service) BackfillSLAs(ctx context.Context, ws int64, o BackfillOptions)
 		f              rules.Facts
 	}
 	rows, err := s.DB.Reader().QueryContext(ctx, `-- lead.BackfillSLAs
-		SELECT h.contact_id, MAX(h.at), c.owner_id, c.original_channel, c.lifecycle_stage, COALESCE(sc.fit_grade, ''), COALESCE(sc.engagement_score, 0)
+		SELECT h.contact_id, MAX(h.at), c.owner_id, c.original_channel, c.lifecycle_stage, COALESCE(sc.fit_grade, ''), COALESCE(`+crm.EngagementSQL("sc", now)+`, 0)
 		FROM lifecycle_history h JOIN contacts c ON c.workspace_id = h.workspace_id AND c.id = h.contact_id
 		LEFT JOIN contact_scores sc ON sc.workspace_id = c.workspace_id AND sc.contact_id = c.id
 		WHERE h.workspace_id = ? AND h.to_stage = 'mql' AND c.owner_id IS NOT NULL
 			AND NOT EXISTS (SELECT 1 FROM lead_slas x WHERE x.workspace_id = h.workspace_id AND x.contact_id = h.contact_id)
-		GROUP BY h.contact_id, c.owner_id, c.original_channel, c.lifecycle_stage, sc.fit_grade, sc.engagement_score
+		GROUP BY h.contact_id, c.owner_id, c.original_channel, c.lifecycle_stage, sc.fit_grade, sc.engagement_score, sc.half_life_days, sc.scored_at
 		ORDER BY h.contact_id`, ws)
 	if err != nil {
 		return 0, err

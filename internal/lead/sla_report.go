@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ryorin/ryorin/internal/crm"
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/errs"
 	"github.com/ryorin/ryorin/internal/platform"
@@ -39,6 +40,7 @@ func (s *Service) Queue(ctx context.Context, q db.Querier, ws int64, qq QueueQue
 	if qq.Limit <= 0 || qq.Limit > 500 {
 		qq.Limit = 200
 	}
+	now := s.Clock.Now()
 	where, args := `s.workspace_id = ? AND s.state IN ('open', 'breached')`, []any{ws}
 	if qq.OwnerID != 0 {
 		where += ` AND s.owner_id = ?`
@@ -52,7 +54,7 @@ func (s *Service) Queue(ctx context.Context, q db.Querier, ws int64, qq QueueQue
 	rows, err := q.QueryContext(ctx, `-- lead.Queue
 		SELECT s.id, s.contact_id, s.owner_id, COALESCE(s.team_id, 0), s.policy, s.channel, s.state, s.started_at, s.remind_at, s.due_at, s.second_at,
 			s.reminded_at, s.breached_at, s.touched_at, s.touch_kind, s.response_seconds, s.closed_at,
-			c.family_name, c.given_name, c.email, c.title, COALESCE(c.company_id, 0), COALESCE(co.name, ''), COALESCE(sc.fit_grade, ''), COALESCE(sc.engagement_score, 0)
+			c.family_name, c.given_name, c.email, c.title, COALESCE(c.company_id, 0), COALESCE(co.name, ''), COALESCE(sc.fit_grade, ''), COALESCE(`+crm.EngagementSQL("sc", now)+`, 0)
 		FROM lead_slas s
 		JOIN contacts c ON c.workspace_id = s.workspace_id AND c.id = s.contact_id
 		LEFT JOIN contact_scores sc ON sc.workspace_id = c.workspace_id AND sc.contact_id = c.id
@@ -62,7 +64,6 @@ func (s *Service) Queue(ctx context.Context, q db.Querier, ws int64, qq QueueQue
 		return nil, err
 	}
 	defer rows.Close()
-	now := s.Clock.Now()
 	var out []QueueItem
 	for rows.Next() {
 		var it QueueItem

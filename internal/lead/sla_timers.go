@@ -177,7 +177,7 @@ func (sc *Scorer) second(ctx context.Context, tx *db.Tx, ws int64, x SLA, _ plat
 // handed on: its current scores.
 func (sc *Scorer) factsAt(ctx context.Context, tx *db.Tx, ws, contactID int64, now time.Time) (f rules.Facts) {
 	f.Now = now
-	_ = tx.QueryRowContext(ctx, `SELECT fit_score, fit_grade, engagement_score FROM contact_scores WHERE workspace_id = ? AND contact_id = ?`,
+	_ = tx.QueryRowContext(ctx, `SELECT sc.fit_score, sc.fit_grade, `+crm.EngagementSQL("sc", now)+` FROM contact_scores sc WHERE sc.workspace_id = ? AND sc.contact_id = ?`,
 		ws, contactID).Scan(&f.Fit, &f.FitGrade, &f.Engagement)
 	return f
 }

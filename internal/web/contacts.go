@@ -250,6 +250,11 @@ func (s *Server) loadContactPage(r *http.Request, c *rctx, id int64) (*ContactPa
 	if err != nil {
 		return nil, err
 	}
+	if s.Scorer != nil {
+		if err := s.Scorer.Explain(ctx, c.Actor.WorkspaceID, &ct); err != nil {
+			return nil, err
+		}
+	}
 	data := &ContactPage{Page: s.base(c, c.Lang, "contact.singular", "contacts"), C: ct, Errors: map[string]string{},
 		Kinds: crm.ActivityKinds, Outcomes: crm.CallOutcomes, Filter: r.URL.Query().Get("tl"), StageNames: map[int64]string{}}
 	data.Title = data.Person(ct)

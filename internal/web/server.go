@@ -49,6 +49,7 @@ type Deps struct {
 	Clock         clock.Clock
 	CRM           *crm.Service
 	Lead          *lead.Service  // optional: lead feedback on contact pages
+	Scorer        *lead.Scorer   // optional: a contact's score explanation
 	Sales         *sales.Service // optional: the today page, calendar feed and daily reports
 	Forms         *forms.Service
 	IO            *dataio.Service

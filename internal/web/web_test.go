@@ -98,8 +98,9 @@ func start(t *testing.T, d *db.DB, withUser bool) *env {
 	e.sm = salesmail.New(d, fc, svc, mailer, e.email)
 	e.seq = sequences.New(d, fc, svc, e.sm, e.jobs, nil)
 	e.content = content.New(d, fc, svc, notifier, nil)
-	e.jy = journeys.New(d, fc, svc, e.email, e.seg, &lead.Scorer{Lead: ls, CRM: svc, Notify: notifier}, notifier, e.jobs, nil)
-	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, SalesMail: e.sm, Sequences: e.seq, Content: e.content,
+	scorer := &lead.Scorer{Lead: ls, CRM: svc, Notify: notifier}
+	e.jy = journeys.New(d, fc, svc, e.email, e.seg, scorer, notifier, e.jobs, nil)
+	w, err := web.New(web.Deps{DB: d, Clock: fc, CRM: svc, Lead: ls, Scorer: scorer, Forms: e.forms, IO: e.io, Sales: e.sales, Segments: e.seg, Email: e.email, Journeys: e.jy, Mailer: mailer, SalesMail: e.sm, Sequences: e.seq, Content: e.content,
 		QuoteMail: quotemail.New(d, fc, svc, e.sales, e.sm, notifier), Workspace: 1, OnRender: func(n string) {
 			e.mu.Lock()
 			e.renders[n] = true
@@ -679,8 +680,13 @@ func TestLeads_QueueShowsWaitingLeadsAndAcceptingTakesThemOff(t *testing.T) {
 		if err := sc.Drain(ctx, 1); err != nil {
 			t.Fatal(err)
 		}
-		if _, body := e.get("/contacts/" + itoa(c.ID)); !strings.Contains(body, `data-testid="sla-due"`) {
+		_, page := e.get("/contacts/" + itoa(c.ID))
+		if !strings.Contains(page, `data-testid="sla-due"`) {
 			t.Fatal("the contact page does not show the first-touch deadline")
+		}
+		// The engagement rule's line, computed for the page (not stored).
+		if _, lines, ok := strings.Cut(page, `data-testid="score-lines"`); !ok || !strings.Contains(lines[:strings.Index(lines, "</ul>")], "フォーム送信") {
+			t.Fatal("the contact page does not explain the score")
 		}
 		_, body := e.get("/leads")
 		if !strings.Contains(body, `data-testid="lead-queue"`) || !strings.Contains(body, "高橋 花子") || !strings.Contains(body, "あと") {

@@ -110,7 +110,11 @@ func condSQL(f Field, c Condition, ws int64, now time.Time, set bool) (string, [
 	case f.score:
 		// A contact matches when its scores row matches, or when it has no
 		// row and the condition holds for the unscored values (0, "").
-		sql, a := valueSQL(f.Kind, "sc."+f.col, c)
+		col := "sc." + f.col
+		if f.col == "engagement_score" {
+			col = crm.EngagementSQL("sc", now) // decayed to now, as every screen shows it
+		}
+		sql, a := valueSQL(f.Kind, col, c)
 		zero := "''"
 		if f.Kind == KindNumber {
 			zero = "CAST(0 AS DOUBLE PRECISION)"

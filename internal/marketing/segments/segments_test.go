@@ -271,6 +271,49 @@ func TestPreview_EachOperatorOnBothEngines(t *testing.T) {
 	})
 }
 
+// Engagement decays by time with no new events (ADR 0026): a contact scored
+// 12 under a 14-day half-life leaves "engagement ≥ 10" two weeks later,
+// though nothing rescored it, and the preview shows the decayed figure.
+func TestPreview_EngagementDecaysByTimeWithoutNewEvents(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		if err := d.Write(ctx, "test scores", func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE contact_scores SET half_life_days = 14, scored_at = ? WHERE contact_id = ?`, db.Millis(f.clock.Now()), f.ids["bob"])
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		count := func() string {
+			t.Helper()
+			def, err := f.seg.ParseDefinition(ctx, 1, []byte(def([]string{cond("engagement_score", "gte", "10")})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := f.seg.PreviewDefinition(ctx, 1, def)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, m := range p.Contacts {
+				ids = append(ids, m.ContactID)
+			}
+			return f.who(ids)
+		}
+		if got := count(); got != "alice,bob" {
+			t.Fatalf("just scored: %q, want alice,bob", got)
+		}
+		f.clock.Advance(14 * 24 * time.Hour)
+		if got := count(); got != "alice" {
+			t.Errorf("two weeks later: %q, want alice (bob's 12 decayed to 6)", got)
+		}
+		bob, err := f.crm.GetContact(ctx, d.Reader(), f.mkt, f.ids["bob"])
+		if err != nil || bob.Score.Engagement != 6 {
+			t.Errorf("bob's engagement read two weeks later = %v, %v; want 6", bob.Score.Engagement, err)
+		}
+	})
+}
+
 func TestParse_RefusesUnknownNamingTheField(t *testing.T) {
 	props := []crm.PropertyDefinition{{ObjectType: "contact", Key: "budget", Type: crm.PropNumber}}
 	for _, tc := range []struct{ in, field string }{
