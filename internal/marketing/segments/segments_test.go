@@ -152,6 +152,29 @@ func (f *fixture) who(ids []int64) string {
 	return strings.Join(out, ",")
 }
 
+// preview parses a definition and previews it: who matches (names, sorted)
+// and the count it reports.
+func (f *fixture) preview(t *testing.T, def string) (string, int64, segments.Definition) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := f.seg.ParseDefinition(ctx, 1, []byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.seg.PreviewDefinition(ctx, 1, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, m := range p.Contacts {
+		ids = append(ids, m.ContactID)
+	}
+	if int(p.Count) != len(ids) {
+		t.Errorf("count %d, %d contacts listed", p.Count, len(ids))
+	}
+	return f.who(ids), p.Count, d
+}
+
 func cond(field, op, value string) string {
 	return fmt.Sprintf(`{"field":%q,"op":%q,"value":%q}`, field, op, value)
 }
@@ -240,20 +263,9 @@ func TestPreview_EachOperatorOnBothEngines(t *testing.T) {
 			{"AND/OR with behaviour and list", def([]string{cond("list", "in", lid), behav("form_submit", "at_least", 1, 7, "")}, []string{behav("email_click", "at_least", 1, 7, "")}), "alice,bob"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				def, err := f.seg.ParseDefinition(ctx, 1, []byte(tc.def))
-				if err != nil {
-					t.Fatal(err)
-				}
-				p, err := f.seg.PreviewDefinition(ctx, 1, def)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var ids []int64
-				for _, m := range p.Contacts {
-					ids = append(ids, m.ContactID)
-				}
-				if got := f.who(ids); got != tc.want || int(p.Count) != len(ids) {
-					t.Errorf("got %q (count %d), want %q", got, p.Count, tc.want)
+				got, count, def := f.preview(t, tc.def)
+				if got != tc.want {
+					t.Errorf("got %q (count %d), want %q", got, count, tc.want)
 				}
 				// The per-contact probes the refresher uses agree with the
 				// set form the count chose.
@@ -263,8 +275,8 @@ func TestPreview_EachOperatorOnBothEngines(t *testing.T) {
 					t.Fatal(err)
 				}
 				var n int64
-				if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts c WHERE c.workspace_id = 1 AND `+q.Where, q.Args...).Scan(&n); err != nil || n != p.Count {
-					t.Errorf("probe form counts %d (%v), set form %d", n, err, p.Count)
+				if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts c WHERE c.workspace_id = 1 AND `+q.Where, q.Args...).Scan(&n); err != nil || n != count {
+					t.Errorf("probe form counts %d (%v), set form %d", n, err, count)
 				}
 			})
 		}
@@ -284,27 +296,12 @@ func TestPreview_EngagementDecaysByTimeWithoutNewEvents(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		count := func() string {
-			t.Helper()
-			def, err := f.seg.ParseDefinition(ctx, 1, []byte(def([]string{cond("engagement_score", "gte", "10")})))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := f.seg.PreviewDefinition(ctx, 1, def)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ids []int64
-			for _, m := range p.Contacts {
-				ids = append(ids, m.ContactID)
-			}
-			return f.who(ids)
-		}
-		if got := count(); got != "alice,bob" {
+		engaged := def([]string{cond("engagement_score", "gte", "10")})
+		if got, _, _ := f.preview(t, engaged); got != "alice,bob" {
 			t.Fatalf("just scored: %q, want alice,bob", got)
 		}
 		f.clock.Advance(14 * 24 * time.Hour)
-		if got := count(); got != "alice" {
+		if got, _, _ := f.preview(t, engaged); got != "alice" {
 			t.Errorf("two weeks later: %q, want alice (bob's 12 decayed to 6)", got)
 		}
 		bob, err := f.crm.GetContact(ctx, d.Reader(), f.mkt, f.ids["bob"])
