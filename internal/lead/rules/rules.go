@@ -136,8 +136,55 @@ func Compile(src string, k Kind) (*Rule, error) {
 		}
 		return nil, &Error{Line: 1, Column: 0, Message: err.Error()}
 	}
-	return &Rule{Source: src, prog: prog, Props: props.keys}, nil
+	// The two-string helpers have no typed call in expr, so each call went
+	// through reflection (a backtest makes millions). The checked rule is
+	// compiled once more with those calls given the environment as an
+	// argument of a registered function, which expr calls directly.
+	r := &Rule{Source: src, prog: prog, Props: props.keys}
+	var fc fastCalls
+	if prog, err := expr.Compile(src, append(opts, expr.Patch(&fc), fastVisits, fastCount)...); err == nil && fc.patched {
+		r.prog = prog
+	}
+	return r, nil
 }
+
+// fastCalls rewrites visits(a, b) and count(a, b) into calls of the
+// registered functions below, with $env as their first argument.
+type fastCalls struct{ patched bool }
+
+func (v *fastCalls) Visit(node *ast.Node) {
+	c, ok := (*node).(*ast.CallNode)
+	if !ok {
+		return
+	}
+	id, ok := c.Callee.(*ast.IdentifierNode)
+	if !ok || (id.Value != "visits" && id.Value != "count") || len(c.Arguments) != 2 {
+		return
+	}
+	args := append([]ast.Node{&ast.IdentifierNode{Value: "$env"}}, c.Arguments...)
+	ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: "_" + id.Value}, Arguments: args})
+	v.patched = true
+}
+
+// envOf is the environment a rule runs in: Env.e, or a fresh env from Bool and Float.
+func envOf(x any) *env {
+	switch e := x.(type) {
+	case *env:
+		return e
+	case env:
+		return &e
+	}
+	return &env{}
+}
+
+var (
+	fastVisits = expr.Function("_visits", func(p ...any) (any, error) {
+		return envOf(p[0]).Visits(p[1].(string), p[2].(string)), nil
+	}, new(func(env, string, string) int))
+	fastCount = expr.Function("_count", func(p ...any) (any, error) {
+		return envOf(p[0]).Count(p[1].(string), p[2].(string)), nil
+	}, new(func(env, string, string) int))
+)
 
 // propsVisitor collects props["key"] and props.key reads.
 type propsVisitor struct{ keys []string }
@@ -283,7 +330,15 @@ func ParseWindow(s string) (time.Duration, error) {
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("rules: bad window %q (use e.g. 24h, 7d, 2w)", s)
 	}
-	unit := map[byte]time.Duration{'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[s[len(s)-1]]
+	var unit time.Duration // a switch, not a map literal: this runs for every helper call of a replay
+	switch s[len(s)-1] {
+	case 'h':
+		unit = time.Hour
+	case 'd':
+		unit = 24 * time.Hour
+	case 'w':
+		unit = 7 * 24 * time.Hour
+	}
 	if unit == 0 || time.Duration(n)*unit > 366*24*time.Hour {
 		return 0, fmt.Errorf("rules: bad window %q (use e.g. 24h, 7d, 2w; at most a year)", s)
 	}

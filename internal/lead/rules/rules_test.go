@@ -174,3 +174,19 @@ func TestEnv_APreparedEnvFollowsChangesToNowEventsAndScores(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBoolIn_Helpers evaluates a criterion with the two-string helpers
+// in a prepared environment, as a backtest does after every event.
+func BenchmarkBoolIn_Helpers(b *testing.B) {
+	r, err := Compile(`(fit_grade != "D" && visits("/pricing", "14d") >= 2) || count("email_click", "30d") > 3`, Condition)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := NewEnv(facts())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.BoolIn(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
