@@ -74,7 +74,8 @@ func run() error {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "generated %s in %s\n", sz.Name, time.Since(start).Round(time.Second))
-	} else if contacts != sz.Contacts {
+	} else if contacts < sz.Contacts || contacts > sz.Contacts+sz.Contacts/100 {
+		// (A few more are fine: the MQL scenario creates its contacts.)
 		return fmt.Errorf("the database holds %d contacts, not size %s; use an empty one", contacts, sz.Name)
 	}
 	if *reportRuns > 0 {

@@ -45,6 +45,10 @@ func CompileWith(d Definition, props []crm.PropertyDefinition, ws int64, now tim
 	fields := Fields(props)
 	var groups []string
 	var args []any
+	// drivers holds, per group, the event set of its first set-form
+	// condition: when every group has one, their union holds every match.
+	var drivers []string
+	var driverArgs []any
 	for gi, g := range d.Groups {
 		order := make([]int, len(g.Conditions))
 		for i := range order {
@@ -54,13 +58,19 @@ func CompileWith(d Definition, props []crm.PropertyDefinition, ws int64, now tim
 			return rank(fields, g.Conditions[order[i]]) < rank(fields, g.Conditions[order[j]])
 		})
 		var parts []string
+		driven := false
 		for _, ci := range order {
 			c := g.Conditions[ci]
 			f, ok := lookup(fields, c.Field)
 			if !ok {
 				return Query{}, errs.Field(fmt.Sprintf("groups[%d].conditions[%d].field", gi, ci), "unknown field %q", c.Field)
 			}
-			sql, a, err := condSQL(f, c, ws, now, sets[Spot{gi, ci}])
+			set := sets[Spot{gi, ci}] && f.Kind == KindBehavior && c.Op == "at_least"
+			if set && !driven {
+				from, a := behaviorSet(f, c, ws, now)
+				drivers, driverArgs, driven = append(drivers, from), append(driverArgs, a...), true
+			}
+			sql, a, err := condSQL(f, c, ws, now, set)
 			if err != nil {
 				return Query{}, err
 			}
@@ -75,7 +85,14 @@ func CompileWith(d Definition, props []crm.PropertyDefinition, ws int64, now tim
 	if len(groups) == 0 {
 		return Query{Where: "1 = 0"}, nil
 	}
-	return Query{Where: "(" + strings.Join(groups, " OR ") + ")", Args: args}, nil
+	where := "(" + strings.Join(groups, " OR ") + ")"
+	if len(groups) > 1 && len(drivers) == len(groups) {
+		// Groups joined by OR: the planner would test every contact.
+		// Starting from the union of the groups' event sets (a superset of
+		// the matches) it looks up only those contacts.
+		return Query{Where: "c.id IN (" + strings.Join(drivers, " UNION ") + ") AND " + where, Args: append(driverArgs, args...)}, nil
+	}
+	return Query{Where: where, Args: args}, nil
 }
 
 // rank orders a group's conditions: columns of the contact, then subqueries
@@ -225,6 +242,18 @@ func behaviorSQL(f Field, c Condition, now time.Time) (string, []any, error) {
 // for an n-th event. ("Not once" keeps the per-contact probe: the set of
 // everyone active is large and the probe stops at the first event.)
 func behaviorSetSQL(f Field, c Condition, ws int64, now time.Time) (string, []any, error) {
+	from, args := behaviorSet(f, c, ws, now)
+	set := "c.id IN (" + from + ")"
+	if c.Count <= 1 {
+		return set, args, nil
+	}
+	probe, pargs, err := behaviorSQL(f, c, now)
+	return "(" + set + " AND " + probe + ")", append(args, pargs...), err
+}
+
+// behaviorSet selects the contacts with at least one matching event in the
+// window, from events_kind_time (which carries contact_id).
+func behaviorSet(f Field, c Condition, ws int64, now time.Time) (string, []any) {
 	since := db.Millis(now.Add(-time.Duration(c.Days) * 24 * time.Hour))
 	from := "SELECT e.contact_id FROM events e WHERE e.workspace_id = ? AND e.kind = ? AND e.occurred_at >= ? AND e.contact_id IS NOT NULL"
 	args := []any{ws, f.col, since}
@@ -237,12 +266,7 @@ func behaviorSetSQL(f Field, c Condition, ws int64, now time.Time) (string, []an
 		from += " AND SUBSTR(e.path, 1, ?) = ?"
 		args = append(args, utf8.RuneCountInString(c.Path), c.Path)
 	}
-	set := "c.id IN (" + from + ")"
-	if c.Count <= 1 {
-		return set, args, nil
-	}
-	probe, pargs, err := behaviorSQL(f, c, now)
-	return "(" + set + " AND " + probe + ")", append(args, pargs...), err
+	return from, args
 }
 
 func likeEscape(s string) string {
