@@ -272,6 +272,39 @@ func (r reader) QueryRowContext(ctx context.Context, q string, args ...any) *sql
 }
 func (r reader) Dialect() Dialect { return r.db.Dialect }
 
+// Read runs fn in one read-only transaction on a reader connection: its
+// queries see one snapshot and, on SQLite, share the connection's page
+// cache. (SQLite drops a connection's cached pages whenever another
+// connection has written since its last transaction, so under steady writes
+// a run of separate queries reads every page again from the file; one
+// transaction reads each page once.)
+func (db *DB) Read(ctx context.Context, fn func(q Querier) error) error {
+	opts := &sql.TxOptions{} // SQLite: a deferred transaction, which reads one snapshot
+	if db.Dialect == Postgres {
+		opts = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	}
+	tx, err := db.r.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(readTx{tx, db})
+}
+
+// readTx is the Querier of Read.
+type readTx struct {
+	tx *sql.Tx
+	db *DB
+}
+
+func (r readTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return r.tx.QueryContext(ctx, r.db.Rebind(q), args...)
+}
+func (r readTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return r.tx.QueryRowContext(ctx, r.db.Rebind(q), args...)
+}
+func (r readTx) Dialect() Dialect { return r.db.Dialect }
+
 // IsReader reports whether q reads from a reader pool (what Reader returns)
 // rather than inside a transaction, so what it sees is committed data only.
 func IsReader(q Querier) bool {

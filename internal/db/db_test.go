@@ -67,6 +67,42 @@ func TestWrite_RollsBackOnError(t *testing.T) {
 	})
 }
 
+// Read's queries see one snapshot: a commit made between two of them does
+// not show in the second (on SQLite the connection keeps its page cache for
+// the whole run; on PostgreSQL the transaction is repeatable read).
+func TestRead_QueriesSeeOneSnapshot(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		count := func(q db.Querier) int {
+			t.Helper()
+			var n int
+			if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM workspaces WHERE id = ?`, 98).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		err := d.Read(ctx, func(q db.Querier) error {
+			before := count(q)
+			if err := d.Write(ctx, "test", func(tx *db.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, signing_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`, 98, "x", "k", 1, 1)
+				return err
+			}); err != nil {
+				return err
+			}
+			if after := count(q); after != before {
+				t.Errorf("inside Read: %d rows, then %d after another commit", before, after)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(d.Reader()); n != 1 {
+			t.Errorf("after Read: %d rows, want 1", n)
+		}
+	})
+}
+
 func TestFlushLater_OnlyForItsOwnTransaction(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()

@@ -70,7 +70,7 @@ func CompileWith(d Definition, props []crm.PropertyDefinition, ws int64, now tim
 				from, a := behaviorSet(f, c, ws, now)
 				drivers, driverArgs, driven = append(drivers, from), append(driverArgs, a...), true
 			}
-			sql, a, err := condSQL(f, c, ws, now, set)
+			sql, a, err := condSQL(f, c, ws, now, set, sets == nil)
 			if err != nil {
 				return Query{}, err
 			}
@@ -108,7 +108,12 @@ func rank(fields []Field, c Condition) int {
 	return 0
 }
 
-func condSQL(f Field, c Condition, ws int64, now time.Time, set bool) (string, []any, error) {
+// condSQL is one condition. With probe (Compile: the refresher evaluates a
+// few thousand contacts at a time) the conditions on other tables look up
+// each contact's own row; without (a whole-workspace count) they read the
+// matching rows once as a set. Given a small id list and a set form, SQLite
+// started from the set: every company of an industry, then their contacts.
+func condSQL(f Field, c Condition, ws int64, now time.Time, set, probe bool) (string, []any, error) {
 	switch {
 	case f.Kind == KindBehavior && set && c.Op == "at_least":
 		return behaviorSetSQL(f, c, ws, now)
@@ -120,9 +125,15 @@ func condSQL(f Field, c Condition, ws int64, now time.Time, set bool) (string, [
 		if c.Op == "not_in" {
 			not = "NOT "
 		}
+		if probe {
+			return not + "EXISTS (SELECT 1 FROM list_members lm WHERE lm.workspace_id = ? AND lm.list_id = ? AND lm.contact_id = c.id)", []any{ws, id}, nil
+		}
 		return "c.id " + not + "IN (SELECT lm.contact_id FROM list_members lm WHERE lm.workspace_id = ? AND lm.list_id = ?)", []any{ws, id}, nil
 	case f.company:
 		sql, a := valueSQL(f.Kind, "co."+f.col, c)
+		if probe {
+			return "EXISTS (SELECT 1 FROM companies co WHERE co.workspace_id = c.workspace_id AND co.id = c.company_id AND " + sql + ")", a, nil
+		}
 		return "c.company_id IN (SELECT co.id FROM companies co WHERE co.workspace_id = ? AND " + sql + ")", append([]any{ws}, a...), nil
 	case f.score:
 		// A contact matches when its scores row matches, or when it has no
@@ -137,6 +148,10 @@ func condSQL(f Field, c Condition, ws int64, now time.Time, set bool) (string, [
 			zero = "CAST(0 AS DOUBLE PRECISION)"
 		}
 		zsql, za := valueSQL(f.Kind, zero, c)
+		if probe {
+			return "(EXISTS (SELECT 1 FROM contact_scores sc WHERE sc.workspace_id = c.workspace_id AND sc.contact_id = c.id AND " + sql + ") OR (" + zsql +
+				" AND NOT EXISTS (SELECT 1 FROM contact_scores sc WHERE sc.workspace_id = c.workspace_id AND sc.contact_id = c.id)))", append(a, za...), nil
+		}
 		return "(c.id IN (SELECT sc.contact_id FROM contact_scores sc WHERE sc.workspace_id = ? AND " + sql + ") OR (" + zsql +
 				" AND NOT EXISTS (SELECT 1 FROM contact_scores sc WHERE sc.workspace_id = c.workspace_id AND sc.contact_id = c.id)))",
 			append(append([]any{ws}, a...), za...), nil

@@ -41,6 +41,12 @@ func (s *Service) RefreshContacts(ctx context.Context, ws int64, ids []int64) (i
 		return 0, err
 	}
 	now := s.Clock.Now()
+	qs := make([]Query, len(segs))
+	for i, sg := range segs {
+		if qs[i], err = Compile(sg.Definition, props, ws, now); err != nil {
+			return 0, err
+		}
+	}
 	total := 0
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
@@ -49,24 +55,30 @@ func (s *Service) RefreshContacts(ctx context.Context, ws int64, ids []int64) (i
 		for i, id := range chunk {
 			idArgs[i] = id
 		}
-		for _, sg := range segs {
-			q, err := Compile(sg.Definition, props, ws, now)
-			if err != nil {
-				return total, err
+		// Every segment's reads for the chunk in one read transaction: the
+		// same contacts' rows and index pages are read once for all of them.
+		match, cur := make([]map[int64]bool, len(segs)), make([]map[int64]bool, len(segs))
+		err := s.DB.Read(ctx, func(q db.Querier) error {
+			for i, sg := range segs {
+				var err error
+				if match[i], err = idSet(ctx, q, `-- segments.RefreshContacts match
+					SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND c.id IN `+in+` AND `+qs[i].Where,
+					append(append([]any{ws}, idArgs...), qs[i].Args...)...); err != nil {
+					return err
+				}
+				if cur[i], err = idSet(ctx, q, `-- segments.RefreshContacts members
+					SELECT contact_id FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND contact_id IN `+in,
+					append([]any{ws, sg.ID}, idArgs...)...); err != nil {
+					return err
+				}
 			}
-			match, err := s.ids(ctx, `-- segments.RefreshContacts match
-				SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND c.id IN `+in+` AND `+q.Where,
-				append(append([]any{ws}, idArgs...), q.Args...)...)
-			if err != nil {
-				return total, err
-			}
-			cur, err := s.ids(ctx, `-- segments.RefreshContacts members
-				SELECT contact_id FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND contact_id IN `+in,
-				append([]any{ws, sg.ID}, idArgs...)...)
-			if err != nil {
-				return total, err
-			}
-			n, err := s.apply(ctx, ws, sg, match, cur, true, now)
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("segments.RefreshContacts: %w", err)
+		}
+		for i, sg := range segs {
+			n, err := s.apply(ctx, ws, sg, match[i], cur[i], true, now)
 			if err != nil {
 				return total, err
 			}
@@ -76,8 +88,8 @@ func (s *Service) RefreshContacts(ctx context.Context, ws int64, ids []int64) (i
 	return total, nil
 }
 
-func (s *Service) ids(ctx context.Context, sql string, args ...any) (map[int64]bool, error) {
-	rows, err := s.DB.Reader().QueryContext(ctx, sql, args...)
+func idSet(ctx context.Context, q db.Querier, sql string, args ...any) (map[int64]bool, error) {
+	rows, err := q.QueryContext(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("segments: %w", err)
 	}
@@ -203,13 +215,13 @@ func (s *Service) refreshStep(ctx context.Context, ws, id, after int64, deadline
 			return 0, true, err
 		}
 		hi := after + fullWindow
-		match, err := s.ids(ctx, `-- segments.RefreshSegment match
+		match, err := idSet(ctx, s.DB.Reader(), `-- segments.RefreshSegment match
 			SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND c.id > ? AND c.id <= ? AND `+q.Where,
 			append([]any{ws, after, hi}, q.Args...)...)
 		if err != nil {
 			return 0, true, err
 		}
-		cur, err := s.ids(ctx, `-- segments.RefreshSegment members
+		cur, err := idSet(ctx, s.DB.Reader(), `-- segments.RefreshSegment members
 			SELECT contact_id FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND contact_id > ? AND contact_id <= ?`, ws, id, after, hi)
 		if err != nil {
 			return 0, true, err
