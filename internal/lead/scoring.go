@@ -166,27 +166,17 @@ func (sc *Scorer) scoreEvents(ctx context.Context, ws int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rows, err := d.Reader().QueryContext(ctx, `-- lead.ScoreNewEvents
-		SELECT id, contact_id FROM events WHERE workspace_id = ? AND id > ? AND contact_id IS NOT NULL ORDER BY id LIMIT 2000`, ws, mark)
-	if err != nil {
-		return 0, err
-	}
 	var contacts []int64
 	seen := map[int64]bool{}
-	last := mark
-	for rows.Next() {
-		var id, cid int64
-		if err := rows.Scan(&id, &cid); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		last = id
+	last, err := platform.ContactEventsSince(ctx, d.Reader(), ws, mark, 2000, "", func(_, cid int64) {
 		if !seen[cid] {
 			seen[cid] = true
 			contacts = append(contacts, cid)
 		}
+	})
+	if err != nil {
+		return 0, err
 	}
-	rows.Close()
 	if _, err := sc.rescoreMany(ctx, ws, contacts, true); err != nil {
 		return 0, err
 	}
@@ -294,7 +284,13 @@ func (sc *Scorer) rescoreMany(ctx context.Context, ws int64, ids []int64, skipMi
 		var items []one
 		var batch []scored
 		part := ids[start:min(start+liveBatch, len(ids))]
-		all, err := contactFactsMany(ctx, sc.Lead.DB.Reader(), sc.CRM, ws, part, now)
+		// The four reads in one read transaction: one snapshot, and on
+		// SQLite one page cache for them all (see db.Read).
+		var all map[int64]facts
+		err := sc.Lead.DB.Read(ctx, func(q db.Querier) (err error) {
+			all, err = contactFactsMany(ctx, q, sc.CRM, ws, part, now)
+			return err
+		})
 		if err != nil {
 			return out, err
 		}

@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -88,4 +89,64 @@ func TestIngestEvents_RejectsOversizedBatch(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "events") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// ContactEventsSince moves its mark past anonymous events window by window,
+// so a long run of them is read once, not on every call.
+func TestContactEventsSince_SkipsAnonymousRunsAndKeepsItsMark(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := platform.EnsureWorkspace(ctx, d, 1, "T", t0); err != nil {
+			t.Fatal(err)
+		}
+		var cid int64
+		if err := d.Write(ctx, "c", func(tx *db.Tx) error {
+			return tx.QueryRowContext(ctx, `INSERT INTO contacts (workspace_id, email, lifecycle_changed_at, created_at, updated_at) VALUES (1, 'w@example.com', 1, 1, 1) RETURNING id`).Scan(&cid)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		defer func(w int64) { platform.ContactEventWindow = w }(platform.ContactEventWindow)
+		platform.ContactEventWindow = 4
+		ingest := func(prefix string, n int, contact int64) {
+			t.Helper()
+			var in []platform.EventInput
+			for i := range n {
+				in = append(in, platform.EventInput{ID: fmt.Sprintf("%s%d", prefix, i), Kind: "page_view", VisitorID: "anon", ContactID: contact})
+			}
+			if _, err := platform.IngestEvents(ctx, d, platform.System(1), in, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		newest := func() int64 {
+			var id int64
+			_ = d.Reader().QueryRowContext(ctx, `SELECT MAX(id) FROM events`).Scan(&id)
+			return id
+		}
+		var start int64
+		_ = d.Reader().QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&start)
+		ingest("a", 10, 0) // ten anonymous events, more than two windows
+		ingest("c", 2, cid)
+		var got []int64
+		mark, err := platform.ContactEventsSince(ctx, d.Reader(), 1, start, 100, "", func(id, c int64) { got = append(got, c) })
+		if err != nil || len(got) != 2 || got[0] != cid || mark != newest() {
+			t.Fatalf("first call: contacts %v, mark %d (newest %d), %v", got, mark, newest(), err)
+		}
+		// Nothing new: the mark stays.
+		got = nil
+		if again, err := platform.ContactEventsSince(ctx, d.Reader(), 1, mark, 100, "", func(id, c int64) { got = append(got, c) }); err != nil || again != mark || len(got) != 0 {
+			t.Fatalf("nothing new: mark %d → %d, %v, %v", mark, again, got, err)
+		}
+		// Anonymous events only: the mark moves to the newest, nothing is reported.
+		ingest("b", 5, 0)
+		if again, err := platform.ContactEventsSince(ctx, d.Reader(), 1, mark, 100, "", func(id, c int64) { got = append(got, c) }); err != nil || again != newest() || len(got) != 0 {
+			t.Fatalf("anonymous only: mark %d, newest %d, %v, %v", again, newest(), got, err)
+		}
+		// A limit smaller than what the window holds stops at the last event read.
+		ingest("d", 3, cid)
+		got = nil
+		part, err := platform.ContactEventsSince(ctx, d.Reader(), 1, newest()-3, 2, "", func(id, c int64) { got = append(got, id) })
+		if err != nil || len(got) != 2 || part != got[1] {
+			t.Fatalf("limit 2: read %v, mark %d, %v", got, part, err)
+		}
+	})
 }

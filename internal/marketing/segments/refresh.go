@@ -298,22 +298,14 @@ func (r *Refresher) Follow(ctx context.Context, ws int64) (int, error) {
 		}
 	}
 	next := map[string]int64{}
-	rows, err = d.Reader().QueryContext(ctx, `-- segments.Follow events
-		SELECT id, contact_id FROM events WHERE workspace_id = ? AND id > ? AND contact_id IS NOT NULL
-		AND kind NOT IN ('segment_entered', 'segment_left') ORDER BY id LIMIT ?`, ws, marks["segments.events"], followEvents)
+	last, err := platform.ContactEventsSince(ctx, d.Reader(), ws, marks["segments.events"], followEvents,
+		"kind NOT IN ('segment_entered', 'segment_left')", func(_, cid int64) { add(cid) })
 	if err != nil {
 		return 0, err
 	}
-	for rows.Next() {
-		var id, cid int64
-		if err := rows.Scan(&id, &cid); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		add(cid)
-		next["segments.events"] = id
+	if last != marks["segments.events"] {
+		next["segments.events"] = last
 	}
-	rows.Close()
 	// Contacts changed since the mark.
 	if _, err := platform.ChangedSince(ctx, d.Reader(), "contacts", ws, marks["segments.updated_at"], marks["segments.updated_id"], 1000, func(id, u int64) {
 		add(id)
