@@ -41,7 +41,7 @@ func serveCmd(fs *flag.FlagSet, e env) func(context.Context, cmdIO) error {
 		// big request bodies is collected before it shows up as memory.
 		// GOMEMLIMIT in the environment overrides this.
 		if e("GOMEMLIMIT") == "" {
-			debug.SetMemoryLimit(160 << 20)
+			debug.SetMemoryLimit(120 << 20)
 		}
 		stop, err := startCPUProfile(e)
 		if err != nil {
