@@ -114,6 +114,13 @@ func SegmentLatency(ctx context.Context, c *Client, sz Size, n, rate int) (Resul
 		}
 		segIDs = append(segIDs, int64(m["id"].(float64)))
 	}
+	// Delete them afterwards: segments left in the data set would be kept
+	// current, and fully recomputed at every start, in every later run.
+	defer func() {
+		for _, id := range segIDs {
+			_, _ = c.do(context.WithoutCancel(ctx), "DELETE", fmt.Sprintf("/api/v1/segments/%d", id), nil)
+		}
+	}()
 	// Wait for the first fills.
 	for _, id := range segIDs {
 		for t0 := time.Now(); ; {
