@@ -179,12 +179,31 @@ func envOf(x any) *env {
 
 var (
 	fastVisits = expr.Function("_visits", func(p ...any) (any, error) {
-		return envOf(p[0]).Visits(p[1].(string), p[2].(string)), nil
+		a, b, err := twoTexts("visits", p)
+		if err != nil {
+			return nil, err
+		}
+		return envOf(p[0]).Visits(a, b), nil
 	}, new(func(env, string, string) int))
 	fastCount = expr.Function("_count", func(p ...any) (any, error) {
-		return envOf(p[0]).Count(p[1].(string), p[2].(string)), nil
+		a, b, err := twoTexts("count", p)
+		if err != nil {
+			return nil, err
+		}
+		return envOf(p[0]).Count(a, b), nil
 	}, new(func(env, string, string) int))
 )
+
+// twoTexts reads a helper's two arguments after $env. The checker admits a
+// property (of unknown type) as a text, so a number can arrive at run time.
+func twoTexts(name string, p []any) (string, string, error) {
+	a, ok1 := p[1].(string)
+	b, ok2 := p[2].(string)
+	if !ok1 || !ok2 {
+		return "", "", fmt.Errorf("%s() takes two texts, got %T and %T", name, p[1], p[2])
+	}
+	return a, b, nil
+}
 
 // propsVisitor collects props["key"] and props.key reads.
 type propsVisitor struct{ keys []string }

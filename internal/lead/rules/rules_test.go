@@ -175,6 +175,22 @@ func TestEnv_APreparedEnvFollowsChangesToNowEventsAndScores(t *testing.T) {
 	}
 }
 
+// A property of the wrong type given to a helper is an evaluation error
+// naming the helper, in both evaluation paths, not a crash.
+func TestRules_HelperGivenANumberIsAnErrorNamingIt(t *testing.T) {
+	r, err := Compile(`visits(props["x"], "7d") > 0`, Condition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := Facts{Props: map[string]any{"x": 5.0}}
+	if _, err := r.Bool(f); err == nil || !strings.Contains(err.Error(), "visits() takes two texts") {
+		t.Errorf("Bool: %v", err)
+	}
+	if _, err := r.BoolIn(NewEnv(f)); err == nil || !strings.Contains(err.Error(), "visits() takes two texts") {
+		t.Errorf("BoolIn: %v", err)
+	}
+}
+
 // BenchmarkBoolIn_Helpers evaluates a criterion with the two-string helpers
 // in a prepared environment, as a backtest does after every event.
 func BenchmarkBoolIn_Helpers(b *testing.B) {
