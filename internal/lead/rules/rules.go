@@ -178,21 +178,20 @@ func envOf(x any) *env {
 }
 
 var (
-	fastVisits = expr.Function("_visits", func(p ...any) (any, error) {
-		a, b, err := twoTexts("visits", p)
-		if err != nil {
-			return nil, err
-		}
-		return envOf(p[0]).Visits(a, b), nil
-	}, new(func(env, string, string) int))
-	fastCount = expr.Function("_count", func(p ...any) (any, error) {
-		a, b, err := twoTexts("count", p)
-		if err != nil {
-			return nil, err
-		}
-		return envOf(p[0]).Count(a, b), nil
-	}, new(func(env, string, string) int))
+	fastVisits = fastHelper("visits", func(e *env, path, window string) int { return e.Visits(path, window) })
+	fastCount  = fastHelper("count", func(e *env, kind, window string) int { return e.Count(kind, window) })
 )
+
+// fastHelper registers _name(env, text, text) int for the rewritten calls.
+func fastHelper(name string, call func(*env, string, string) int) expr.Option {
+	return expr.Function("_"+name, func(p ...any) (any, error) {
+		a, b, err := twoTexts(name, p)
+		if err != nil {
+			return nil, err
+		}
+		return call(envOf(p[0]), a, b), nil
+	}, new(func(env, string, string) int))
+}
 
 // twoTexts reads a helper's two arguments after $env. The checker admits a
 // property (of unknown type) as a text, so a number can arrive at run time.
