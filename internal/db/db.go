@@ -454,6 +454,15 @@ func Placeholders(n int) string {
 	return "?" + strings.Repeat(", ?", n-1)
 }
 
+// Rows returns n copies of a VALUES row such as "(?, ?, ?)", comma-separated,
+// for a multi-row INSERT or a VALUES list; "" for n < 1.
+func Rows(n int, row string) string {
+	if n < 1 {
+		return ""
+	}
+	return row + strings.Repeat(", "+row, n-1)
+}
+
 // Rebind turns ? placeholders into $1, $2… on PostgreSQL. Question marks in
 // string literals, quoted identifiers and comments are left alone.
 func (db *DB) Rebind(q string) string { return rebind(db.Dialect, q) }

@@ -166,3 +166,20 @@ func TestOpenSQLite_PathsWithURICharactersOpenTheNamedFile(t *testing.T) {
 		}
 	}
 }
+
+func TestPlaceholdersAndRows_RepeatWithCommas(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{db.Placeholders(0), ""},
+		{db.Placeholders(1), "?"},
+		{db.Placeholders(3), "?, ?, ?"},
+		{db.Rows(0, "(?, ?)"), ""},
+		{db.Rows(1, "(?, ?)"), "(?, ?)"},
+		{db.Rows(3, "(?, ?)"), "(?, ?), (?, ?), (?, ?)"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -234,18 +233,14 @@ func writeScoresTx(ctx context.Context, tx *db.Tx, ws int64, batch []scored, now
 	const chunk = 250
 	for i := 0; i < len(batch); i += chunk {
 		part := batch[i:min(i+chunk, len(batch))]
-		var sb strings.Builder
 		args := make([]any, 0, len(part)*4+4)
-		for j, u := range part {
-			if j > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(CAST(? AS BIGINT), CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION))")
+		for _, u := range part {
 			args = append(args, u.id, u.s.Fit, u.s.FitGrade, u.s.Engagement)
 		}
 		args = append(args, ws, halfLife, db.Millis(now), version)
+		row := "(CAST(? AS BIGINT), CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION))"
 		if _, err := tx.ExecContext(ctx, `-- lead.writeScores
-			WITH v(id, fit, grade, eng) AS (VALUES `+sb.String()+`)
+			WITH v(id, fit, grade, eng) AS (VALUES `+db.Rows(len(part), row)+`)
 			`+upsertScores+` SELECT CAST(? AS BIGINT), v.id, v.fit, v.grade, v.eng, CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER) FROM v`+
 			onScoreConflict, args...); err != nil {
 			return err

@@ -316,12 +316,9 @@ func insertEvents(ctx context.Context, tx *db.Tx, ws int64, chunk []preparedEven
 	b.WriteString(`-- platform.insertEvents
 		INSERT INTO events (workspace_id, event_uid, kind, occurred_at, received_at, contact_id, visitor_id, session_id, url, path,
 			referrer, channel, utm_source, utm_medium, utm_campaign, properties) VALUES `)
+	b.WriteString(db.Rows(len(chunk), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
 	args := make([]any, 0, len(chunk)*16)
-	for i, p := range chunk {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	for _, p := range chunk {
 		args = append(args, ws, p.in.ID, p.in.Kind, p.at, received, db.NullInt(p.contact), p.in.VisitorID, p.in.SessionID,
 			p.in.URL, p.path, p.in.Referrer, p.in.Channel, p.in.UTMSource, p.in.UTMMedium, p.in.UTMCampaign, db.NullString(p.props))
 	}
@@ -346,7 +343,7 @@ func insertEvents(ctx context.Context, tx *db.Tx, ws int64, chunk []preparedEven
 	}
 	// Identified events go to the contact's timeline, in one statement; the
 	// re-engagement signals among them to contact_signals.
-	var tl strings.Builder
+	const tlRow = "(?, ?, ?, ?, ?, ?, ?)"
 	var targs []any
 	signals := map[int64]int64{}
 	for i := range chunk {
@@ -358,10 +355,6 @@ func insertEvents(ctx context.Context, tx *db.Tx, ws int64, chunk []preparedEven
 		if IsSignal(chunk[i].in.Kind, chunk[i].path) && chunk[i].at > signals[chunk[i].contact] {
 			signals[chunk[i].contact] = chunk[i].at
 		}
-		if len(targs) > 0 {
-			tl.WriteString(", ")
-		}
-		tl.WriteString("(?, ?, ?, ?, ?, ?, ?)")
 		td := map[string]string{"url": chunk[i].in.URL, "channel": chunk[i].in.Channel, "campaign": chunk[i].in.UTMCampaign}
 		if t, ok := chunk[i].in.Properties["title"].(string); ok && t != "" {
 			td["title"] = trimTo(t, 800) // e.g. the content asset viewed, for the timeline line
@@ -371,7 +364,7 @@ func insertEvents(ctx context.Context, tx *db.Tx, ws int64, chunk []preparedEven
 	}
 	if len(targs) > 0 {
 		if _, err := tx.ExecContext(ctx, `-- platform.insertEvents timeline
-			INSERT INTO timeline (workspace_id, at, kind, contact_id, ref_type, ref_id, data) VALUES `+tl.String(), targs...); err != nil {
+			INSERT INTO timeline (workspace_id, at, kind, contact_id, ref_type, ref_id, data) VALUES `+db.Rows(len(targs)/7, tlRow), targs...); err != nil {
 			return err
 		}
 	}

@@ -111,19 +111,14 @@ func (m *Mailer) insertMany(ctx context.Context, tx *db.Tx, ws int64, domain str
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
 		args := make([]any, 0, len(part)*9)
-		var sb strings.Builder
 		byMID := make(map[string]int, len(part))
 		for k, r := range part {
-			if k > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, ?, ?, ?, 'queued', ?, ?, ?, ?)")
 			args = append(args, ws, r.msg.Kind, r.msg.To, r.msg.Subject, r.mid, r.msg.RefType, db.NullInt(r.msg.RefID), now)
 			byMID[r.mid] = k
 		}
 		res, err := tx.QueryContext(ctx, `-- platform.QueueMail
 			INSERT INTO mail_messages (workspace_id, kind, to_addr, subject, status, message_id, ref_type, ref_id, created_at)
-			VALUES `+sb.String()+` RETURNING id, message_id`, args...)
+			VALUES `+db.Rows(len(part), "(?, ?, ?, ?, 'queued', ?, ?, ?, ?)")+` RETURNING id, message_id`, args...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("platform.QueueMail: %w", err)
 		}
@@ -143,18 +138,13 @@ func (m *Mailer) insertMany(ctx context.Context, tx *db.Tx, ws int64, domain str
 		}
 		// The bodies go to a table of their own, so that the status
 		// changes of a message rewrite a narrow row (migration 0052).
-		sb.Reset()
 		args = args[:0]
 		for k, r := range part {
-			if k > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, ?, ?, ?, ?)")
 			args = append(args, ws, partIDs[k], r.msg.Text, r.msg.HTML, r.headers)
 			ids[r.i] = partIDs[k]
 		}
 		if _, err := tx.ExecContext(ctx, `-- platform.QueueMail.bodies
-			INSERT INTO mail_bodies (workspace_id, mail_id, text_body, html_body, headers) VALUES `+sb.String(), args...); err != nil {
+			INSERT INTO mail_bodies (workspace_id, mail_id, text_body, html_body, headers) VALUES `+db.Rows(len(part), "(?, ?, ?, ?, ?)"), args...); err != nil {
 			return nil, nil, fmt.Errorf("platform.QueueMail bodies: %w", err)
 		}
 	}

@@ -61,18 +61,13 @@ func NoteSignals(ctx context.Context, tx *db.Tx, ws int64, latest map[int64]int6
 	slices.Sort(ids) // a stable lock order on PostgreSQL
 	for start := 0; start < len(ids); start += 200 {
 		part := ids[start:min(start+200, len(ids))]
-		var b strings.Builder
 		args := make([]any, 0, len(part)*2+1)
-		for i, id := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(CAST(? AS BIGINT), CAST(? AS BIGINT))")
+		for _, id := range part {
 			args = append(args, id, latest[id])
 		}
 		args = append(args, ws)
 		if _, err := tx.ExecContext(ctx, `-- platform.NoteSignals
-			WITH v (id, at) AS (VALUES `+b.String()+`)
+			WITH v (id, at) AS (VALUES `+db.Rows(len(part), "(CAST(? AS BIGINT), CAST(? AS BIGINT))")+`)
 			INSERT INTO contact_signals (workspace_id, contact_id, owner_id, last_at)
 			SELECT c.workspace_id, c.id, c.owner_id, v.at FROM v JOIN contacts c ON c.workspace_id = ? AND c.id = v.id WHERE true
 			ON CONFLICT (workspace_id, contact_id) DO UPDATE SET last_at = excluded.last_at

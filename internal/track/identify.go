@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ryorin/ryorin/internal/clock"
@@ -111,18 +110,13 @@ func attachEvents(ctx context.Context, tx *db.Tx, ws int64, visitorID string, co
 	}
 	for start := 0; start < len(list); start += 500 {
 		part := list[start:min(start+500, len(list))]
-		var b strings.Builder
 		args := make([]any, 0, len(part)*7)
-		for i, r := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+		for _, r := range part {
 			data, _ := json.Marshal(map[string]string{"url": r.url, "channel": r.channel, "campaign": r.camp})
 			args = append(args, ws, r.at, "event."+r.kind, contactID, "event", r.id, string(data))
 		}
 		if _, err := tx.ExecContext(ctx, `-- track.attachEvents timeline
-			INSERT INTO timeline (workspace_id, at, kind, contact_id, ref_type, ref_id, data) VALUES `+b.String(), args...); err != nil {
+			INSERT INTO timeline (workspace_id, at, kind, contact_id, ref_type, ref_id, data) VALUES `+db.Rows(len(part), "(?, ?, ?, ?, ?, ?, ?)"), args...); err != nil {
 			return 0, fmt.Errorf("track.attachEvents: %w", err)
 		}
 	}

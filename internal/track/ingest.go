@@ -276,20 +276,15 @@ func upsertSessions(ctx context.Context, tx *db.Tx, ws int64, sessions map[strin
 	const cols = 14
 	for start := 0; start < len(list); start += 200 {
 		part := list[start:min(start+200, len(list))]
-		var b strings.Builder
 		args := make([]any, 0, len(part)*cols)
-		for i, s := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		for _, s := range part {
 			args = append(args, ws, s.uid, s.visitor, db.NullInt(s.contact), s.started, s.last, s.channel, s.src, s.medium, s.camp,
 				trim(s.ref, 4096), trim(s.landing, 4096), s.views, s.events)
 		}
 		if _, err := tx.ExecContext(ctx, `-- track.upsertSessions
 			INSERT INTO track_sessions (workspace_id, uid, visitor_id, contact_id, started_at, last_at, channel, utm_source, utm_medium,
 				utm_campaign, referrer, landing_url, page_views, events)
-			VALUES `+b.String()+`
+			VALUES `+db.Rows(len(part), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")+`
 			ON CONFLICT (workspace_id, uid) DO UPDATE SET
 				last_at = CASE WHEN excluded.last_at > track_sessions.last_at THEN excluded.last_at ELSE track_sessions.last_at END,
 				page_views = track_sessions.page_views + excluded.page_views,
@@ -309,20 +304,15 @@ func upsertVisitors(ctx context.Context, tx *db.Tx, ws int64, visitors map[strin
 	}
 	for start := 0; start < len(list); start += 300 {
 		part := list[start:min(start+300, len(list))]
-		var b strings.Builder
 		args := make([]any, 0, len(part)*9)
-		for i, v := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		for _, v := range part {
 			args = append(args, ws, v.id, db.NullInt(v.contact), v.firstSeen, v.lastSeen, v.sessionUID, v.start, v.campaign, v.channel)
 		}
 		// contact_id is only written on insert: identifying is
 		// IdentifyVisitor's job, and it may have run since this batch read.
 		if _, err := tx.ExecContext(ctx, `-- track.upsertVisitors
 			INSERT INTO track_visitors (workspace_id, visitor_id, contact_id, first_seen, last_seen, session_uid, session_start, session_campaign, session_channel)
-			VALUES `+b.String()+`
+			VALUES `+db.Rows(len(part), "(?, ?, ?, ?, ?, ?, ?, ?, ?)")+`
 			ON CONFLICT (workspace_id, visitor_id) DO UPDATE SET
 				last_seen = CASE WHEN excluded.last_seen > track_visitors.last_seen THEN excluded.last_seen ELSE track_visitors.last_seen END,
 				session_uid = excluded.session_uid, session_start = excluded.session_start, session_campaign = excluded.session_campaign, session_channel = excluded.session_channel`, args...); err != nil {

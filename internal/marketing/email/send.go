@@ -615,14 +615,9 @@ func (s *Service) sendMany(ctx context.Context, tx *db.Tx, ws, campaign int64, d
 	const chunk = 200
 	for start := 0; start < len(todo); start += chunk {
 		end := min(start+chunk, len(todo))
-		var sb strings.Builder
 		args := make([]any, 0, (end-start)*8)
 		for i := start; i < end; i++ {
 			d := todo[i]
-			if i > start {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
 			status := RecipientQueued
 			if d.reason != "" {
 				status = RecipientSkipped
@@ -631,7 +626,7 @@ func (s *Service) sendMany(ctx context.Context, tx *db.Tx, ws, campaign int64, d
 		}
 		got, err := db.Int64s(ctx, tx, `-- email.sendMany.log
 			INSERT INTO campaign_recipients (workspace_id, campaign_id, contact_id, status, reason, variant, created_at, mail_id)
-			VALUES `+sb.String()+` ON CONFLICT (workspace_id, campaign_id, contact_id) DO NOTHING RETURNING contact_id`, args...)
+			VALUES `+db.Rows(end-start, "(?, ?, ?, ?, ?, ?, ?, ?)")+` ON CONFLICT (workspace_id, campaign_id, contact_id) DO NOTHING RETURNING contact_id`, args...)
 		if err != nil {
 			return fmt.Errorf("email.sendMany: %w", err)
 		}
