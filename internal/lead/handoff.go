@@ -44,6 +44,12 @@ func contactFactsMany(ctx context.Context, q db.Querier, cs *crm.Service, ws int
 	if err != nil {
 		return nil, err
 	}
+	return factsOf(ctx, q, cs, ws, contacts, now)
+}
+
+// factsOf is contactFactsMany for contacts already loaded: their companies
+// and their events, in two queries.
+func factsOf(ctx context.Context, q db.Querier, cs *crm.Service, ws int64, contacts map[int64]crm.Contact, now time.Time) (map[int64]facts, error) {
 	var coIDs []int64
 	for _, ct := range contacts {
 		if ct.CompanyID != 0 {

@@ -236,14 +236,12 @@ func (sc *Scorer) Explain(ctx context.Context, ws int64, ct *crm.Contact) error 
 	if err != nil {
 		return err
 	}
-	all, err := contactFactsMany(ctx, sc.Lead.DB.Reader(), sc.CRM, ws, []int64{ct.ID}, sc.Lead.Clock.Now())
+	// The contact is loaded already: only its company and events are read.
+	all, err := factsOf(ctx, sc.Lead.DB.Reader(), sc.CRM, ws, map[int64]crm.Contact{ct.ID: *ct}, sc.Lead.Clock.Now())
 	if err != nil {
 		return err
 	}
-	x, ok := all[ct.ID]
-	if !ok {
-		return errs.NotFoundf("contact %d not found", ct.ID)
-	}
+	x := all[ct.ID]
 	x.f.Fit, x.f.FitGrade, x.f.Engagement = 0, "", 0 // being computed
 	s, err := c.Score(x.f)
 	if err != nil {
