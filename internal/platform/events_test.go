@@ -12,19 +12,26 @@ import (
 	"github.com/ryorin/ryorin/internal/platform"
 )
 
+// workspaceWithContact makes workspace 1 with one contact and returns its id.
+func workspaceWithContact(t *testing.T, d *db.DB, email string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	if err := platform.EnsureWorkspace(ctx, d, 1, "T", t0); err != nil {
+		t.Fatal(err)
+	}
+	var cid int64
+	if err := d.Write(ctx, "c", func(tx *db.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO contacts (workspace_id, email, lifecycle_changed_at, created_at, updated_at) VALUES (1, ?, 1, 1, 1) RETURNING id`, email).Scan(&cid)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return cid
+}
+
 func TestIngestEvents_IdempotentPartialAndOnTheTimeline(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		if err := platform.EnsureWorkspace(ctx, d, 1, "T", t0); err != nil {
-			t.Fatal(err)
-		}
-		var cid int64
-		err := d.Write(ctx, "c", func(tx *db.Tx) error {
-			return tx.QueryRowContext(ctx, `INSERT INTO contacts (workspace_id, email, lifecycle_changed_at, created_at, updated_at) VALUES (1, 'v@example.com', 1, 1, 1) RETURNING id`).Scan(&cid)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cid := workspaceWithContact(t, d, "v@example.com")
 		a := platform.System(1)
 		batch := []platform.EventInput{
 			{ID: "e1", Kind: "page_view", Email: "V@example.com", URL: "https://ryorin.example/pricing?utm_source=google&utm_medium=cpc&utm_campaign=spring"},
@@ -96,15 +103,7 @@ func TestIngestEvents_RejectsOversizedBatch(t *testing.T) {
 func TestContactEventsSince_SkipsAnonymousRunsAndKeepsItsMark(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		if err := platform.EnsureWorkspace(ctx, d, 1, "T", t0); err != nil {
-			t.Fatal(err)
-		}
-		var cid int64
-		if err := d.Write(ctx, "c", func(tx *db.Tx) error {
-			return tx.QueryRowContext(ctx, `INSERT INTO contacts (workspace_id, email, lifecycle_changed_at, created_at, updated_at) VALUES (1, 'w@example.com', 1, 1, 1) RETURNING id`).Scan(&cid)
-		}); err != nil {
-			t.Fatal(err)
-		}
+		cid := workspaceWithContact(t, d, "w@example.com")
 		defer func(w int64) { platform.ContactEventWindow = w }(platform.ContactEventWindow)
 		platform.ContactEventWindow = 4
 		ingest := func(prefix string, n int, contact int64) {

@@ -503,3 +503,35 @@ func TestLists_MembershipDrivesSegmentsAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// A count whose OR-groups each read an event set starts from the union of
+// those sets; when one group has no set, nothing bounds the matches and
+// there is no union. (That both forms count the same is checked by
+// TestPreview_EachOperatorOnBothEngines.)
+func TestCompileWith_OrGroupsWithEventSetsStartFromTheirUnion(t *testing.T) {
+	d, err := segments.Parse([]byte(def(
+		[]string{behav("form_submit", "at_least", 1, 14, ""), cond("title", "contains", "部長")},
+		[]string{behav("email_open", "at_least", 1, 7, ""), cond("company.employees", "gte", "1000")})), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		sets  map[segments.Spot]bool
+		union bool
+	}{
+		{"both groups read a set", map[segments.Spot]bool{{Group: 0, Cond: 0}: true, {Group: 1, Cond: 0}: true}, true},
+		{"one group probes", map[segments.Spot]bool{{Group: 0, Cond: 0}: true}, false},
+	} {
+		q, err := segments.CompileWith(d, nil, 1, t0, tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.HasPrefix(q.Where, "c.id IN (") && strings.Contains(q.Where, " UNION "); got != tc.union {
+			t.Errorf("%s: union driver %v, want %v: %s", tc.name, got, tc.union, q.Where)
+		}
+		if n := strings.Count(q.Where, "?"); n != len(q.Args) {
+			t.Errorf("%s: %d placeholders, %d args", tc.name, n, len(q.Args))
+		}
+	}
+}
