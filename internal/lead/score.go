@@ -74,24 +74,19 @@ func (b Body) Compile() (*Compiled, error) {
 // Score computes a contact's score at f.Now. Engagement decays continuously
 // by the half-life (no nightly batch: the same events give a lower score
 // later), and each rule earns at most its daily cap per calendar day.
-func (c *Compiled) Score(f rules.Facts) (Score, error) {
-	x := rules.NewEnv(f)
-	fp, err := c.fitOf(x)
-	if err != nil {
-		return Score{}, err
-	}
-	return c.scoreFrom(fp, x, true)
-}
+func (c *Compiled) Score(f rules.Facts) (Score, error) { return c.score(f, true) }
 
 // Figures is Score without the explanation lines: what the scorers store
 // (the lines are computed again when one contact is shown, by Explain).
-func (c *Compiled) Figures(f rules.Facts) (Score, error) {
+func (c *Compiled) Figures(f rules.Facts) (Score, error) { return c.score(f, false) }
+
+func (c *Compiled) score(f rules.Facts, explain bool) (Score, error) {
 	x := rules.NewEnv(f)
 	fp, err := c.fitOf(x)
 	if err != nil {
 		return Score{}, err
 	}
-	return c.scoreWith(fp, x, true, false)
+	return c.scoreWith(fp, x, true, explain)
 }
 
 // fitPart is the fit half of a score. When no fit rule reads behaviour
@@ -136,14 +131,9 @@ func (c *Compiled) fitMemo(x *rules.Env, memo map[string]bool) (fitPart, error) 
 	return fp, nil
 }
 
-// scoreFrom adds engagement and the criteria to a fit part. Without dq the
+// scoreWith adds engagement and the criteria to a fit part. Without dq the
 // disqualification criteria are left unevaluated (a replay needs them only
-// for the final moment).
-func (c *Compiled) scoreFrom(fp fitPart, x *rules.Env, dq bool) (Score, error) {
-	return c.scoreWith(fp, x, dq, true)
-}
-
-// scoreWith is scoreFrom; without explain it leaves out the explanation
+// for the final moment); without explain it leaves out the explanation
 // lines (a backtest evaluates millions of moments and reads only the
 // figures and the criteria).
 func (c *Compiled) scoreWith(fp fitPart, x *rules.Env, dq, explain bool) (Score, error) {
