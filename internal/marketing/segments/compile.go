@@ -115,7 +115,7 @@ func rank(fields []Field, c Condition) int {
 // started from the set: every company of an industry, then their contacts.
 func condSQL(f Field, c Condition, ws int64, now time.Time, set, probe bool) (string, []any, error) {
 	switch {
-	case f.Kind == KindBehavior && set && c.Op == "at_least":
+	case set: // an "at least" behaviour condition the count reads as a set
 		return behaviorSetSQL(f, c, ws, now)
 	case f.Kind == KindBehavior:
 		return behaviorSQL(f, c, now)
