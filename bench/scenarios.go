@@ -38,6 +38,12 @@ type Client struct {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
+	return c.Send(ctx, method, path, "application/json", body)
+}
+
+// Send makes one request with a body of the given content type and returns
+// the answer's body; an answer of 300 or more is an error.
+func (c *Client) Send(ctx context.Context, method, path, contentType string, body []byte) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -53,7 +59,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 		req.Header.Set("Accept-Language", "ja")
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	res, err := c.HTTP.Do(req)
 	if err != nil {

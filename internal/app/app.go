@@ -136,9 +136,9 @@ func OpenOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 
 func openOn(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	cfg.Clock = clock.Millis(cfg.Clock)
-	d.OnSlowTx = func(name string, dur time.Duration) {
+	d.OnSlowTx = func(name string, dur, commit time.Duration) {
 		if dur > 50*time.Millisecond {
-			cfg.Log.Warn("slow write transaction", "tx", name, "ms", dur.Milliseconds())
+			cfg.Log.Warn("slow write transaction", "tx", name, "ms", dur.Milliseconds(), "commit_ms", commit.Milliseconds())
 		}
 	}
 	n, err := d.Migrate(ctx)

@@ -274,7 +274,7 @@ func (s *Service) storeChunks(ctx context.Context, ws, id int64, file io.Reader)
 		n, err := io.ReadFull(file, buf)
 		if n > 0 {
 			size += int64(n)
-			werr := s.DB.Write(ctx, "dataio.storeChunk", func(tx *db.Tx) error {
+			werr := s.DB.WriteBulk(ctx, "dataio.storeChunk", func(tx *db.Tx) error {
 				_, err := tx.ExecContext(ctx, `-- dataio.storeChunk
 					INSERT INTO import_chunks (workspace_id, import_id, seq, data) VALUES (?, ?, ?, ?)`, ws, id, seq, buf[:n])
 				return err
@@ -504,7 +504,7 @@ func (s *Service) delete(ctx context.Context, ws, id int64) error {
 func (s *Service) dropChunks(ctx context.Context, ws, id int64) error {
 	for {
 		var n int64
-		err := s.DB.Write(ctx, "dataio.dropChunks", func(tx *db.Tx) error {
+		err := s.DB.WriteBulk(ctx, "dataio.dropChunks", func(tx *db.Tx) error {
 			res, err := tx.ExecContext(ctx, `-- dataio.dropChunks
 				DELETE FROM import_chunks WHERE workspace_id = ? AND import_id = ? AND seq IN (
 					SELECT seq FROM import_chunks WHERE workspace_id = ? AND import_id = ? ORDER BY seq LIMIT 8)`, ws, id, ws, id)

@@ -175,12 +175,12 @@ func (r *run) commitBatch(ctx context.Context, b batch, size *int, o RunOptions)
 	if b.consumed == 0 {
 		return nil
 	}
-	start := time.Now()
-	if err := r.commit(ctx, b.recs, b.bad, b.consumed); err != nil {
+	held, err := r.commit(ctx, b.recs, b.bad, b.consumed)
+	if err != nil {
 		return err
 	}
 	if o.BatchRows <= 0 {
-		*size = adapt(*size, time.Since(start), r.s.BatchTarget)
+		*size = adapt(*size, held, r.s.BatchTarget)
 	}
 	if o.Progress != nil {
 		o.Progress(r.im)
@@ -289,11 +289,14 @@ func (r *run) read(rd *Reader, n int) (recs []record, bad []badRow, consumed int
 
 // commit writes one batch and moves the import's progress in the same
 // transaction. The progress update only applies if nobody else moved it
-// (and the lease is still ours), otherwise the whole batch rolls back.
-func (r *run) commit(ctx context.Context, recs []record, bad []badRow, consumed int64) error {
+// (and the lease is still ours), otherwise the whole batch rolls back. It
+// returns how long the batch held the writer (waiting for it not counted).
+func (r *run) commit(ctx context.Context, recs []record, bad []badRow, consumed int64) (time.Duration, error) {
 	r.now = r.s.Clock.Now()
 	var c batchCounts
-	err := r.s.DB.Write(ctx, "dataio.batch", func(tx *db.Tx) error {
+	var began time.Time
+	err := r.s.DB.WriteBulk(ctx, "dataio.batch", func(tx *db.Tx) error {
+		began = time.Now()
 		if tx.Dialect() == db.Postgres {
 			// The lookups are "IN (500 values)" statements run again and
 			// again; after five runs PostgreSQL switches a prepared statement
@@ -339,8 +342,9 @@ func (r *run) commit(ctx context.Context, recs []record, bad []badRow, consumed 
 	})
 	if err != nil {
 		clear(r.linking)
-		return fmt.Errorf("dataio.Run(%d) rows %d–%d: %w", r.im.ID, r.im.RowsDone+1, r.im.RowsDone+consumed, err)
+		return 0, fmt.Errorf("dataio.Run(%d) rows %d–%d: %w", r.im.ID, r.im.RowsDone+1, r.im.RowsDone+consumed, err)
 	}
+	held := time.Since(began)
 	r.linkedCommitted()
 	r.im.RowsDone += consumed
 	r.im.Created += c.Created
@@ -348,7 +352,7 @@ func (r *run) commit(ctx context.Context, recs []record, bad []badRow, consumed 
 	r.im.Skipped += c.Skipped
 	r.im.Failed += c.Failed
 	r.im.CompaniesCreated += c.Companies
-	return nil
+	return held, nil
 }
 
 func (r *run) saveErrors(ctx context.Context, tx *db.Tx, bad []badRow) error {

@@ -64,7 +64,7 @@ func (s *Service) runUndo(ctx context.Context, ws, id int64, slice time.Duration
 			return err
 		}
 		var n int
-		err := s.DB.Write(ctx, "dataio.undoBatch", func(tx *db.Tx) error {
+		err := s.DB.WriteBulk(ctx, "dataio.undoBatch", func(tx *db.Tx) error {
 			var err error
 			n, err = s.undoBatch(ctx, tx, ws, id)
 			return err

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ryorin/ryorin/internal/db"
 	"github.com/ryorin/ryorin/internal/dbtest"
@@ -181,5 +183,44 @@ func TestPlaceholdersAndRows_RepeatWithCommas(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
+	}
+}
+
+func TestWriteBulk_LetsWaitingWritersGoFirst(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.OpenSQLite(ctx, filepath.Join(t.TempDir(), "bulk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	release := make(chan struct{})
+	held := make(chan struct{})
+	var mu sync.Mutex
+	var order []string
+	note := func(s string) func(*db.Tx) error {
+		return func(*db.Tx) error { mu.Lock(); order = append(order, s); mu.Unlock(); return nil }
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = d.Write(ctx, "holder", func(*db.Tx) error { close(held); <-release; return nil })
+	}()
+	<-held
+	// Three requests queue for the writer, then a bulk batch: without the
+	// yield the pool hands the writer to a random waiter, and the batch
+	// would come last only one time in four.
+	for _, name := range []string{"a", "b", "c"} {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = d.Write(ctx, name, note(name)) }()
+	}
+	time.Sleep(50 * time.Millisecond)
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = d.WriteBulk(ctx, "bulk", note("bulk")) }()
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if len(order) != 4 || order[3] != "bulk" {
+		t.Fatalf("order %v: the bulk batch went before a waiting request", order)
 	}
 }

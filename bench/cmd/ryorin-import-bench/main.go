@@ -7,12 +7,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +39,7 @@ func run() error {
 	dir := flag.String("dir", "", "work directory (default: a new temporary one, removed at the end)")
 	bin := flag.String("bin", "", "ryorin binary (default: go build ./cmd/ryorin)")
 	killAt := flag.Float64("kill-at", 0, "kill -9 the import when this fraction of rows is committed, then resume it (0: no kill)")
+	mixed := flag.Int("mixed", 0, "events/s posted to the batch API of a running `ryorin serve` while it imports the file (uploaded through the API); 0: import with the CLI")
 	flag.Parse()
 	ctx := context.Background()
 	if *dir == "" {
@@ -94,7 +100,13 @@ func run() error {
 	imp.Stdout, imp.Stderr = os.Stdout, os.Stderr
 	t = time.Now()
 	var took time.Duration
-	if *killAt > 0 {
+	if *mixed > 0 {
+		if took, err = mixedRun(ctx, *bin, common, *dir, path, *existing, *mixed); err != nil {
+			return err
+		}
+		fmt.Printf("\nimport through `ryorin serve`: %d rows in %s = %.0f rows/s end to end (upload, row count, mapping, import)\n",
+			exp.Rows, took.Round(10*time.Millisecond), float64(exp.Rows)/took.Seconds())
+	} else if *killAt > 0 {
 		if took, err = killAndResume(ctx, d, imp, *bin, common, int64(*killAt*float64(exp.Rows))); err != nil {
 			return err
 		}
@@ -104,8 +116,10 @@ func run() error {
 		}
 		took = time.Since(t)
 	}
-	fmt.Printf("\nimport: %d rows in %s = %.0f rows/s end to end (upload into the database, row count, mapping, import); peak RSS %s; CPU %s\n",
-		exp.Rows, took.Round(10*time.Millisecond), float64(exp.Rows)/took.Seconds(), maxRSS(imp), cpuTime(imp))
+	if *mixed == 0 {
+		fmt.Printf("\nimport: %d rows in %s = %.0f rows/s end to end (upload into the database, row count, mapping, import); peak RSS %s; CPU %s\n",
+			exp.Rows, took.Round(10*time.Millisecond), float64(exp.Rows)/took.Seconds(), maxRSS(imp), cpuTime(imp))
+	}
 
 	var created, updated, failed, companies, contacts int
 	err = d.Reader().QueryRowContext(ctx, `SELECT created_count, updated_count, failed_count, companies_created FROM imports ORDER BY id DESC LIMIT 1`).
@@ -186,4 +200,129 @@ func killAndResume(ctx context.Context, d *db.DB, imp *exec.Cmd, bin string, com
 	}
 	fmt.Printf("resume: %s wall time, including the wait for the lease\n", time.Since(rs).Round(10*time.Millisecond))
 	return time.Since(start), nil
+}
+
+// mixedRun starts `ryorin serve`, posts `rate` events/s to its batch API (50
+// per post, random existing contacts) and, once they flow, uploads the CSV
+// through POST /api/v1/imports; it waits for the import job to finish, then
+// stops the events and prints their latency. It returns the import's time
+// from the start of the upload to the job's end.
+func mixedRun(ctx context.Context, bin string, common []string, dir, csvPath string, contacts, rate int) (time.Duration, error) {
+	add := exec.Command(bin, append([]string{"user", "add", "--email", "importer@bench.example", "--name", "Importer", "--role", "admin"}, common...)...)
+	add.Stdin = strings.NewReader("bench-importer-password\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("user add: %v\n%s", err, out)
+	}
+	tok, err := exec.Command(bin, append([]string{"token", "create", "--email", "importer@bench.example"}, common...)...).Output()
+	if err != nil {
+		return 0, fmt.Errorf("token: %w", err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "serve.log"))
+	if err != nil {
+		return 0, err
+	}
+	defer logf.Close()
+	srv, base, err := bench.StartServer(bin, common, logf)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
+	c := &bench.Client{Base: base, Token: strings.TrimSpace(string(tok)), HTTP: &http.Client{Timeout: 10 * time.Minute}}
+	stop := bench.Arrive(ctx, c, contacts, rate, "mixed")
+	time.Sleep(3 * time.Second) // events flowing before the import starts
+	file, err := os.ReadFile(csvPath)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	b, err := c.Send(ctx, "POST", "/api/v1/imports?mode=update", "text/csv", file)
+	if err != nil {
+		return 0, fmt.Errorf("upload: %w", err)
+	}
+	var im struct {
+		ID       int64  `json:"id"`
+		Status   string `json:"status"`
+		RowsDone int64  `json:"rows_done"`
+		Error    string `json:"error"`
+	}
+	if err := json.Unmarshal(b, &im); err != nil {
+		return 0, err
+	}
+	fmt.Printf("uploaded in %s (import %d); importing with %d events/s arriving\n", time.Since(start).Round(10*time.Millisecond), im.ID, rate)
+	for im.Status != "done" && im.Status != "failed" {
+		time.Sleep(200 * time.Millisecond)
+		if b, err = c.Send(ctx, "GET", fmt.Sprintf("/api/v1/imports/%d", im.ID), "", nil); err != nil {
+			return 0, err
+		}
+		if err := json.Unmarshal(b, &im); err != nil {
+			return 0, err
+		}
+	}
+	took := time.Since(start)
+	posts, err := stop()
+	if err != nil {
+		return 0, fmt.Errorf("events: %w", err)
+	}
+	var lat []time.Duration
+	for _, p := range posts {
+		if !p.At.Before(start) {
+			lat = append(lat, p.Took)
+		}
+	}
+	if len(lat) == 0 {
+		return 0, fmt.Errorf("no events were posted during the import")
+	}
+	if im.Status != "done" {
+		return 0, fmt.Errorf("import %d failed: %s", im.ID, im.Error)
+	}
+	slices.Sort(lat)
+	q := func(p float64) time.Duration {
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))].Round(100 * time.Microsecond)
+	}
+	fmt.Printf("events during the import: %d posts of 50 (%d events/s asked); latency p50 %s, p95 %s, p99 %s, max %s (target p99 < 100 ms)\n",
+		len(lat), rate, q(0.50), q(0.95), q(0.99), lat[len(lat)-1].Round(100*time.Microsecond))
+	hwm, _ := bench.MemOf(srv.Process.Pid)
+	log, _ := os.ReadFile(filepath.Join(dir, "serve.log"))
+	fmt.Printf("`ryorin serve` peak RSS %s; write transactions over 50 ms logged: %s\n", hwm, slowTxs(log))
+	return took, nil
+}
+
+// slowTxs summarises serve's "slow write transaction" warnings: how many
+// there were per transaction name, and the longest.
+func slowTxs(log []byte) string {
+	type agg struct{ n, max, commits int }
+	by := map[string]*agg{}
+	total := 0
+	for _, line := range bytes.Split(log, []byte("\n")) {
+		if !bytes.Contains(line, []byte("slow write transaction")) {
+			continue
+		}
+		var name string
+		var ms, commit int
+		for _, f := range strings.Fields(string(line)) {
+			if v, ok := strings.CutPrefix(f, "tx="); ok {
+				name = v
+			}
+			if v, ok := strings.CutPrefix(f, "ms="); ok {
+				fmt.Sscan(v, &ms)
+			}
+			if v, ok := strings.CutPrefix(f, "commit_ms="); ok {
+				fmt.Sscan(v, &commit)
+			}
+		}
+		if by[name] == nil {
+			by[name] = &agg{}
+		}
+		by[name].n++
+		by[name].max = max(by[name].max, ms)
+		if commit*2 > ms {
+			by[name].commits++
+		}
+		total++
+	}
+	out := fmt.Sprint(total)
+	for name, a := range by {
+		out += fmt.Sprintf("; %s %d (longest %d ms, %d mostly in the commit)", name, a.n, a.max, a.commits)
+	}
+	return out
 }

@@ -617,7 +617,7 @@ func TestFollow_ABacklogIsEnrolledInShortTransactionsAndTheMarkCoversIt(t *testi
 		}
 		var mu sync.Mutex
 		longest := map[string]time.Duration{}
-		d.OnSlowTx = func(name string, dur time.Duration) {
+		d.OnSlowTx = func(name string, dur, _ time.Duration) {
 			mu.Lock()
 			longest[name] = max(longest[name], dur)
 			mu.Unlock()
