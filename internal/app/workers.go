@@ -55,7 +55,7 @@ func (a *App) registerJobs() {
 func (a *App) StartWorkers(ctx context.Context) *Workers {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &Workers{cancel: cancel}
-	w.wg.Add(3)
+	w.wg.Add(4)
 	go func() {
 		defer w.wg.Done()
 		a.Jobs.Run(ctx)
@@ -67,6 +67,10 @@ func (a *App) StartWorkers(ctx context.Context) *Workers {
 	go func() {
 		defer w.wg.Done()
 		a.SegmentRefresher.Run(ctx, platform.DefaultWorkspace, 500*time.Millisecond, func(err error) { a.Log.Error("segment refresh", "err", err) })
+	}()
+	go func() {
+		defer w.wg.Done()
+		a.DB.RunSearchIndexer(ctx, 250*time.Millisecond, func(err error) { a.Log.Error("search index", "err", err) })
 	}()
 	return w
 }

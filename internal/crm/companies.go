@@ -332,7 +332,10 @@ func (s *Service) companyWhere(ctx context.Context, a platform.Actor, f CompanyF
 		w.and("corporate_number = ?", NormalizePhone(f.CorporateNumber))
 	}
 	if f.Q != "" {
-		cond, args := searchCond(s.DB.Dialect, "companies", f.Q)
+		cond, args, err := s.search(ctx, "companies", f.Q)
+		if err != nil {
+			return w, err
+		}
 		w.and(cond, args...)
 	}
 	if len(f.Props) > 0 {

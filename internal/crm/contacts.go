@@ -446,7 +446,10 @@ func (s *Service) contactWhere(ctx context.Context, a platform.Actor, f ContactF
 		w.and("email = ?", e)
 	}
 	if f.Q != "" {
-		cond, args := searchCond(s.DB.Dialect, "contacts", f.Q)
+		cond, args, err := s.search(ctx, "contacts", f.Q)
+		if err != nil {
+			return w, err
+		}
 		w.and(cond, args...)
 	}
 	if len(f.Props) > 0 {

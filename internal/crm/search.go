@@ -1,7 +1,10 @@
 package crm
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ryorin/ryorin/internal/db"
@@ -24,10 +27,29 @@ func searchCond(d db.Dialect, table, q string) (string, []any) {
 		return "search_text >= ? AND search_text < ?", []any{f, f + "\U0010FFFF"}
 	}
 	if d == db.SQLite && (table == "contacts" || table == "companies") {
-		// A quoted FTS5 string with the trigram tokenizer matches any substring.
-		return "id IN (SELECT rowid FROM " + table + "_fts WHERE " + table + "_fts MATCH ?)", []any{`"` + strings.ReplaceAll(f, `"`, `""`) + `"`}
+		// A quoted FTS5 string with the trigram tokenizer matches any
+		// substring; the index is in the search file (ADR 0028).
+		return "id IN (SELECT rowid FROM " + db.SearchTable(table) + " WHERE " + table + "_fts MATCH ?)", []any{`"` + strings.ReplaceAll(f, `"`, `""`) + `"`}
 	}
 	return `search_text LIKE ? ESCAPE '\'`, []any{likePattern(f)}
+}
+
+// searchCatchUp is how long a search first spends applying the search
+// index's queue, so it finds the rows written just before it. Behind a
+// longer backlog (an import) it searches what is indexed and the background
+// indexer catches up.
+const searchCatchUp = 50 * time.Millisecond
+
+// search is searchCond after the search index has caught up with the
+// writes before it (SQLite).
+func (s *Service) search(ctx context.Context, table, q string) (string, []any, error) {
+	if !shortQuery(q) && (table == "contacts" || table == "companies") {
+		if err := s.DB.SearchCatchUp(ctx, searchCatchUp); err != nil {
+			return "", nil, fmt.Errorf("crm: search index: %w", err)
+		}
+	}
+	cond, args := searchCond(s.DB.Dialect, table, q)
+	return cond, args, nil
 }
 
 // shortQuery reports whether q is too short for the trigram index (one or two

@@ -62,6 +62,10 @@ func Restore(ctx context.Context, src, dataDir string) error {
 		_ = os.Remove(dst + "-wal")
 		_ = os.Remove(dst + "-shm")
 	}
+	// The search index is rebuilt from the restored tables (ADR 0028).
+	for _, f := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(searchPath(dst) + f)
+	}
 	tmp := dst + ".restoring"
 	if err := copyFile(src, tmp); err != nil {
 		return fmt.Errorf("db.Restore: %w", err)

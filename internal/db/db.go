@@ -18,7 +18,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	sqlite "modernc.org/sqlite"        // registers the "sqlite" driver
 )
 
 // Dialect names the SQL engine.
@@ -54,6 +54,8 @@ type DB struct {
 	// waiting counts Write calls waiting for SQLite's writer; WriteBulk
 	// lets them go first.
 	waiting atomic.Int32
+	// search is SQLite's search index file (ADR 0028); nil on PostgreSQL.
+	search *searchIndex
 }
 
 // Open opens the database named by url. An empty url or one starting with
@@ -94,7 +96,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// threshold stays the bound.
 	// The path goes into a URI: escape what would end it early ('?' starts the
 	// query, '#' a fragment) and '%', which SQLite decodes.
-	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	uri := sqliteURI(path)
 	w, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=cache_size(-32768)&_pragma=wal_autocheckpoint(4000)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
@@ -107,16 +109,24 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
 	}
-	r, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=cache_size(-8192)&_pragma=query_only(1)")
+	search, err := openSearch(ctx, searchPath(path))
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("db.OpenSQLite(%q) readers: %w", path, err)
+		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
 	}
+	// Readers see the search index's file as the schema "search".
+	r := sql.OpenDB(attachSearch{dsn: uri + "?" + pragmas + "&_pragma=cache_size(-8192)&_pragma=query_only(1)",
+		search: sqliteURI(search.path), drv: &sqlite.Driver{}})
 	n := max(4, runtime.NumCPU()*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{Dialect: SQLite, w: w, r: r, path: path}, nil
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		search.w.Close()
+		return nil, fmt.Errorf("db.OpenSQLite(%q) readers: %w", path, err)
+	}
+	return &DB{Dialect: SQLite, w: w, r: r, path: path, search: search}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
@@ -138,6 +148,13 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 
 // Close closes both pools. On SQLite it first checkpoints the WAL.
 func (db *DB) Close() error {
+	if db.search != nil {
+		db.search.mu.Lock() // a running indexer batch ends first
+		db.search.closed = true
+		_, _ = db.search.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		db.search.w.Close()
+		db.search.mu.Unlock()
+	}
 	db.waitCheckpoint()
 	if db.Dialect == SQLite {
 		_, _ = db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -148,6 +165,7 @@ func (db *DB) Close() error {
 			err = e
 		}
 	}
+
 	return err
 }
 

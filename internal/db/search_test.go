@@ -1,0 +1,95 @@
+package db_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/db"
+)
+
+// searchIDs returns the contacts whose search text contains q, through the
+// search file's trigram index, after the index caught up.
+func searchIDs(t *testing.T, d *db.DB, q string) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	if err := d.SearchCatchUp(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := d.Reader().QueryContext(ctx, `SELECT id FROM contacts WHERE id IN (SELECT rowid FROM `+db.SearchTable("contacts")+
+		` WHERE contacts_fts MATCH ?) ORDER BY id`, `"`+q+`"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func TestSearchIndex_FollowsWritesAndIsRebuiltWhenItsFileIsGone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ryorin.db")
+	d, err := db.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if err := d.Write(ctx, "t", func(tx *db.Tx) error { _, err := tx.ExecContext(ctx, q, args...); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`INSERT INTO workspaces (id, name, signing_key, created_at, updated_at) VALUES (1, 'w', 'k', 0, 0)`)
+	for i, text := range []string{"tanaka taro 田中太郎", "suzuki ichiro 鈴木一郎", "tanabe hanako 田辺花子"} {
+		exec(`INSERT INTO contacts (id, workspace_id, email, search_text, props, lifecycle_changed_at, created_at, updated_at) VALUES (?, 1, ?, ?, '{}', 0, 0, 0)`,
+			i+1, text[:6]+"@example.jp", text)
+	}
+	if got := searchIDs(t, d, "tana"); !slices.Equal(got, []int64{1, 3}) {
+		t.Fatalf("tana: %v, want [1 3]", got)
+	}
+	exec(`UPDATE contacts SET search_text = 'yamada taro 山田太郎' WHERE id = 1`)
+	exec(`DELETE FROM contacts WHERE id = 3`)
+	if got := searchIDs(t, d, "tana"); len(got) != 0 {
+		t.Errorf("tana after the change and the delete: %v, want none", got)
+	}
+	if got := searchIDs(t, d, "山田太"); !slices.Equal(got, []int64{1}) {
+		t.Errorf("山田太: %v, want [1]", got)
+	}
+	var queued int
+	if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM search_queue`).Scan(&queued); err != nil || queued != 0 {
+		t.Errorf("the queue holds %d rows after the index caught up (%v)", queued, err)
+	}
+	d.Close()
+
+	// The file holds derived data: without it, the index is filled again.
+	for _, f := range []string{".search.db", ".search.db-wal", ".search.db-shm"} {
+		_ = os.Remove(filepath.Join(filepath.Dir(path), "ryorin"+f))
+	}
+	d, err = db.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got := searchIDs(t, d, "一郎"); len(got) != 0 {
+		t.Errorf("一郎 (two characters, no trigram): %v", got)
+	}
+	if got := searchIDs(t, d, "鈴木一"); !slices.Equal(got, []int64{2}) {
+		t.Errorf("鈴木一 after the rebuild: %v, want [2]", got)
+	}
+	if got := searchIDs(t, d, "taro"); !slices.Equal(got, []int64{1}) {
+		t.Errorf("taro after the rebuild: %v, want [1]", got)
+	}
+}
