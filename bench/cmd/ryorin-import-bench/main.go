@@ -39,6 +39,7 @@ func run() error {
 	dir := flag.String("dir", "", "work directory (default: a new temporary one, removed at the end)")
 	bin := flag.String("bin", "", "ryorin binary (default: go build ./cmd/ryorin)")
 	killAt := flag.Float64("kill-at", 0, "kill -9 the import when this fraction of rows is committed, then resume it (0: no kill)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the import (the CLI's, or serve's with -mixed) to this file")
 	mixed := flag.Int("mixed", 0, "events/s posted to the batch API of a running `ryorin serve` while it imports the file (uploaded through the API); 0: import with the CLI")
 	flag.Parse()
 	ctx := context.Background()
@@ -98,10 +99,13 @@ func run() error {
 
 	imp := exec.Command(*bin, append([]string{"import", "contacts", path, "--log-level", "warn"}, common...)...)
 	imp.Stdout, imp.Stderr = os.Stdout, os.Stderr
+	if *profile != "" {
+		imp.Env = append(os.Environ(), "RYORIN_CPUPROFILE="+*profile)
+	}
 	t = time.Now()
 	var took time.Duration
 	if *mixed > 0 {
-		if took, err = mixedRun(ctx, *bin, common, *dir, path, *existing, *mixed); err != nil {
+		if took, err = mixedRun(ctx, *bin, common, *dir, path, *existing, *mixed, *profile); err != nil {
 			return err
 		}
 		fmt.Printf("\nimport through `ryorin serve`: %d rows in %s = %.0f rows/s end to end (upload, row count, mapping, import)\n",
@@ -207,7 +211,7 @@ func killAndResume(ctx context.Context, d *db.DB, imp *exec.Cmd, bin string, com
 // through POST /api/v1/imports; it waits for the import job to finish, then
 // stops the events and prints their latency. It returns the import's time
 // from the start of the upload to the job's end.
-func mixedRun(ctx context.Context, bin string, common []string, dir, csvPath string, contacts, rate int) (time.Duration, error) {
+func mixedRun(ctx context.Context, bin string, common []string, dir, csvPath string, contacts, rate int, profile string) (time.Duration, error) {
 	add := exec.Command(bin, append([]string{"user", "add", "--email", "importer@bench.example", "--name", "Importer", "--role", "admin"}, common...)...)
 	add.Stdin = strings.NewReader("bench-importer-password\n")
 	if out, err := add.CombinedOutput(); err != nil {
@@ -222,7 +226,11 @@ func mixedRun(ctx context.Context, bin string, common []string, dir, csvPath str
 		return 0, err
 	}
 	defer logf.Close()
+	if profile != "" {
+		os.Setenv("RYORIN_CPUPROFILE", profile) // serve's, written when it stops
+	}
 	srv, base, err := bench.StartServer(bin, common, logf)
+	os.Unsetenv("RYORIN_CPUPROFILE")
 	if err != nil {
 		return 0, err
 	}
