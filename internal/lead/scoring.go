@@ -311,7 +311,7 @@ func (sc *Scorer) rescoreMany(ctx context.Context, ws int64, ids []int64, skipMi
 		if len(batch) == 0 {
 			continue
 		}
-		err = sc.Lead.DB.Write(ctx, "lead.Rescore", func(tx *db.Tx) error {
+		err = sc.Lead.DB.WriteBulk(ctx, "lead.Rescore", func(tx *db.Tx) error {
 			if err := writeScoresTx(ctx, tx, ws, batch, now, version, c.Body.HalfLifeDays); err != nil {
 				return err
 			}

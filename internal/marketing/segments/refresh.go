@@ -126,7 +126,7 @@ func (s *Service) apply(ctx context.Context, ws int64, sg Segment, match, cur ma
 	sort.Slice(enter, func(i, j int) bool { return enter[i] < enter[j] })
 	sort.Slice(leave, func(i, j int) bool { return leave[i] < leave[j] })
 	n := 0
-	err := s.DB.Write(ctx, "segments.apply", func(tx *db.Tx) error {
+	err := s.DB.WriteBulk(ctx, "segments.apply", func(tx *db.Tx) error {
 		var evs []platform.EventInput
 		at := now
 		ev := func(kind string, id int64) {
