@@ -175,12 +175,14 @@ func (db *DB) searchStep(ctx context.Context) (int, error) {
 	if _, ok := state["queue_mark"]; !ok {
 		// A new search file: note the queue's end, then fill every table
 		// from its first row. Rows changed meanwhile are queued after
-		// the mark and applied again once the fill is done.
+		// the mark and applied again once the fill is done. (Another
+		// process's indexer may have begun: its start stands. Two indexers
+		// only apply some rows twice, which changes nothing.)
 		var mark int64
 		if err := db.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM search_queue`).Scan(&mark); err != nil {
 			return 0, err
 		}
-		_, err := s.w.ExecContext(ctx, `INSERT INTO search_state (key, val) VALUES ('queue_mark', ?), ('backfill_contacts', 0), ('backfill_companies', 0)`, mark)
+		_, err := s.w.ExecContext(ctx, `INSERT OR IGNORE INTO search_state (key, val) VALUES ('queue_mark', ?), ('backfill_contacts', 0), ('backfill_companies', 0)`, mark)
 		return 1, err
 	}
 	for _, t := range SearchTables {
