@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlite "modernc.org/sqlite"
@@ -39,6 +40,9 @@ type searchIndex struct {
 	mu   sync.Mutex // one indexer batch at a time
 	// closed is set by DB.Close, under mu.
 	closed bool
+	// filled says the initial fill is done, so an empty queue means the
+	// index is current.
+	filled atomic.Bool
 }
 
 const searchSchema = `
@@ -110,7 +114,14 @@ func (db *DB) SearchCatchUp(ctx context.Context, budget time.Duration) error {
 	if db.search == nil {
 		return nil
 	}
-	_, err := db.indexSearch(ctx, time.Now().Add(budget))
+	// The usual case, nothing queued, without waiting for an indexer batch
+	// that may be running.
+	var queued bool
+	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_queue)`).Scan(&queued)
+	if err == nil && !queued && db.search.filled.Load() {
+		return nil
+	}
+	_, err = db.indexSearch(ctx, time.Now().Add(budget))
 	return err
 }
 
@@ -190,6 +201,7 @@ func (db *DB) searchStep(ctx context.Context) (int, error) {
 			return db.searchFill(ctx, t, after)
 		}
 	}
+	s.filled.Store(true)
 	return db.searchQueue(ctx, state["queue_mark"])
 }
 
