@@ -129,7 +129,7 @@ func (sc *Scorer) RescoreAll(ctx context.Context, ws int64, version int) error {
 		}
 		done += int64(len(batch))
 		last := batch[len(batch)-1].id
-		err := sc.Lead.DB.Write(ctx, "lead.RescoreAll", func(tx *db.Tx) error {
+		err := sc.Lead.DB.WriteBulk(ctx, "lead.RescoreAll", func(tx *db.Tx) error {
 			if err := writeScoresTx(ctx, tx, ws, batch, now, version, c.Body.HalfLifeDays); err != nil {
 				return err
 			}
