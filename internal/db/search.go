@@ -41,6 +41,8 @@ type searchIndex struct {
 	mu   sync.Mutex // one indexer batch at a time
 	// closed is set by DB.Close, under mu.
 	closed bool
+	// checked says the file was found to belong to this database (under mu).
+	checked bool
 	// filled says the initial fill is done, so an empty queue means the
 	// index is current.
 	filled atomic.Bool
@@ -196,6 +198,28 @@ func (db *DB) searchStep(ctx context.Context) (int, error) {
 		}
 		_, err := s.w.ExecContext(ctx, `INSERT OR IGNORE INTO search_state (key, val) VALUES ('queue_mark', ?), ('backfill_contacts', 0), ('backfill_companies', 0)`, mark)
 		return 1, err
+	}
+	if !s.checked {
+		// A search file whose mark is past the last queue entry this
+		// database ever made belongs to another copy of it (an older
+		// ryorin.db put back by hand): start again from the tables.
+		var last int64
+		err := db.r.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'search_queue'), 0)`).Scan(&last)
+		if err != nil {
+			return 0, err
+		}
+		if state["queue_mark"] > last {
+			return 1, db.searchWrite(ctx, func(tx *sql.Tx) error {
+				for _, t := range SearchTables {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO `+t+`_fts (`+t+`_fts) VALUES ('delete-all')`); err != nil {
+						return err
+					}
+				}
+				_, err := tx.ExecContext(ctx, `DELETE FROM search_state`)
+				return err
+			})
+		}
+		s.checked = true
 	}
 	for _, t := range SearchTables {
 		if after := state["backfill_"+t]; after >= 0 {

@@ -98,3 +98,58 @@ func TestSearchIndex_FollowsWritesAndIsRebuiltWhenItsFileIsGone(t *testing.T) {
 		t.Errorf("taro after the rebuild: %v, want [1]", got)
 	}
 }
+
+func TestSearchIndex_AFileOfAnotherCopyOfTheDatabaseIsRebuilt(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ryorin.db")
+	d, err := db.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if err := d.Write(ctx, "t", func(tx *db.Tx) error { _, err := tx.ExecContext(ctx, q, args...); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`INSERT INTO workspaces (id, name, signing_key, created_at, updated_at) VALUES (1, 'w', 'k', 0, 0)`)
+	add := func(id int, text string) {
+		exec(`INSERT INTO contacts (id, workspace_id, email, search_text, props, lifecycle_changed_at, created_at, updated_at) VALUES (?, 1, ?, ?, '{}', 0, 0, 0)`,
+			id, text[:5]+"@example.jp", text)
+	}
+	add(1, "ogawa 小川")
+	if err := d.Backup(ctx, filepath.Join(dir, "then.db")); err != nil {
+		t.Fatal(err)
+	}
+	add(2, "ishii 石井")
+	add(3, "maeda 前田")
+	if got := searchIDs(t, d, "ishii"); !slices.Equal(got, []int64{2}) {
+		t.Fatalf("ishii: %v", got)
+	}
+	d.Close()
+	// The older database put back by hand, beside the newer search file.
+	if err := os.Rename(filepath.Join(dir, "then.db"), path); err != nil {
+		t.Fatal(err)
+	}
+	d, err = db.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	// Its next contact gets id 2 and queue entry 2 again, both of which the
+	// search file has seen.
+	add(2, "harada 原田")
+	if got := searchIDs(t, d, "ishii"); len(got) != 0 {
+		t.Errorf("ishii is found in a database that never had it: %v", got)
+	}
+	if got := searchIDs(t, d, "harada"); !slices.Equal(got, []int64{2}) {
+		t.Errorf("harada: %v, want [2]", got)
+	}
+	if got := searchIDs(t, d, "ogawa"); !slices.Equal(got, []int64{1}) {
+		t.Errorf("ogawa: %v, want [1]", got)
+	}
+}
