@@ -1,12 +1,14 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -360,18 +362,27 @@ func (db *DB) searchQueue(ctx context.Context, mark int64) (int, error) {
 				top[table] = id
 			}
 		}
-		for k := range changed {
-			if !isSearchTable(k.table) {
+		// FTS5 flushes what it holds in memory as a new segment whenever
+		// a write does not continue in ascending rowid order or switches
+		// between delete and insert; each segment is merged again later.
+		// So: every delete in id order, then every insert in id order.
+		for table, ids := range byTable {
+			if !isSearchTable(table) {
 				continue
 			}
-			if k.id <= top[k.table] {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM `+k.table+`_fts WHERE rowid = ?`, k.id); err != nil {
-					return err
+			slices.SortFunc(ids, func(a, b any) int { return cmp.Compare(a.(int64), b.(int64)) })
+			for _, id := range ids {
+				if id.(int64) <= top[table] {
+					if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+`_fts WHERE rowid = ?`, id); err != nil {
+						return err
+					}
 				}
 			}
-			if text, ok := texts[k]; ok {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO `+k.table+`_fts (rowid, search_text) VALUES (?, ?)`, k.id, text); err != nil {
-					return err
+			for _, id := range ids {
+				if text, ok := texts[key{table, id.(int64)}]; ok {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+`_fts (rowid, search_text) VALUES (?, ?)`, id, text); err != nil {
+						return err
+					}
 				}
 			}
 		}
