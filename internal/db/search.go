@@ -393,12 +393,23 @@ func (db *DB) searchQueue(ctx context.Context, mark int64) (int, error) {
 		return 0, err
 	}
 	// Applied: the queue rows can go (a crash before this only leaves rows
-	// at or below the mark, which the next run deletes).
-	err = db.WriteBulk(ctx, "db.searchQueueDone", func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM search_queue WHERE seq <= ?`, last)
-		return err
-	})
-	return n, err
+	// at or below the mark, which the next run deletes). After an initial
+	// fill that is the whole queue of before it, so a few thousand rows per
+	// transaction.
+	for {
+		var gone int64
+		err = db.WriteBulk(ctx, "db.searchQueueDone", func(tx *Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM search_queue WHERE seq IN
+				(SELECT seq FROM search_queue WHERE seq <= ? ORDER BY seq LIMIT 5000)`, last)
+			if err == nil {
+				gone, err = res.RowsAffected()
+			}
+			return err
+		})
+		if err != nil || gone < 5000 {
+			return n, err
+		}
+	}
 }
 
 func isSearchTable(t string) bool {
