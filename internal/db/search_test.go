@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,26 +37,53 @@ func searchIDs(t *testing.T, d *db.DB, q string) []int64 {
 	return ids
 }
 
-func TestSearchIndex_FollowsWritesAndIsRebuiltWhenItsFileIsGone(t *testing.T) {
+// searchDB is a migrated SQLite database with one workspace.
+type searchDB struct {
+	t *testing.T
+	d *db.DB
+}
+
+func newSearchDB(t *testing.T, path string) *searchDB {
+	d := reopen(t, path)
+	if _, err := d.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f := &searchDB{t, d}
+	f.exec(`INSERT INTO workspaces (id, name, signing_key, created_at, updated_at) VALUES (1, 'w', 'k', 0, 0)`)
+	return f
+}
+
+func (f *searchDB) exec(q string, args ...any) {
+	f.t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ryorin.db")
-	d, err := db.OpenSQLite(ctx, path)
+	if err := f.d.Write(ctx, "t", func(tx *db.Tx) error { _, err := tx.ExecContext(ctx, q, args...); return err }); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func reopen(t *testing.T, path string) *db.DB {
+	t.Helper()
+	d, err := db.OpenSQLite(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if err := d.Write(ctx, "t", func(tx *db.Tx) error { _, err := tx.ExecContext(ctx, q, args...); return err }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec(`INSERT INTO workspaces (id, name, signing_key, created_at, updated_at) VALUES (1, 'w', 'k', 0, 0)`)
+	return d
+}
+
+// add inserts contact id with this search text (and an email made from it).
+func (f *searchDB) add(id int, text string) {
+	f.t.Helper()
+	f.exec(`INSERT INTO contacts (id, workspace_id, email, search_text, props, lifecycle_changed_at, created_at, updated_at) VALUES (?, 1, ?, ?, '{}', 0, 0, 0)`,
+		id, fmt.Sprintf("c%d@example.jp", id), text)
+}
+
+func TestSearchIndex_FollowsWritesAndIsRebuiltWhenItsFileIsGone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ryorin.db")
+	f := newSearchDB(t, path)
+	d, exec := f.d, f.exec
 	for i, text := range []string{"tanaka taro 田中太郎", "suzuki ichiro 鈴木一郎", "tanabe hanako 田辺花子"} {
-		exec(`INSERT INTO contacts (id, workspace_id, email, search_text, props, lifecycle_changed_at, created_at, updated_at) VALUES (?, 1, ?, ?, '{}', 0, 0, 0)`,
-			i+1, text[:6]+"@example.jp", text)
+		f.add(i+1, text)
 	}
 	if got := searchIDs(t, d, "tana"); !slices.Equal(got, []int64{1, 3}) {
 		t.Fatalf("tana: %v, want [1 3]", got)
@@ -63,7 +91,7 @@ func TestSearchIndex_FollowsWritesAndIsRebuiltWhenItsFileIsGone(t *testing.T) {
 	exec(`UPDATE contacts SET search_text = 'yamada taro 山田太郎' WHERE id = 1`)
 	exec(`DELETE FROM contacts WHERE id = 3`)
 	// SQLite hands the highest id out again once its row is gone.
-	exec(`INSERT INTO contacts (id, workspace_id, email, search_text, props, lifecycle_changed_at, created_at, updated_at) VALUES (3, 1, 'k@example.jp', 'kondo 近藤', '{}', 0, 0, 0)`)
+	f.add(3, "kondo 近藤")
 	if got := searchIDs(t, d, "tana"); len(got) != 0 {
 		t.Errorf("tana after the change, the delete and the reuse of id 3: %v, want none", got)
 	}
@@ -83,10 +111,8 @@ func TestSearchIndex_FollowsWritesAndIsRebuiltWhenItsFileIsGone(t *testing.T) {
 	for _, f := range []string{".search.db", ".search.db-wal", ".search.db-shm"} {
 		_ = os.Remove(filepath.Join(filepath.Dir(path), "ryorin"+f))
 	}
-	d, err = db.OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d = reopen(t, path)
+	f.d = d
 	defer d.Close()
 	if got := searchIDs(t, d, "一郎"); len(got) != 0 {
 		t.Errorf("一郎 (two characters, no trigram): %v", got)
@@ -103,24 +129,8 @@ func TestSearchIndex_AFileOfAnotherCopyOfTheDatabaseIsRebuilt(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ryorin.db")
-	d, err := db.OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if err := d.Write(ctx, "t", func(tx *db.Tx) error { _, err := tx.ExecContext(ctx, q, args...); return err }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec(`INSERT INTO workspaces (id, name, signing_key, created_at, updated_at) VALUES (1, 'w', 'k', 0, 0)`)
-	add := func(id int, text string) {
-		exec(`INSERT INTO contacts (id, workspace_id, email, search_text, props, lifecycle_changed_at, created_at, updated_at) VALUES (?, 1, ?, ?, '{}', 0, 0, 0)`,
-			id, text[:5]+"@example.jp", text)
-	}
+	f := newSearchDB(t, path)
+	d, add := f.d, f.add
 	add(1, "ogawa 小川")
 	if err := d.Backup(ctx, filepath.Join(dir, "then.db")); err != nil {
 		t.Fatal(err)
@@ -135,10 +145,8 @@ func TestSearchIndex_AFileOfAnotherCopyOfTheDatabaseIsRebuilt(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "then.db"), path); err != nil {
 		t.Fatal(err)
 	}
-	d, err = db.OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d = reopen(t, path)
+	f.d = d
 	defer d.Close()
 	// Its next contact gets id 2 and queue entry 2 again, both of which the
 	// search file has seen.
