@@ -38,17 +38,16 @@ type Client struct {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
-	return c.Send(ctx, method, path, "application/json", body)
+	if body == nil {
+		return c.Send(ctx, method, path, "", nil)
+	}
+	return c.Send(ctx, method, path, "application/json", bytes.NewReader(body))
 }
 
-// Send makes one request with a body of the given content type and returns
-// the answer's body; an answer of 300 or more is an error.
-func (c *Client) Send(ctx context.Context, method, path, contentType string, body []byte) ([]byte, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
+// Send makes one request with a body (nil: none) of the given content type
+// and returns the answer's body; an answer of 300 or more is an error.
+func (c *Client) Send(ctx context.Context, method, path, contentType string, body io.Reader) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, body)
 	if err != nil {
 		return nil, err
 	}

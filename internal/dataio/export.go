@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -134,14 +135,29 @@ func (s *Service) ExportContacts(ctx context.Context, w io.Writer, a platform.Ac
 	}
 	n := 0
 	rec := make([]string, len(cols))
+	// Company names are read once per export, not once per page: imported
+	// contacts of one page can name a thousand different companies. The
+	// memory is bounded: past exportNames names it starts again.
+	names := map[int64]string{}
+	wantNames := slices.Contains(o.Cols, "company")
 	err = s.CRM.EachContact(ctx, a, f, func(page []crm.Contact) error {
-		ids := make([]int64, 0, len(page))
+		var ids []int64
 		for _, c := range page {
-			ids = append(ids, c.CompanyID)
+			if _, ok := names[c.CompanyID]; wantNames && c.CompanyID != 0 && !ok {
+				ids = append(ids, c.CompanyID)
+			}
 		}
-		names, err := s.CRM.CompanyNames(ctx, s.DB.Reader(), a.WorkspaceID, ids)
-		if err != nil {
-			return err
+		if len(ids) > 0 {
+			if len(names)+len(ids) > exportNames {
+				clear(names)
+			}
+			got, err := s.CRM.CompanyNames(ctx, s.DB.Reader(), a.WorkspaceID, ids)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				names[id] = got[id] // "" for a company gone since: not asked again
+			}
 		}
 		for _, c := range page {
 			for i, col := range cols {
@@ -156,6 +172,9 @@ func (s *Service) ExportContacts(ctx context.Context, w io.Writer, a platform.Ac
 	})
 	return n, err
 }
+
+// exportNames bounds the company names an export keeps (about 10 MB).
+const exportNames = 100_000
 
 // flush sends what the CSV writer holds on to the client.
 func flush(cw *csv.Writer, w io.Writer) error {
