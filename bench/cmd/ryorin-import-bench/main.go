@@ -242,7 +242,7 @@ func mixedRun(ctx context.Context, bin string, common []string, dir, csvPath str
 	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
 	c := &bench.Client{Base: base, Token: strings.TrimSpace(string(tok)), HTTP: &http.Client{Timeout: 10 * time.Minute}}
 	stop := bench.Arrive(ctx, c, contacts, rate, "mixed")
-	time.Sleep(3 * time.Second) // events flowing before the import starts
+	time.Sleep(3 * time.Second)   // events flowing before the import starts
 	file, err := os.Open(csvPath) // streamed: the bench's memory stays out of the children's peak RSS
 	if err != nil {
 		return 0, err
