@@ -120,7 +120,7 @@ func run() error {
 			return err
 		}
 	} else {
-		if err := imp.Run(); err != nil {
+		if err := runWatched(imp); err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
 		took = time.Since(t)
@@ -156,7 +156,7 @@ func run() error {
 	defer out.Close()
 	ex.Stdout, ex.Stderr = out, os.Stderr
 	t = time.Now()
-	if err := ex.Run(); err != nil {
+	if err := runWatched(ex); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	took = time.Since(t)
@@ -165,9 +165,35 @@ func run() error {
 	return nil
 }
 
+// peaks holds the peak RSS runWatched saw for each command.
+var peaks = map[*exec.Cmd]string{}
+
+// runWatched runs c and records its peak RSS from /proc (VmHWM, read every
+// 50 ms and as it ends). Not from rusage: a child's ru_maxrss also counts the
+// image of this process it was started from, before exec.
+func runWatched(c *exec.Cmd) error {
+	if err := c.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	peak := "?"
+	for {
+		if hwm, _ := bench.MemOf(c.Process.Pid); hwm != "?" {
+			peak = hwm
+		}
+		select {
+		case err := <-done:
+			peaks[c] = peak
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 func maxRSS(c *exec.Cmd) string {
-	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return fmt.Sprintf("%.0f MB", float64(ru.Maxrss)/1024)
+	if p, ok := peaks[c]; ok {
+		return p
 	}
 	return "?"
 }
