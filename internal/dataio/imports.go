@@ -235,8 +235,10 @@ func (s *Service) List(ctx context.Context, ws int64, limit int) ([]Import, erro
 }
 
 // chunkSize is how much of an uploaded file one row of import_chunks holds
-// (and one write transaction stores).
-const chunkSize = 1 << 20
+// (and one write transaction stores). 1 MiB chunks took 80–86 ms to commit
+// on SQLite, over the one-writer rule's 50 ms; a quarter of that does not.
+// Readers take chunks of any size, so files stored earlier read the same.
+const chunkSize = 256 << 10
 
 // Create stores an uploaded file as a draft import: it checks the file is
 // CSV with a header and at least one row, counts the rows, and guesses the
