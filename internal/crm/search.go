@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,7 +27,7 @@ func searchCond(d db.Dialect, table, q string) (string, []any) {
 		}
 		return "search_text >= ? AND search_text < ?", []any{f, f + "\U0010FFFF"}
 	}
-	if d == db.SQLite && (table == "contacts" || table == "companies") {
+	if d == db.SQLite && slices.Contains(db.SearchTables, table) {
 		// A quoted FTS5 string with the trigram tokenizer matches any
 		// substring; the index is in the search file (ADR 0028).
 		return "id IN (SELECT rowid FROM " + db.SearchTable(table) + " WHERE " + table + "_fts MATCH ?)", []any{`"` + strings.ReplaceAll(f, `"`, `""`) + `"`}
@@ -43,7 +44,7 @@ const searchCatchUp = 50 * time.Millisecond
 // search is searchCond after the search index has caught up with the
 // writes before it (SQLite).
 func (s *Service) search(ctx context.Context, table, q string) (string, []any, error) {
-	if !shortQuery(q) && (table == "contacts" || table == "companies") {
+	if !shortQuery(q) && slices.Contains(db.SearchTables, table) {
 		if err := s.DB.SearchCatchUp(ctx, searchCatchUp); err != nil {
 			return "", nil, fmt.Errorf("crm: search index: %w", err)
 		}

@@ -25,7 +25,7 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	}
 	// Its own connection: readers are query-only, and the writer must stay
 	// free for the product while the copy runs.
-	c, err := sql.Open("sqlite", "file:"+db.path+"?_pragma=busy_timeout(10000)")
+	c, err := sql.Open("sqlite", sqliteURI(db.path)+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func checkBackup(ctx context.Context, src string) error {
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("db.Restore: %w", err)
 	}
-	c, err := sql.Open("sqlite", "file:"+src+"?mode=ro&_pragma=query_only(1)")
+	c, err := sql.Open("sqlite", sqliteURI(src)+"?mode=ro&_pragma=query_only(1)")
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func checkBackup(ctx context.Context, src string) error {
 // checkUnused refuses while another process has the database open: in WAL
 // mode an exclusive locking connection cannot start while others read.
 func checkUnused(ctx context.Context, path string) error {
-	c, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(200)&_pragma=locking_mode(EXCLUSIVE)")
+	c, err := sql.Open("sqlite", sqliteURI(path)+"?_pragma=busy_timeout(200)&_pragma=locking_mode(EXCLUSIVE)")
 	if err != nil {
 		return err
 	}

@@ -51,8 +51,8 @@ type DB struct {
 	walRaised atomic.Int32
 	walPrev   int // the threshold before the first of them
 	ckRunning atomic.Bool
-	// waiting counts Write calls waiting for SQLite's writer; WriteBulk
-	// lets them go first.
+	// waiting counts Write calls waiting for the writer; on SQLite
+	// WriteBulk lets them go first.
 	waiting atomic.Int32
 	// search is SQLite's search index file (ADR 0028); nil on PostgreSQL.
 	search *searchIndex
@@ -109,7 +109,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
 	}
-	search, err := openSearch(ctx, searchPath(path))
+	search, err := openSearch(ctx, searchPath(path), pragmas)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
@@ -451,17 +451,15 @@ func (db *DB) WriteBulk(ctx context.Context, name string, fn func(tx *Tx) error)
 }
 
 func (db *DB) write(ctx context.Context, name string, bulk bool, fn func(tx *Tx) error) (err error) {
-	if db.Dialect == SQLite {
-		if bulk {
-			for end := time.Now().Add(bulkYield); db.waiting.Load() > 0 && time.Now().Before(end); {
-				time.Sleep(200 * time.Microsecond)
-			}
-		} else {
-			db.waiting.Add(1)
+	if !bulk {
+		db.waiting.Add(1)
+	} else if db.Dialect == SQLite {
+		for end := time.Now().Add(bulkYield); db.waiting.Load() > 0 && time.Now().Before(end); {
+			time.Sleep(200 * time.Microsecond)
 		}
 	}
 	stx, err := db.w.BeginTx(ctx, nil)
-	if db.Dialect == SQLite && !bulk {
+	if !bulk {
 		db.waiting.Add(-1)
 	}
 	if err != nil {

@@ -1,7 +1,6 @@
 package db
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -68,9 +67,10 @@ func sqliteURI(path string) string {
 	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
-func openSearch(ctx context.Context, path string) (*searchIndex, error) {
-	w, err := sql.Open("sqlite", sqliteURI(path)+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
-		"&_pragma=cache_size(-4096)&_txlock=immediate")
+// openSearch opens the search file's writer with the main database's
+// pragmas (WAL, busy timeout, synchronous=NORMAL) and a small cache.
+func openSearch(ctx context.Context, path, pragmas string) (*searchIndex, error) {
+	w, err := sql.Open("sqlite", sqliteURI(path)+"?"+pragmas+"&_pragma=cache_size(-4096)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -250,27 +250,34 @@ func (s *searchIndex) state(ctx context.Context) (map[string]int64, error) {
 	return m, rows.Err()
 }
 
-// searchFill indexes the next rows of table after id `after`.
-func (db *DB) searchFill(ctx context.Context, table string, after int64) (int, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, search_text FROM `+table+` WHERE id > ? ORDER BY id LIMIT ?`, after, searchBatch)
+// doc is a row's search text.
+type doc struct {
+	id   int64
+	text string
+}
+
+// readDocs reads (id, search_text) rows.
+func (db *DB) readDocs(ctx context.Context, query string, args ...any) ([]doc, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	type doc struct {
-		id   int64
-		text string
-	}
+	defer rows.Close()
 	var docs []doc
 	for rows.Next() {
 		var d doc
 		if err := rows.Scan(&d.id, &d.text); err != nil {
-			rows.Close()
-			return 0, err
+			return nil, err
 		}
 		docs = append(docs, d)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	return docs, rows.Err()
+}
+
+// searchFill indexes the next rows of table after id `after`.
+func (db *DB) searchFill(ctx context.Context, table string, after int64) (int, error) {
+	docs, err := db.readDocs(ctx, `SELECT id, search_text FROM `+table+` WHERE id > ? ORDER BY id LIMIT ?`, after, searchBatch)
+	if err != nil {
 		return 0, err
 	}
 	next := int64(-1) // done
@@ -293,28 +300,23 @@ func (db *DB) searchFill(ctx context.Context, table string, after int64) (int, e
 // removed from its index and, if it still exists, indexed with its current
 // text. Entries applied are then deleted from the queue.
 func (db *DB) searchQueue(ctx context.Context, mark int64) (int, error) {
-	type key struct {
-		table string
-		id    int64
-	}
 	var last int64
-	changed := map[key]bool{}
-	byTable := map[string][]any{}
+	byTable := map[string][]int64{} // the distinct rows named, per table
 	rows, err := db.r.QueryContext(ctx, `SELECT seq, tbl, row_id FROM search_queue WHERE seq > ? ORDER BY seq LIMIT ?`, mark, searchBatch)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for rows.Next() {
-		var k key
-		if err := rows.Scan(&last, &k.table, &k.id); err != nil {
+		var table string
+		var id int64
+		if err := rows.Scan(&last, &table, &id); err != nil {
 			rows.Close()
 			return 0, err
 		}
 		n++
-		if !changed[k] {
-			changed[k] = true
-			byTable[k.table] = append(byTable[k.table], k.id)
+		if slices.Contains(SearchTables, table) {
+			byTable[table] = append(byTable[table], id)
 		}
 	}
 	rows.Close()
@@ -323,66 +325,41 @@ func (db *DB) searchQueue(ctx context.Context, mark int64) (int, error) {
 	}
 	// The current text of each row (read after the queue, so at least as new
 	// as the change queued); a row not found was deleted.
-	texts := map[key]string{}
+	texts := map[string][]doc{}
 	for table, ids := range byTable {
-		if !isSearchTable(table) {
-			continue
-		}
-		rows, err := db.r.QueryContext(ctx, `SELECT id, search_text FROM `+table+` WHERE id IN (SELECT value FROM json_each(?))`, jsonInts(ids))
+		slices.Sort(ids)
+		byTable[table] = slices.Compact(ids)
+		texts[table], err = db.readDocs(ctx, `SELECT id, search_text FROM `+table+` WHERE id IN (SELECT value FROM json_each(?))
+			ORDER BY id`, jsonInts(byTable[table]))
 		if err != nil {
-			return 0, err
-		}
-		for rows.Next() {
-			var k key
-			var text string
-			if err := rows.Scan(&k.id, &text); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			k.table = table
-			texts[k] = text
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return 0, err
 		}
 	}
 	err = db.searchWrite(ctx, func(tx *sql.Tx) error {
-		// Ids only grow, so a row above the highest one indexed (a new row,
-		// as in an import) has nothing to delete: that saves a fifth of
-		// the cost of indexing it.
-		top := map[string]int64{}
-		for table := range byTable {
-			if isSearchTable(table) {
-				var id int64
-				err := tx.QueryRowContext(ctx, `SELECT rowid FROM `+table+`_fts ORDER BY rowid DESC LIMIT 1`).Scan(&id)
-				if err != nil && !errors.Is(err, sql.ErrNoRows) {
-					return err
-				}
-				top[table] = id
-			}
-		}
 		// FTS5 flushes what it holds in memory as a new segment whenever
 		// a write does not continue in ascending rowid order or switches
 		// between delete and insert; each segment is merged again later.
 		// So: every delete in id order, then every insert in id order.
 		for table, ids := range byTable {
-			if !isSearchTable(table) {
-				continue
+			// Ids only grow, so a row above the highest one indexed (a new
+			// row, as in an import) has nothing to delete: that saves a
+			// fifth of the cost of indexing it.
+			var top int64
+			err := tx.QueryRowContext(ctx, `SELECT rowid FROM `+table+`_fts ORDER BY rowid DESC LIMIT 1`).Scan(&top)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
 			}
-			slices.SortFunc(ids, func(a, b any) int { return cmp.Compare(a.(int64), b.(int64)) })
 			for _, id := range ids {
-				if id.(int64) <= top[table] {
-					if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+`_fts WHERE rowid = ?`, id); err != nil {
-						return err
-					}
+				if id > top {
+					break
+				}
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+`_fts WHERE rowid = ?`, id); err != nil {
+					return err
 				}
 			}
-			for _, id := range ids {
-				if text, ok := texts[key{table, id.(int64)}]; ok {
-					if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+`_fts (rowid, search_text) VALUES (?, ?)`, id, text); err != nil {
-						return err
-					}
+			for _, d := range texts[table] {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+`_fts (rowid, search_text) VALUES (?, ?)`, d.id, d.text); err != nil {
+					return err
 				}
 			}
 		}
@@ -412,15 +389,6 @@ func (db *DB) searchQueue(ctx context.Context, mark int64) (int, error) {
 	}
 }
 
-func isSearchTable(t string) bool {
-	for _, s := range SearchTables {
-		if s == t {
-			return true
-		}
-	}
-	return false
-}
-
 func (db *DB) searchWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.search.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -433,7 +401,7 @@ func (db *DB) searchWrite(ctx context.Context, fn func(tx *sql.Tx) error) error 
 	return tx.Commit()
 }
 
-func jsonInts(ids []any) string {
+func jsonInts(ids []int64) string {
 	var b strings.Builder
 	b.WriteByte('[')
 	for i, id := range ids {
