@@ -40,6 +40,9 @@ func run() error {
 	bin := flag.String("bin", "", "ryorin binary (default: go build ./cmd/ryorin)")
 	killAt := flag.Float64("kill-at", 0, "kill -9 the import when this fraction of rows is committed, then resume it (0: no kill)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the import (the CLI's, or serve's with -mixed) to this file")
+	floor := flag.Bool("floor", false, "instead of importing, insert the contacts and companies the file would create straight into their tables (bench.InsertFloor): the engine's and schema's floor for this import")
+	floorTx := flag.Int("floor-tx", 1000, "contacts per transaction with -floor")
+	floorDrop := flag.String("floor-drop", "", "with -floor: indexes to drop first (comma-separated), to see what each costs")
 	mixed := flag.Int("mixed", 0, "events/s posted to the batch API of a running `ryorin serve` while it imports the file (uploaded through the API); 0: import with the CLI")
 	flag.Parse()
 	ctx := context.Background()
@@ -101,6 +104,11 @@ func run() error {
 	st, _ := os.Stat(path)
 	fmt.Printf("CSV: %d rows, %.1f MB; expect created %d, updated %d, failed %d, companies %d\n", exp.Rows,
 		float64(st.Size())/1e6, exp.Created, exp.Updated, exp.Failed, exp.Companies)
+
+	if *floor {
+		defer d.Close()
+		return floorRun(ctx, d, exp.Created, *floorTx, *floorDrop)
+	}
 
 	imp := exec.Command(*bin, append([]string{"import", "contacts", path, "--log-level", "warn"}, common...)...)
 	imp.Stdout, imp.Stderr = os.Stdout, os.Stderr
@@ -365,4 +373,29 @@ func slowTxs(log []byte) string {
 		out += fmt.Sprintf("; %s %d (longest %d ms, %d mostly in the commit)", name, a.n, a.max, a.commits)
 	}
 	return out
+}
+
+// floorRun times bench.InsertFloor for the contacts the file would create,
+// after dropping the indexes named in drop.
+func floorRun(ctx context.Context, d *db.DB, n, perTx int, drop string) error {
+	for _, ix := range strings.Split(drop, ",") {
+		if ix = strings.TrimSpace(ix); ix == "" {
+			continue
+		}
+		if err := d.Write(ctx, "bench.floorDrop", func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `DROP INDEX `+ix)
+			return err
+		}); err != nil {
+			return fmt.Errorf("drop index %s: %w", ix, err)
+		}
+		fmt.Printf("dropped index %s\n", ix)
+	}
+	f, err := bench.InsertFloor(ctx, d, n, perTx, 1)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("floor: %d companies in %s; %d contacts with their lifecycle rows, %d per transaction, in %s = %.0f rows/s\n",
+		f.Companies, f.CompaniesTook.Round(time.Millisecond), f.Contacts, perTx, f.ContactsTook.Round(time.Millisecond),
+		float64(f.Contacts)/f.ContactsTook.Seconds())
+	return nil
 }

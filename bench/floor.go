@@ -1,0 +1,77 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ryorin/ryorin/internal/crm"
+	"github.com/ryorin/ryorin/internal/db"
+)
+
+// FloorResult is what InsertFloor measured.
+type FloorResult struct {
+	Companies, Contacts int
+	CompaniesTook       time.Duration
+	ContactsTook        time.Duration
+}
+
+// InsertFloor writes n new contacts and n/20 new companies straight into
+// their tables, with the values a contacts import of WriteImportCSV's file
+// would write (names with kana, a phone, a company, a created date, the search
+// text) and one lifecycle-history row per contact, perTx contacts per
+// transaction, every index and trigger in place. No CSV is read, nothing is
+// looked up, nothing deduplicated: it is the least an import of n new
+// contacts can cost on this engine and schema, to hold the import against.
+func InsertFloor(ctx context.Context, d *db.DB, n, perTx int, seed uint64) (FloorResult, error) {
+	r := rand.New(rand.NewPCG(seed, 11))
+	now := Epoch.UnixMilli()
+	res := FloorResult{Companies: max(1, n/20), Contacts: n}
+	var firstCo int64
+	if err := d.Reader().QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM companies`).Scan(&firstCo); err != nil {
+		return res, err
+	}
+	t := time.Now()
+	err := batches(ctx, d, "bench.floorCompanies", res.Companies, 400, func(i int, b *batch) {
+		name := fmt.Sprintf("フロア商事%d", i)
+		b.row(`INSERT INTO companies (workspace_id, name, name_norm, props, search_text, created_at, updated_at) VALUES `,
+			"(1, ?, ?, '{}', ?, ?, ?)", "株式会社"+name, name, name, now, now)
+	})
+	if err != nil {
+		return res, err
+	}
+	res.CompaniesTook = time.Since(t)
+	t = time.Now()
+	for start := 0; start < n; start += perTx {
+		var b batch
+		for i := start; i < min(start+perTx, n); i++ {
+			f, g := familyNames[r.IntN(len(familyNames))], givenNames[r.IntN(len(givenNames))]
+			phone := fmt.Sprintf("0%d%08d", 3+r.IntN(6), r.IntN(100_000_000))
+			c := crm.Contact{Email: fmt.Sprintf("new%d@import.example.jp", i), FamilyName: f[0], GivenName: g[0],
+				FamilyNameKana: f[1], GivenNameKana: g[1], Phone: phone}
+			created := Epoch.AddDate(0, 0, -r.IntN(900)).UnixMilli()
+			b.row(`INSERT INTO contacts (workspace_id, email, family_name, given_name, family_name_kana, given_name_kana, phone,
+				phone_norm, company_id, lifecycle_stage, lifecycle_changed_at, props, search_text, created_at, updated_at) VALUES `,
+				"(1, ?, ?, ?, ?, ?, ?, ?, ?, 'lead', ?, '{}', ?, ?, ?)", c.Email, c.FamilyName, c.GivenName, c.FamilyNameKana,
+				c.GivenNameKana, phone, phone, firstCo+int64(r.IntN(res.Companies)), now, crm.ContactSearchText(c), created, now)
+		}
+		err := d.Write(ctx, "bench.floorContacts", func(tx *db.Tx) error {
+			var last int64
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM contacts WHERE workspace_id = 1`).Scan(&last); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, b.prefix+b.sb.String(), b.args...); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO lifecycle_history (workspace_id, contact_id, at, from_stage, to_stage, cause_kind, cause_ref)
+				SELECT 1, id, ?, '', 'lead', 'import', 'floor' FROM contacts WHERE workspace_id = 1 AND id > ?`, now, last)
+			return err
+		})
+		if err != nil {
+			return res, fmt.Errorf("bench.InsertFloor rows %d–%d: %w", start, start+b.n, err)
+		}
+	}
+	res.ContactsTook = time.Since(t)
+	return res, nil
+}
