@@ -17,17 +17,17 @@ type FloorResult struct {
 	ContactsTook        time.Duration
 }
 
-// InsertFloor writes n new contacts and n/20 new companies straight into
+// InsertFloor writes n new contacts and companies new companies straight into
 // their tables, with the values a contacts import of WriteImportCSV's file
 // would write (names with kana, a phone, a company, a created date, the search
 // text) and one lifecycle-history row per contact, perTx contacts per
 // transaction, every index and trigger in place. No CSV is read, nothing is
 // looked up, nothing deduplicated: it is the least an import of n new
 // contacts can cost on this engine and schema, to hold the import against.
-func InsertFloor(ctx context.Context, d *db.DB, n, perTx int, seed uint64) (FloorResult, error) {
+func InsertFloor(ctx context.Context, d *db.DB, n, companies, perTx int, seed uint64) (FloorResult, error) {
 	r := rand.New(rand.NewPCG(seed, 11))
 	now := Epoch.UnixMilli()
-	res := FloorResult{Companies: max(1, n/20), Contacts: n}
+	res := FloorResult{Companies: max(1, companies), Contacts: n}
 	var firstCo int64
 	if err := d.Reader().QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM companies`).Scan(&firstCo); err != nil {
 		return res, err

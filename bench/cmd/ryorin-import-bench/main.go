@@ -107,7 +107,7 @@ func run() error {
 
 	if *floor {
 		defer d.Close()
-		return floorRun(ctx, d, exp.Created, *floorTx, *floorDrop)
+		return floorRun(ctx, d, exp.Created, exp.Companies, *floorTx, *floorDrop)
 	}
 
 	imp := exec.Command(*bin, append([]string{"import", "contacts", path, "--log-level", "warn"}, common...)...)
@@ -377,7 +377,7 @@ func slowTxs(log []byte) string {
 
 // floorRun times bench.InsertFloor for the contacts the file would create,
 // after dropping the indexes named in drop.
-func floorRun(ctx context.Context, d *db.DB, n, perTx int, drop string) error {
+func floorRun(ctx context.Context, d *db.DB, n, companies, perTx int, drop string) error {
 	for _, ix := range strings.Split(drop, ",") {
 		if ix = strings.TrimSpace(ix); ix == "" {
 			continue
@@ -390,7 +390,7 @@ func floorRun(ctx context.Context, d *db.DB, n, perTx int, drop string) error {
 		}
 		fmt.Printf("dropped index %s\n", ix)
 	}
-	f, err := bench.InsertFloor(ctx, d, n, perTx, 1)
+	f, err := bench.InsertFloor(ctx, d, n, companies, perTx, 1)
 	if err != nil {
 		return err
 	}
