@@ -24,8 +24,9 @@ type FloorResult struct {
 // transaction, every index and trigger in place. No CSV is read, nothing is
 // looked up, nothing deduplicated: it is the least an import of n new
 // contacts can cost on this engine and schema, to hold the import against.
-func InsertFloor(ctx context.Context, d *db.DB, n, companies, perTx int, seed uint64) (FloorResult, error) {
-	r := rand.New(rand.NewPCG(seed, 11))
+// With writers > 1 that many transactions run at once, each taking every
+// writers-th transaction's rows (on SQLite they queue for the one writer).
+func InsertFloor(ctx context.Context, d *db.DB, n, companies, perTx, writers int, seed uint64) (FloorResult, error) {
 	now := Epoch.UnixMilli()
 	res := FloorResult{Companies: max(1, companies), Contacts: n}
 	var firstCo int64
@@ -43,7 +44,28 @@ func InsertFloor(ctx context.Context, d *db.DB, n, companies, perTx int, seed ui
 	}
 	res.CompaniesTook = time.Since(t)
 	t = time.Now()
-	for start := 0; start < n; start += perTx {
+	writers = max(1, writers)
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() { errs <- floorContacts(ctx, d, w, writers, n, perTx, firstCo, res.Companies, seed) }()
+	}
+	for range writers {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return res, err
+	}
+	res.ContactsTook = time.Since(t)
+	return res, nil
+}
+
+// floorContacts inserts writer w's share of the floor's contacts.
+func floorContacts(ctx context.Context, d *db.DB, w, writers, n, perTx int, firstCo int64, companies int, seed uint64) error {
+	r := rand.New(rand.NewPCG(seed, uint64(11+w)))
+	now := Epoch.UnixMilli()
+	for start := w * perTx; start < n; start += writers * perTx {
 		var b batch
 		for i := start; i < min(start+perTx, n); i++ {
 			f, g := familyNames[r.IntN(len(familyNames))], givenNames[r.IntN(len(givenNames))]
@@ -54,24 +76,33 @@ func InsertFloor(ctx context.Context, d *db.DB, n, companies, perTx int, seed ui
 			b.row(`INSERT INTO contacts (workspace_id, email, family_name, given_name, family_name_kana, given_name_kana, phone,
 				phone_norm, company_id, lifecycle_stage, lifecycle_changed_at, props, search_text, created_at, updated_at) VALUES `,
 				"(1, ?, ?, ?, ?, ?, ?, ?, ?, 'lead', ?, '{}', ?, ?, ?)", c.Email, c.FamilyName, c.GivenName, c.FamilyNameKana,
-				c.GivenNameKana, phone, phone, firstCo+int64(r.IntN(res.Companies)), now, crm.ContactSearchText(c), created, now)
+				c.GivenNameKana, phone, phone, firstCo+int64(r.IntN(companies)), now, crm.ContactSearchText(c), created, now)
 		}
 		err := d.Write(ctx, "bench.floorContacts", func(tx *db.Tx) error {
-			var last int64
-			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM contacts WHERE workspace_id = 1`).Scan(&last); err != nil {
+			rows, err := tx.QueryContext(ctx, b.prefix+b.sb.String()+" RETURNING id", b.args...)
+			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, b.prefix+b.sb.String(), b.args...); err != nil {
+			var life batch
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				life.row(`INSERT INTO lifecycle_history (workspace_id, contact_id, at, from_stage, to_stage, cause_kind, cause_ref) VALUES `,
+					"(1, ?, ?, '', 'lead', 'import', 'floor')", id, now)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO lifecycle_history (workspace_id, contact_id, at, from_stage, to_stage, cause_kind, cause_ref)
-				SELECT 1, id, ?, '', 'lead', 'import', 'floor' FROM contacts WHERE workspace_id = 1 AND id > ?`, now, last)
+			_, err = tx.ExecContext(ctx, life.prefix+life.sb.String(), life.args...)
 			return err
 		})
 		if err != nil {
-			return res, fmt.Errorf("bench.InsertFloor rows %d–%d: %w", start, start+b.n, err)
+			return fmt.Errorf("bench.InsertFloor rows %d–%d: %w", start, start+b.n, err)
 		}
 	}
-	res.ContactsTook = time.Since(t)
-	return res, nil
+	return nil
 }

@@ -42,6 +42,7 @@ func run() error {
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the import (the CLI's, or serve's with -mixed) to this file")
 	floor := flag.Bool("floor", false, "instead of importing, insert the contacts and companies the file would create straight into their tables (bench.InsertFloor): the engine's and schema's floor for this import")
 	floorTx := flag.Int("floor-tx", 1000, "contacts per transaction with -floor")
+	floorWriters := flag.Int("floor-writers", 1, "with -floor: transactions at once (PostgreSQL; SQLite has one writer)")
 	floorDrop := flag.String("floor-drop", "", "with -floor: indexes to drop first (comma-separated), to see what each costs")
 	mixed := flag.Int("mixed", 0, "events/s posted to the batch API of a running `ryorin serve` while it imports the file (uploaded through the API); 0: import with the CLI")
 	flag.Parse()
@@ -107,7 +108,7 @@ func run() error {
 
 	if *floor {
 		defer d.Close()
-		return floorRun(ctx, d, exp.Created, exp.Companies, *floorTx, *floorDrop)
+		return floorRun(ctx, d, exp.Created, exp.Companies, *floorTx, *floorWriters, *floorDrop)
 	}
 
 	imp := exec.Command(*bin, append([]string{"import", "contacts", path, "--log-level", "warn"}, common...)...)
@@ -377,7 +378,7 @@ func slowTxs(log []byte) string {
 
 // floorRun times bench.InsertFloor for the contacts the file would create,
 // after dropping the indexes named in drop.
-func floorRun(ctx context.Context, d *db.DB, n, companies, perTx int, drop string) error {
+func floorRun(ctx context.Context, d *db.DB, n, companies, perTx, writers int, drop string) error {
 	for _, ix := range strings.Split(drop, ",") {
 		if ix = strings.TrimSpace(ix); ix == "" {
 			continue
@@ -390,12 +391,12 @@ func floorRun(ctx context.Context, d *db.DB, n, companies, perTx int, drop strin
 		}
 		fmt.Printf("dropped index %s\n", ix)
 	}
-	f, err := bench.InsertFloor(ctx, d, n, companies, perTx, 1)
+	f, err := bench.InsertFloor(ctx, d, n, companies, perTx, writers, 1)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("floor: %d companies in %s; %d contacts with their lifecycle rows, %d per transaction, in %s = %.0f rows/s\n",
-		f.Companies, f.CompaniesTook.Round(time.Millisecond), f.Contacts, perTx, f.ContactsTook.Round(time.Millisecond),
+	fmt.Printf("floor: %d companies in %s; %d contacts with their lifecycle rows, %d per transaction, %d at once, in %s = %.0f rows/s\n",
+		f.Companies, f.CompaniesTook.Round(time.Millisecond), f.Contacts, perTx, writers, f.ContactsTook.Round(time.Millisecond),
 		float64(f.Contacts)/f.ContactsTook.Seconds())
 	return nil
 }
