@@ -112,7 +112,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// former 32 MB took 59 MB. These sizes cost what 32 MB and 8 MB were
 	// meant to. At 1,000,000 contacts imported by serve with events arriving,
 	// serve's peak RSS went from 317 to 247 MB with the import and the event
-	// latency unchanged (docs/benchmarks.md, session 10).
+	// latency unchanged (ADR 0030).
 	w, err := sql.Open("sqlite", uri+"?"+pragmas+fmt.Sprintf("&_pragma=cache_size(-%d)", WriterCacheKiB)+"&_pragma=wal_autocheckpoint(4000)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("db.OpenSQLite(%q): %w", path, err)
