@@ -218,10 +218,11 @@ func follow(ctx context.Context, a *app.App, cio cmdIO, im dataio.Import) error 
 	p := newProgress(cio.stderr, im.TotalRows)
 	// SQLite: the search index follows the import as serve's would, and is
 	// caught up before the command ends (ADR 0028).
-	ictx, stopIndexer := context.WithCancel(ctx)
+	ictx, cancel := context.WithCancel(ctx)
 	indexed := make(chan struct{})
 	go func() { defer close(indexed); a.DB.RunSearchIndexer(ictx, 250*time.Millisecond, nil) }()
-	defer func() { stopIndexer(); <-indexed }()
+	stopIndexer := func() { cancel(); <-indexed }
+	defer stopIndexer()
 	err := a.IO.Run(ctx, platform.DefaultWorkspace, im.ID, dataio.RunOptions{Progress: p.show})
 	for errors.Is(err, dataio.ErrBusy) { // another worker holds it: follow, and take over if it dies
 		select {
@@ -244,7 +245,6 @@ func follow(ctx context.Context, a *app.App, cio cmdIO, im dataio.Import) error 
 		return fmt.Errorf("import %d stopped; `ryorin import resume %d` (or a running server) finishes it: %w", im.ID, im.ID, err)
 	}
 	stopIndexer()
-	<-indexed
 	if err := a.DB.SearchCatchUp(ctx, time.Hour); err != nil {
 		return fmt.Errorf("import %d is done; its rows are not all searchable yet (serve catches up): %w", im.ID, err)
 	}

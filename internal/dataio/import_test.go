@@ -671,3 +671,40 @@ func TestImport_LongImportsRunInSlicesSoOtherJobsGetTurns(t *testing.T) {
 		}
 	})
 }
+
+// A large import on PostgreSQL refreshes the planner's statistics of the
+// tables it wrote when it ends (autovacuum's come minutes later); a small one
+// leaves that to autovacuum, and a table it did not write is left alone.
+// SQLite: nothing to check.
+func TestImport_ALargeImportRefreshesPostgreSQLsStatistics(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		if d.Dialect != db.Postgres {
+			t.Skip("PostgreSQL only")
+		}
+		analyzed := func(table string) bool {
+			t.Helper()
+			var at *time.Time
+			if err := d.Reader().QueryRowContext(context.Background(),
+				`SELECT last_analyze FROM pg_stat_user_tables WHERE relname = ?`, table).Scan(&at); err != nil {
+				t.Fatal(err)
+			}
+			return at != nil
+		}
+		f := setup(t, d)
+		f.io.AnalyzeAfter = 50
+		f.importCSV(t, dataio.Contacts, bigCSV(20), dataio.ModeUpdate)
+		if analyzed("contacts") {
+			t.Fatal("an import of 20 rows refreshed the statistics; want that left to autovacuum")
+		}
+		f.importCSV(t, dataio.Contacts, bigCSV(60), dataio.ModeUpdate)
+		for _, table := range []string{"contacts", "lifecycle_history"} {
+			if !analyzed(table) {
+				t.Errorf("%s: no ANALYZE after an import of 60 rows, want one", table)
+			}
+		}
+		// Its companies were all created by the first import.
+		if analyzed("companies") {
+			t.Error("companies: analyzed after an import that created none")
+		}
+	})
+}

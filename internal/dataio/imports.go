@@ -97,8 +97,11 @@ type Service struct {
 	BatchTarget time.Duration
 	// Slice is how long one job runs an import or undo before it hands over
 	// to a follow-up job, so one big import does not hold up other jobs.
-	Slice  time.Duration
-	worker string
+	Slice time.Duration
+	// AnalyzeAfter is how many records an import writes before, at its end,
+	// it refreshes PostgreSQL's statistics of the tables it wrote.
+	AnalyzeAfter int64
+	worker       string
 }
 
 // New returns a Service.
@@ -112,7 +115,8 @@ func New(d *db.DB, c clock.Clock, crmSvc *crm.Service, log *slog.Logger) *Servic
 		target = 250 * time.Millisecond
 	}
 	return &Service{DB: d, Clock: clock.Millis(c), CRM: crmSvc, Log: log, Lease: 2 * time.Minute, BatchTarget: target, Slice: 20 * time.Second,
-		worker: host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.Itoa(rand.IntN(1e6))}
+		AnalyzeAfter: 10_000,
+		worker:       host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.Itoa(rand.IntN(1e6))}
 }
 
 // Register adds the import and undo job handlers to a job runner.

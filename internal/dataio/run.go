@@ -403,16 +403,12 @@ func (r *run) finish(ctx context.Context) error {
 	return r.s.dropChunks(ctx, r.ws, r.im.ID)
 }
 
-// analyzeAfter is how many records an import writes before it refreshes
-// PostgreSQL's statistics of the tables it wrote.
-const analyzeAfter = 10_000
-
 // analyze refreshes the planner's statistics after a large import on
 // PostgreSQL, where autovacuum's ANALYZE comes minutes later (measured: none
 // had run when an export began just after a 1,000,000-row import). It is
 // best effort: the import is done either way.
 func (r *run) analyze(ctx context.Context) {
-	if r.s.DB.Dialect != db.Postgres || r.im.Created+r.im.Updated < analyzeAfter {
+	if r.s.DB.Dialect != db.Postgres || r.im.Created+r.im.Updated < r.s.AnalyzeAfter {
 		return
 	}
 	tables := map[string][]string{Contacts: {"contacts", "lifecycle_history"}, Companies: {"companies"}, Deals: {"deals"},
@@ -421,11 +417,7 @@ func (r *run) analyze(ctx context.Context) {
 		tables = append(tables, "companies")
 	}
 	for _, t := range tables {
-		err := r.s.DB.Write(ctx, "dataio.analyze", func(tx *db.Tx) error {
-			_, err := tx.ExecContext(ctx, `ANALYZE `+t)
-			return err
-		})
-		if err != nil {
+		if err := r.s.DB.Analyze(ctx, t); err != nil {
 			r.s.Log.Warn("statistics not refreshed after an import", "import", r.im.ID, "table", t, "err", err)
 		}
 	}

@@ -181,7 +181,6 @@ func (db *DB) Close() error {
 			err = e
 		}
 	}
-
 	return err
 }
 

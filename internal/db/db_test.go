@@ -225,3 +225,42 @@ func TestWriteBulk_LetsWaitingWritersGoFirst(t *testing.T) {
 		t.Fatalf("order %v: the bulk batch went before a waiting request", order)
 	}
 }
+
+func TestAnalyze_RefreshesTheNamedTablesStatistics(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		err := d.Write(ctx, "test", func(tx *db.Tx) error {
+			for _, t := range []string{"stat_a", "stat_b", "stat_c"} {
+				if _, err := tx.ExecContext(ctx, `CREATE TABLE `+t+` (id INTEGER PRIMARY KEY, v TEXT);
+					CREATE INDEX `+t+`_v ON `+t+` (v)`); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO `+t+` (id, v) VALUES (1, 'x'), (2, 'y')`); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Analyze(ctx, "stat_a", "stat_b"); err != nil {
+			t.Fatal(err)
+		}
+		// stat_c is not named: it must stay without statistics.
+		q := `SELECT COUNT(DISTINCT tbl) FROM sqlite_stat1 WHERE tbl LIKE 'stat_%'`
+		if d.Dialect == db.Postgres {
+			q = `SELECT COUNT(*) FROM pg_stat_user_tables WHERE relname LIKE 'stat_%' AND last_analyze IS NOT NULL`
+		}
+		var n int
+		if err := d.Reader().QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 2 {
+			t.Errorf("%d tables have fresh statistics, want the 2 named", n)
+		}
+		if err := d.Analyze(ctx, "no_such_table"); err == nil {
+			t.Error("analyzing a table that does not exist: no error")
+		}
+	})
+}

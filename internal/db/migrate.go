@@ -197,13 +197,24 @@ func (db *DB) Optimize(ctx context.Context, full bool) error {
 		tables = append(tables, n)
 	}
 	rows.Close()
+	return db.Analyze(ctx, tables...)
+}
+
+// Analyze refreshes the planner's statistics of the named tables, one table
+// per transaction so that none holds SQLite's writer long (there sampling at
+// most 1,000 rows per index).
+func (db *DB) Analyze(ctx context.Context, tables ...string) error {
 	for _, t := range tables {
-		err := db.Write(ctx, "db.Optimize "+t, func(tx *Tx) error {
-			_, err := tx.ExecContext(ctx, `PRAGMA analysis_limit=1000; ANALYZE "`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+		q := `ANALYZE "` + strings.ReplaceAll(t, `"`, `""`) + `"`
+		if db.Dialect == SQLite {
+			q = "PRAGMA analysis_limit=1000; " + q
+		}
+		err := db.Write(ctx, "db.Analyze "+t, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, q)
 			return err
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("db.Analyze(%s): %w", t, err)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -285,10 +286,8 @@ func (db *DB) searchFill(ctx context.Context, table string, after int64) (int, e
 		next = docs[len(docs)-1].id
 	}
 	err = db.searchWrite(ctx, func(tx *sql.Tx) error {
-		for _, d := range docs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+`_fts (rowid, search_text) VALUES (?, ?)`, d.id, d.text); err != nil {
-				return err
-			}
+		if err := insertDocs(ctx, tx, table, docs); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE search_state SET val = ? WHERE key = ?`, next, "backfill_"+table)
 		return err
@@ -329,8 +328,9 @@ func (db *DB) searchQueue(ctx context.Context, mark int64) (int, error) {
 	for table, ids := range byTable {
 		slices.Sort(ids)
 		byTable[table] = slices.Compact(ids)
+		list, _ := json.Marshal(byTable[table])
 		texts[table], err = db.readDocs(ctx, `SELECT id, search_text FROM `+table+` WHERE id IN (SELECT value FROM json_each(?))
-			ORDER BY id`, jsonInts(byTable[table]))
+			ORDER BY id`, string(list))
 		if err != nil {
 			return 0, err
 		}
@@ -357,10 +357,8 @@ func (db *DB) searchQueue(ctx context.Context, mark int64) (int, error) {
 					return err
 				}
 			}
-			for _, d := range texts[table] {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+`_fts (rowid, search_text) VALUES (?, ?)`, d.id, d.text); err != nil {
-					return err
-				}
+			if err := insertDocs(ctx, tx, table, texts[table]); err != nil {
+				return err
 			}
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE search_state SET val = ? WHERE key = 'queue_mark'`, last)
@@ -389,6 +387,16 @@ func (db *DB) searchQueue(ctx context.Context, mark int64) (int, error) {
 	}
 }
 
+// insertDocs adds docs, in id order, to table's index.
+func insertDocs(ctx context.Context, tx *sql.Tx, table string, docs []doc) error {
+	for _, d := range docs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+`_fts (rowid, search_text) VALUES (?, ?)`, d.id, d.text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (db *DB) searchWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.search.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -399,17 +407,4 @@ func (db *DB) searchWrite(ctx context.Context, fn func(tx *sql.Tx) error) error 
 		return err
 	}
 	return tx.Commit()
-}
-
-func jsonInts(ids []int64) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprint(&b, id)
-	}
-	b.WriteByte(']')
-	return b.String()
 }
